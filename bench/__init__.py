@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`) and the question-quality evaluation (`make eval`)."""

@@ -1,0 +1,1 @@
+"""Chat adapters (console, Telegram, Discord) and the start-up wiring."""

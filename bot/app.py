@@ -1,0 +1,49 @@
+"""Start-up wiring: settings -> logging -> database (migrated) -> services -> router."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from core.settings import Settings
+from handlers.context import Services
+from handlers.router import Router
+from storage.db import Database
+
+
+@dataclass
+class App:
+    settings: Settings
+    services: Services
+    router: Router
+
+    async def close(self) -> None:
+        await self.services.db.dispose()
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level_number,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def build_app(settings: Settings | None = None, services: Services | None = None) -> App:
+    """Builds a ready-to-serve app: the schema is migrated before the first event."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if services is None:
+        db = Database(settings.database_url)
+        services = Services(settings=settings, db=db)
+    await services.db.migrate()
+    return App(settings=settings, services=services, router=Router(services))
+
+
+def offline_environment() -> None:
+    """Rounds never reaches a model hub at run time; embeddings come from local packages."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,1 @@
+"""The domain: ingest, embed, retrieve, generate, spaced repetition, study sessions, stats."""

@@ -1,0 +1,72 @@
+"""Runtime configuration, read from environment variables (and `.env`) only."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Telegram's Bot API refuses getFile above 20 MB, so a larger default would only move the error.
+DEFAULT_MAX_UPLOAD_MB = 20
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Every knob Rounds has; names are a contract shared with tests, docs and deployments."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(Path("var"), validation_alias=_env("ROUNDS_DATA_DIR"))
+    database_url_override: str = Field("", validation_alias=_env("ROUNDS_DATABASE_URL"))
+    max_upload_mb: int = Field(
+        DEFAULT_MAX_UPLOAD_MB, ge=1, validation_alias=_env("ROUNDS_MAX_UPLOAD_MB")
+    )
+    log_level: str = Field("INFO", validation_alias=_env("ROUNDS_LOG_LEVEL"))
+    embed_model: str = Field("minilm", validation_alias=_env("ROUNDS_EMBED_MODEL"))
+
+    llm_model: str = Field("", validation_alias=_env("ROUNDS_LLM_MODEL"))
+    llm_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("ROUNDS_LLM_TIMEOUT_S"))
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str = Field("", validation_alias=_env("OPENAI_BASE_URL"))
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org/bot", validation_alias=_env("TELEGRAM_API_BASE_URL")
+    )
+    telegram_file_base_url: str = Field(
+        "https://api.telegram.org/file/bot", validation_alias=_env("TELEGRAM_FILE_BASE_URL")
+    )
+    telegram_webhook_url: str = Field("", validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_URL"))
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_SECRET")
+    )
+
+    discord_bot_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_BOT_TOKEN"))
+    discord_api_base_url: str = Field(
+        "https://discord.com/api/v10", validation_alias=_env("DISCORD_API_BASE_URL")
+    )
+    discord_gateway_url: str = Field("", validation_alias=_env("DISCORD_GATEWAY_URL"))
+    discord_guild_id: int | None = Field(None, validation_alias=_env("ROUNDS_DISCORD_GUILD_ID"))
+
+    @cached_property
+    def database_url(self) -> str:
+        """The configured URL, or an SQLite file inside the data dir."""
+        if self.database_url_override:
+            return self.database_url_override
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'rounds.db').resolve()}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelName(self.log_level.upper()) if self.log_level else logging.INFO

@@ -1,0 +1,50 @@
+"""What a handler gets: the process-wide services and this event's unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.settings import Settings
+from handlers.types import Incoming
+from storage.db import Database
+from storage.models import Chat, Scope, User
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Long-lived collaborators, built once in bot/app.py and shared by every event."""
+
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime] = system_clock
+
+
+@dataclass
+class Turn:
+    """One incoming event being handled: its own DB session, committed once at the end."""
+
+    incoming: Incoming
+    services: Services
+    session: AsyncSession
+    user: User
+    chat: Chat
+    # The student's own scope in a private chat, the group's scope in a group chat.
+    scope: Scope
+    # (command, description) pairs that have a handler, for /help.
+    menu: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def now(self) -> datetime:
+        return self.incoming.received_at
+
+    @property
+    def in_group(self) -> bool:
+        return self.scope.chat_id is not None

@@ -1,0 +1,168 @@
+"""Dispatch: finds the handler for an event, runs it in one transaction, maps errors."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import Awaitable, Callable, Mapping
+from types import ModuleType
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import handlers
+from core.errors import RoundsError
+from handlers.context import Services, Turn
+from handlers.payloads import MalformedPayload, decode
+from handlers.types import EventKind, Incoming, Reply, SentMessage, Tone
+from storage.enums import ChatKind
+from storage.repos.chats import ensure_membership, get_or_create_chat, group_scope, personal_scope
+from storage.repos.users import get_or_create_user
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Turn], Awaitable[list[Reply]]]
+SentHook = Callable[[Services, SentMessage], Awaitable[None]]
+
+# Every command Rounds knows, in menu order, with the line /help and platform menus show.
+COMMAND_CATALOGUE: tuple[tuple[str, str], ...] = (
+    ("start", "Welcome and how Rounds works"),
+    ("help", "What you can ask me"),
+    ("upload", "Add a PDF (or just send one)"),
+    ("materials", "Your PDFs: status, pages, questions"),
+    ("topics", "Topics in your material"),
+    ("quiz", "Quiz me: /quiz [topic] [n]"),
+    ("review", "Review the cards due now"),
+    ("skip", "Skip this question"),
+    ("stop", "End the current quiz"),
+    ("stats", "Progress, streak and XP"),
+    ("weak", "Your weakest topics"),
+    ("next", "What to study next"),
+    ("history", "Your last answers"),
+    ("settings", "Reminder time, time zone, goal, difficulty"),
+    ("round", "Group quiz round: /round [topic] [n] [seconds]"),
+    ("leaderboard", "Group standings: /leaderboard [week|all]"),
+    ("stop_round", "Stop the group round"),
+    ("forget_me", "Delete everything Rounds keeps about you"),
+)
+
+GENERIC_FAILURE = "Sorry, something went wrong on my side. Nothing was lost; please try again."
+
+
+def _handler_modules() -> list[ModuleType]:
+    skip = {"router", "context", "types", "payloads"}
+    return [
+        importlib.import_module(f"handlers.{info.name}")
+        for info in pkgutil.iter_modules(handlers.__path__)
+        if info.name not in skip and not info.name.startswith("_")
+    ]
+
+
+class Router:
+    """Routes events to handler modules, which declare COMMANDS / BUTTONS / TEXT / ON_SENT."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.commands: dict[str, Handler] = {}
+        self.buttons: dict[str, Handler] = {}
+        self.text_handlers: list[Handler] = []
+        self.document_handler: Handler | None = None
+        self.sent_hooks: list[SentHook] = []
+        for module in _handler_modules():
+            self._register(module)
+
+    def _register(self, module: ModuleType) -> None:
+        commands: Mapping[str, Handler] = getattr(module, "COMMANDS", {})
+        buttons: Mapping[str, Handler] = getattr(module, "BUTTONS", {})
+        for table, new in ((self.commands, commands), (self.buttons, buttons)):
+            clash = table.keys() & new.keys()
+            if clash:
+                raise RuntimeError(f"{module.__name__} re-registers {sorted(clash)}")
+            table.update(new)
+        if text := getattr(module, "TEXT", None):
+            self.text_handlers.append(text)
+        if document := getattr(module, "DOCUMENT", None):
+            self.document_handler = document
+        if on_sent := getattr(module, "ON_SENT", None):
+            self.sent_hooks.append(on_sent)
+
+    @property
+    def menu(self) -> list[tuple[str, str]]:
+        """The catalogue entries that have a handler right now, for /help and platform menus."""
+        return [(name, line) for name, line in COMMAND_CATALOGUE if name in self.commands]
+
+    async def route(self, incoming: Incoming) -> list[Reply]:
+        """Handles one event in one transaction; a user error becomes one friendly reply."""
+        try:
+            handler = self._handler_for(incoming)
+            if handler is None:
+                return self._fallback(incoming)
+            async with self.services.db.session() as session:
+                turn = await self._open_turn(incoming, session)
+                return await handler(turn)
+        except RoundsError as error:
+            log.info("user error %s on %s", error.reason, incoming.kind)
+            return [
+                Reply(
+                    error.user_message,
+                    tone=Tone.WARNING,
+                    is_alert=incoming.kind is EventKind.BUTTON,
+                    ephemeral=incoming.kind is EventKind.BUTTON,
+                )
+            ]
+        except Exception:
+            log.exception("handler failed for %s /%s", incoming.kind, incoming.command)
+            return [Reply(GENERIC_FAILURE, tone=Tone.BAD)]
+
+    async def message_sent(self, sent: SentMessage) -> None:
+        """Adapters call this after delivering a tracked reply (stores sent_at, message id)."""
+        for hook in self.sent_hooks:
+            try:
+                await hook(self.services, sent)
+            except Exception:
+                log.exception("sent hook failed for %s", sent.track)
+
+    def _handler_for(self, incoming: Incoming) -> Handler | None:
+        match incoming.kind:
+            case EventKind.COMMAND:
+                return self.commands.get(incoming.command.lower())
+            case EventKind.BUTTON:
+                action = decode(incoming.payload).action
+                handler = self.buttons.get(action)
+                if handler is None:
+                    raise MalformedPayload(reason=f"unknown action {action}")
+                return handler
+            case EventKind.DOCUMENT:
+                return self.document_handler
+            case EventKind.TEXT:
+                return self.text_handlers[0] if self.text_handlers else None
+        return None
+
+    def _fallback(self, incoming: Incoming) -> list[Reply]:
+        if incoming.kind is EventKind.COMMAND:
+            return [Reply(f"I don't know /{incoming.command}. Send /help to see what I can do.")]
+        if incoming.kind is EventKind.DOCUMENT:
+            return [Reply("I can't read documents yet.", tone=Tone.WARNING)]
+        if incoming.chat.kind is ChatKind.GROUP:
+            return []  # privacy: in groups Rounds only reacts to commands and its own buttons
+        return [Reply("Send /help to see what I can do.")]
+
+    async def _open_turn(self, incoming: Incoming, session: AsyncSession) -> Turn:
+        user = await get_or_create_user(
+            session, incoming.platform, incoming.user.external_id, incoming.user.display_name
+        )
+        chat = await get_or_create_chat(
+            session,
+            incoming.platform,
+            incoming.chat.external_id,
+            incoming.chat.kind,
+            incoming.chat.title,
+        )
+        await ensure_membership(session, user, chat, is_admin=incoming.user.is_admin)
+        if incoming.chat.kind is ChatKind.PRIVATE:
+            if not user.notify_address:
+                user.notify_address = incoming.chat.external_id
+            scope = await personal_scope(session, user)
+        else:
+            scope = await group_scope(session, chat)
+        return Turn(incoming, self.services, session, user, chat, scope, tuple(self.menu))

@@ -1,0 +1,1 @@
+"""APScheduler jobs: due-review pushes, reminders, group-round timers."""

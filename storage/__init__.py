@@ -1,0 +1,1 @@
+"""System of record: SQLAlchemy models, repositories, migrations, vector index, file store."""
