@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.settings import Settings
 from handlers.context import Services
 from handlers.router import Router
 from storage.db import Database
+from storage.enums import Platform
 
 
 @dataclass
@@ -17,6 +18,8 @@ class App:
     settings: Settings
     services: Services
     router: Router
+    # Each running adapter registers how to push a message to its users (scheduler/).
+    notifiers: dict[Platform, object] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.services.db.dispose()

@@ -1,25 +1,60 @@
-"""Runs the chat platforms (and later the scheduler) in one process until SIGTERM."""
+"""Runs the chat platforms and the scheduler in one process until SIGTERM or Ctrl-C.
+
+Each adapter module exposes `async def serve(app: App, stop: asyncio.Event) -> None`: it
+starts, registers its Notifier in `app.notifiers`, serves until `stop` is set, then shuts
+down gracefully (in-flight updates finish). The scheduler starts once every adapter is up.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
+import signal
 
+from bot.app import App, build_app
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
+ADAPTER_MODULES = {"telegram": "bot.telegram_bot", "discord": "bot.discord_bot"}
+
 
 async def run_platforms(settings: Settings, mode: str) -> int:
-    wanted = ("telegram", "discord") if mode == "all" else (mode,)
-    missing = [name for name in wanted if not _token_for(settings, name)]
+    wanted = tuple(ADAPTER_MODULES) if mode == "all" else (mode,)
+    missing = [name for name in wanted if not _has_token(settings, name)]
     if missing:
         names = ", ".join(f"{name.upper()}_BOT_TOKEN" for name in missing)
         log.error("cannot start %s: set %s", "/".join(missing), names)
         return 2
-    log.error("the %s adapter is not part of this build yet", "/".join(wanted))
-    return 2
+    app = await build_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        servers = [
+            asyncio.create_task(importlib.import_module(ADAPTER_MODULES[name]).serve(app, stop))
+            for name in wanted
+        ]
+        await _run_scheduler_until(app, stop, servers)
+    finally:
+        await app.close()
+    return 0
 
 
-def _token_for(settings: Settings, platform: str) -> bool:
+async def _run_scheduler_until(app: App, stop: asyncio.Event, servers: list[asyncio.Task]) -> None:
+    """Waits for the adapters; stops everything if one of them dies."""
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*servers, stopper], return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    await asyncio.gather(*servers, return_exceptions=True)
+    stopper.cancel()
+    for task in done:
+        if task is not stopper and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+def _has_token(settings: Settings, platform: str) -> bool:
     token = settings.telegram_bot_token if platform == "telegram" else settings.discord_bot_token
     return bool(token and token.get_secret_value())
