@@ -40,9 +40,11 @@ class RecipientUnreachable(Exception):
 class Notifier(Protocol):
     """Pushes a message to one user of one platform, outside any incoming event.
 
-    `address` is the user's `platform_user_id` (a DM recipient); the adapter maps it to the
-    private chat. Transient failures (network, 5xx, 429 after its own retries) raise any
-    other exception; the scheduler retries them on a later tick.
+    `address` is `User.notify_address` when known (Telegram private chat id, Discord DM
+    channel id), else the user's `external_id` (platform user id: a Telegram private chat has
+    the user's id; a Discord adapter opens the DM from the user id). Transient failures
+    (network, 5xx, 429 after its own retries) raise any other exception; the scheduler
+    retries them on a later tick.
     """
 
     @property
