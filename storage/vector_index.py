@@ -1,0 +1,242 @@
+"""Per-scope FAISS indexes: a cache of the chunks' stored embeddings, kept in step with SQL.
+
+The chunks table is the system of record. A scope's index is an `IndexIDMap2` over an
+inner-product flat index (vectors are unit length, so scores are cosines) whose ids are
+chunk row ids. It lives in memory per process and on disk under `<data dir>/indexes/`,
+written atomically. Whenever the scope's `index_version` differs from the cached one, the
+index is brought in step by comparing chunk ids with the database (add the missing, drop
+the gone) — so a file left behind by a crash, or another worker's change, self-heals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import faiss
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Chunk, Material, Scope
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
+
+INDEX_DIR_NAME = "indexes"
+# Embeddings fetched per SELECT while syncing; keeps each IN (...) list well below limits.
+FETCH_BATCH = 2000
+# Scopes kept in memory per process; a scope is one student's or one group's material.
+DEFAULT_MAX_CACHED = 256
+
+
+def _new_index(dim: int) -> faiss.IndexIDMap2:
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+
+def _ids_array(ids: Iterable[int]) -> NDArray[np.int64]:
+    return np.fromiter(ids, dtype=np.int64)
+
+
+@dataclass
+class ScopeIndex:
+    """One scope's vectors; `version` is the scope's index_version it was synced to."""
+
+    scope_id: int
+    dim: int
+    version: int = -1
+    index: faiss.IndexIDMap2 = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.index is None:
+            self.index = _new_index(self.dim)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def ids(self) -> set[int]:
+        return {int(i) for i in faiss.vector_to_array(self.index.id_map)}
+
+    def add(self, ids: Collection[int], vectors: NDArray[np.float32]) -> None:
+        if len(ids):
+            rows = np.ascontiguousarray(vectors, dtype=np.float32)
+            self.index.add_with_ids(rows, _ids_array(ids))
+
+    def remove(self, ids: Collection[int]) -> int:
+        if not ids:
+            return 0
+        return int(self.index.remove_ids(faiss.IDSelectorBatch(_ids_array(ids))))
+
+    def search(
+        self,
+        query: NDArray[np.float32],
+        k: int,
+        *,
+        allowed_ids: Collection[int] | None = None,
+    ) -> list[tuple[int, float]]:
+        """The k nearest (chunk id, cosine) pairs, best first, optionally among `allowed_ids`."""
+        if len(self) == 0 or k <= 0:
+            return []
+        vector = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        params = None
+        if allowed_ids is not None:
+            if not allowed_ids:
+                return []
+            selector = faiss.IDSelectorBatch(_ids_array(allowed_ids))
+            params = faiss.SearchParameters(sel=selector)
+            k = min(k, len(allowed_ids))
+        k = min(k, len(self))
+        scores, ids = self.index.search(vector, k, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+
+    def vectors(self, ids: Collection[int]) -> NDArray[np.float32]:
+        """The stored vectors of `ids` (each must be in the index), one row per id."""
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        for row, chunk_id in enumerate(ids):
+            out[row] = self.index.reconstruct(int(chunk_id))
+        return out
+
+
+class VectorIndexes:
+    """The per-process cache of scope indexes plus their files under the data dir."""
+
+    def __init__(self, data_dir: Path, *, dim: int, max_cached: int = DEFAULT_MAX_CACHED) -> None:
+        self.root = Path(data_dir) / INDEX_DIR_NAME
+        self.dim = dim
+        self.max_cached = max_cached
+        self._cache: OrderedDict[int, ScopeIndex] = OrderedDict()
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def path_for(self, scope_id: int) -> Path:
+        return self.root / f"scope_{scope_id}.faiss"
+
+    def cached(self, scope_id: int) -> ScopeIndex | None:
+        return self._cache.get(scope_id)
+
+    async def get(self, session: AsyncSession, scope_id: int) -> ScopeIndex:
+        """The scope's index in step with what `session` sees. Loads or syncs if stale."""
+        lock = self._locks.setdefault(scope_id, asyncio.Lock())
+        async with lock:
+            version = await session.scalar(select(Scope.index_version).where(Scope.id == scope_id))
+            if version is None:
+                return ScopeIndex(scope_id, self.dim)
+            entry = self._cache.get(scope_id)
+            if entry is not None and entry.version == version:
+                self._cache.move_to_end(scope_id)
+                return entry
+            if entry is None:
+                entry = await asyncio.to_thread(self._load, scope_id)
+            changed = await self._sync(session, entry)
+            entry.version = version
+            if changed:
+                await asyncio.to_thread(self._persist, entry)
+            self._remember(entry)
+            return entry
+
+    def forget(self, scope_id: int) -> None:
+        """Drops the cached index and its file; the next `get` rebuilds from the database."""
+        self._cache.pop(scope_id, None)
+        self.path_for(scope_id).unlink(missing_ok=True)
+
+    def _remember(self, entry: ScopeIndex) -> None:
+        self._cache[entry.scope_id] = entry
+        self._cache.move_to_end(entry.scope_id)
+        while len(self._cache) > self.max_cached:
+            self._cache.popitem(last=False)
+
+    async def _sync(self, session: AsyncSession, entry: ScopeIndex) -> bool:
+        """Adds chunks the index lacks and drops ids the database no longer has."""
+        db_ids = set(
+            (
+                await session.scalars(
+                    select(Chunk.id)
+                    .join(Material, Material.id == Chunk.material_id)
+                    .where(Material.scope_id == entry.scope_id, Chunk.embedding.is_not(None))
+                )
+            ).all()
+        )
+        have = entry.ids()
+        gone = have - db_ids
+        missing = sorted(db_ids - have)
+        entry.remove(gone)
+        for start in range(0, len(missing), FETCH_BATCH):
+            batch = missing[start : start + FETCH_BATCH]
+            rows = (
+                await session.execute(select(Chunk.id, Chunk.embedding).where(Chunk.id.in_(batch)))
+            ).all()
+            ids, vectors = self._decode(rows)
+            entry.add(ids, vectors)
+        return bool(gone or missing)
+
+    def _decode(self, rows: Iterable[Any]) -> tuple[list[int], NDArray[np.float32]]:
+        ids: list[int] = []
+        blobs: list[bytes] = []
+        width = self.dim * 4
+        for chunk_id, blob in rows:
+            if blob is None or len(blob) != width:
+                # Written by a model of another size: unusable until re-ingested.
+                log.warning("chunk %s has an embedding of the wrong size; skipped", chunk_id)
+                continue
+            ids.append(int(chunk_id))
+            blobs.append(blob)
+        if not blobs:
+            return [], np.zeros((0, self.dim), dtype=np.float32)
+        vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, self.dim)
+        return ids, vectors.astype(np.float32, copy=False)
+
+    def _load(self, scope_id: int) -> ScopeIndex:
+        path = self.path_for(scope_id)
+        if path.exists():
+            try:
+                index = faiss.read_index(str(path))
+                if index.d == self.dim and isinstance(
+                    faiss.downcast_index(index), faiss.IndexIDMap2
+                ):
+                    return ScopeIndex(scope_id, self.dim, index=faiss.downcast_index(index))
+                log.warning("index %s has another shape; rebuilding", path)
+            except RuntimeError:
+                log.warning("index %s is unreadable; rebuilding", path)
+        return ScopeIndex(scope_id, self.dim)
+
+    def _persist(self, entry: ScopeIndex) -> None:
+        """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
+        path = self.path_for(entry.scope_id)
+        if len(entry) == 0:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = faiss.serialize_index(entry.index)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data.tobytes())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # The rename itself is only durable once the directory entry is flushed.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
