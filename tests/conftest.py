@@ -108,3 +108,11 @@ async def any_db(request: pytest.FixtureRequest, settings: Settings) -> AsyncIte
     await database.migrate()
     yield database
     await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Any:
+    """The real MiniLM embedder, shared by the whole test session (the model loads once)."""
+    from core.embed import MiniLMEmbedder
+
+    return MiniLMEmbedder()
