@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         None, validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_SECRET")
     )
+    # Where the webhook server listens; the public URL above usually sits behind a proxy.
+    telegram_webhook_listen: str = Field(
+        "0.0.0.0", validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_LISTEN")
+    )
+    telegram_webhook_port: int = Field(
+        8443, ge=1, le=65535, validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_PORT")
+    )
 
     discord_bot_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_BOT_TOKEN"))
     discord_api_base_url: str = Field(
