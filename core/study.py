@@ -1,0 +1,638 @@
+"""Quiz and review sessions: the plan, asking, answering, confidence, the reveal, the summary.
+
+The live state of a session is its rows (quiz_sessions + quiz_items), so a restart loses
+nothing: `current_step` picks up exactly where the student stopped. Every button is checked
+here, server-side: the token must name an existing item of an active session owned by the
+clicking student, in the state the button expects. A check that fails raises a RoundsError
+with a short message, and because the router commits once per event, nothing is recorded.
+
+Answer time is `received_at` of the click minus the item's `sent_at` (set when the adapter
+delivered the question, else when it was created).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import srs
+from core.adaptive import AnswerSample, target_difficulty
+from core.errors import RoundsError
+from core.streaks import StreakEvent, StreakState, record_study
+from core.xp import level_for, xp_for_answer
+from storage.enums import AttemptSource, CardStatus, ItemState, SessionKind, SessionState
+from storage.models import Attempt, Card, Question, QuizItem, QuizSession, User
+from storage.repos import study as repo
+from storage.repos.attempts import append_attempt
+from storage.repos.cards import card_for, count_due
+
+DEFAULT_QUIZ_LENGTH = 10
+MAX_QUIZ_LENGTH = 30
+REVIEW_BATCH = 20
+LETTERS = "ABCDEFGHIJ"
+# Weak topics: at least this many answers in the window, and accuracy below WEAK_BELOW.
+WEAK_MIN_ATTEMPTS = 3
+WEAK_WINDOW_DAYS = 30
+WEAK_BELOW = 0.8
+# Options that only make sense in the last place keep it when the rest are shuffled.
+_PINNED_LAST = re.compile(r"^\s*(all|none|both)\s+of\s+the\s+above", re.IGNORECASE)
+
+# Called as supply(how_many, difficulty) when the scope lacks unseen questions.
+QuestionSupply = Callable[[int, int], Awaitable[object]]
+
+
+class StaleButton(RoundsError):
+    user_message = "That button is from an older message. Send /quiz to carry on."
+
+
+class NotYourQuestion(RoundsError):
+    user_message = "That question belongs to someone else's quiz. Send /quiz to start your own."
+
+
+class AlreadyAnswered(RoundsError):
+    user_message = "You already answered that one; your first answer counts."
+
+
+class AnswerFirst(RoundsError):
+    user_message = "Pick an answer first, then tell me how sure you were."
+
+
+class QuizEnded(RoundsError):
+    user_message = "That quiz has ended. Send /quiz to start a new one."
+
+
+class InvalidChoice(RoundsError):
+    user_message = "That button is not valid any more. Send /quiz to carry on."
+
+
+class NoActiveSession(RoundsError):
+    user_message = "No quiz in progress. Send /quiz to start one, or /review for due cards."
+
+
+class NothingToStudy(RoundsError):
+    user_message = "There is nothing to quiz you on yet. Send me a PDF first."
+
+
+class NoQuestionsOnTopic(RoundsError):
+    user_message = "I have no questions on that topic. Try /topics to see what I have."
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question to show: its options in the shown order, and the token its buttons carry."""
+
+    token: str
+    position: int
+    total: int
+    kind: SessionKind
+    stem: str
+    options: tuple[str, ...]
+    topic: str
+    difficulty: int
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class AwaitingConfidence:
+    """An answer is recorded; the student still has to say how sure they were."""
+
+    token: str
+    position: int
+    total: int
+    kind: SessionKind
+    stem: str
+    chosen_letter: str
+    chosen_text: str
+
+
+Step = Asked | AwaitingConfidence
+
+
+@dataclass(frozen=True)
+class Reveal:
+    correct: bool
+    chosen_letter: str
+    chosen_text: str
+    key_letter: str
+    key_text: str
+    explanation: str
+    source: str
+    confidence: int | None
+    quality: int
+    time_ms: int
+    xp: int
+    total_xp: int
+    level: int
+    leveled_up: bool
+    streak: int
+    streak_event: StreakEvent
+    due_at: datetime
+    interval_days: int
+    tz: str
+
+
+@dataclass(frozen=True)
+class TopicAccuracy:
+    topic: str
+    attempts: int
+    correct: int
+    question_id: int | None
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.attempts if self.attempts else 0.0
+
+
+@dataclass(frozen=True)
+class Summary:
+    kind: SessionKind
+    state: SessionState
+    total: int
+    answered: int
+    correct: int
+    skipped: int
+    duration: timedelta
+    xp: int
+    total_xp: int
+    level: int
+    streak: int
+    best_streak: int
+    weakest: TopicAccuracy | None
+    due_now: int
+
+
+# --- starting ------------------------------------------------------------------------------
+
+
+async def active_session(session: AsyncSession, user: User) -> QuizSession | None:
+    return await repo.active_session_for(session, user.id)
+
+
+async def difficulty_for(session: AsyncSession, user: User, topic: str = "") -> int:
+    """The level of new questions: the student's pinned level, else adaptive per topic."""
+    if user.difficulty is not None:
+        return int(user.difficulty)
+    recent = await repo.recent_answers(session, user.id, topic=topic)
+    return target_difficulty([AnswerSample(a.correct, a.difficulty) for a in recent])
+
+
+async def start_quiz(
+    session: AsyncSession,
+    *,
+    user: User,
+    scope_id: int,
+    chat_id: int | None,
+    now: datetime,
+    topic: str = "",
+    exact_topic: bool = False,
+    n: int = DEFAULT_QUIZ_LENGTH,
+    supply: QuestionSupply | None = None,
+) -> QuizSession:
+    """Plans a quiz: unseen questions first, `supply` for the shortfall, then seen ones."""
+    n = max(1, min(MAX_QUIZ_LENGTH, n))
+    level = await difficulty_for(session, user, topic)
+    plan = await repo.unseen_question_ids(
+        session, scope_id=scope_id, user_id=user.id, topic=topic, exact_topic=exact_topic,
+        near_difficulty=level, limit=n,
+    )  # fmt: skip
+    supply_error: RoundsError | None = None
+    if len(plan) < n and supply is not None:
+        try:
+            await supply(n - len(plan), level)
+        except RoundsError as error:  # keep what exists; report only if there is nothing
+            supply_error = error
+        plan += await repo.unseen_question_ids(
+            session, scope_id=scope_id, user_id=user.id, topic=topic, exact_topic=exact_topic,
+            near_difficulty=level, limit=n - len(plan), exclude=plan,
+        )  # fmt: skip
+    if len(plan) < n:
+        plan += await repo.seen_question_ids(
+            session, scope_id=scope_id, user_id=user.id, topic=topic, exact_topic=exact_topic,
+            limit=n - len(plan), exclude=plan,
+        )  # fmt: skip
+    if not plan:
+        if supply_error is not None:
+            raise supply_error
+        if not await repo.has_ready_material(session, scope_id):
+            raise NothingToStudy()
+        raise NoQuestionsOnTopic() if topic else NothingToStudy()
+    return await repo.add_session(
+        session,
+        QuizSession(
+            user_id=user.id, chat_id=chat_id, scope_id=scope_id, kind=SessionKind.QUIZ,
+            topic=topic, plan=plan, started_at=now,
+        ),
+    )  # fmt: skip
+
+
+async def start_review(
+    session: AsyncSession,
+    *,
+    user: User,
+    scope_id: int,
+    chat_id: int | None,
+    now: datetime,
+    limit: int = REVIEW_BATCH,
+) -> QuizSession | None:
+    """A session over the student's due cards, most overdue first; None when nothing is due."""
+    plan = await repo.due_question_ids(session, user.id, now, limit)
+    if not plan:
+        return None
+    return await repo.add_session(
+        session,
+        QuizSession(
+            user_id=user.id, chat_id=chat_id, scope_id=scope_id, kind=SessionKind.REVIEW,
+            plan=plan, started_at=now,
+        ),
+    )  # fmt: skip
+
+
+async def next_due_at(session: AsyncSession, user: User) -> datetime | None:
+    return await repo.next_due_at(session, user.id)
+
+
+# --- asking --------------------------------------------------------------------------------
+
+
+async def current_step(
+    session: AsyncSession,
+    quiz: QuizSession,
+    *,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> Step | None:
+    """What the student should see now; None once the plan is done (the session finishes).
+
+    An item already asked but unanswered is asked again with a fresh token, so buttons on
+    the older message stop working and its timer restarts.
+    """
+    total = len(quiz.plan)
+    while quiz.position < total:
+        item = await repo.item_at(session, quiz.id, quiz.position)
+        question = await _question(session, item.question_id if item else quiz.plan[quiz.position])
+        if question is None:  # deleted with its material since the quiz was planned
+            if item is not None:
+                item.state = ItemState.SKIPPED
+            quiz.position += 1
+            continue
+        if item is None:
+            item = await repo.add_item(
+                session,
+                QuizItem(
+                    session_id=quiz.id, question_id=question.id, position=quiz.position,
+                    token=_new_token(), option_order=_shuffled(question.options, rng),
+                    sent_at=now,
+                ),
+            )  # fmt: skip
+            return _asked(quiz, item, question, resumed=False)
+        if item.state is ItemState.ASKED:
+            item.token = _new_token()
+            item.sent_at = now
+            item.message_ref = ""
+            return _asked(quiz, item, question, resumed=True)
+        if item.state is ItemState.ANSWERED:
+            return _awaiting(quiz, item, question)
+        quiz.position += 1
+    if quiz.state is SessionState.ACTIVE:
+        quiz.state = SessionState.FINISHED
+        quiz.finished_at = now
+    return None
+
+
+async def mark_delivered(
+    session: AsyncSession, token: str, *, message_ref: str, sent_at: datetime
+) -> bool:
+    """Records the delivery time of a question (the answer timer starts here)."""
+    return await repo.mark_sent(session, token, message_ref=message_ref, sent_at=sent_at)
+
+
+# --- answering -----------------------------------------------------------------------------
+
+
+async def answer(
+    session: AsyncSession, *, user: User, token: str, shown_index: int, now: datetime
+) -> AwaitingConfidence:
+    """Records the choice behind an answer button. Idempotent: a second click raises."""
+    item, quiz = await _owned_item(session, user, token)
+    if item.state in (ItemState.ANSWERED, ItemState.REVEALED):
+        raise AlreadyAnswered()
+    if item.state is ItemState.SKIPPED:
+        raise StaleButton("You skipped that question. Send /quiz to carry on.")
+    if quiz.state is not SessionState.ACTIVE:
+        raise QuizEnded()
+    if not 0 <= shown_index < len(item.option_order):
+        raise InvalidChoice(reason="answer index out of range")
+    question = await _question(session, item.question_id)
+    if question is None:
+        raise StaleButton("That question was deleted with its material. Send /quiz to carry on.")
+    time_ms = max(0, round((now - item.sent_at).total_seconds() * 1000))
+    choice = int(item.option_order[shown_index])
+    if not await repo.claim_answer(
+        session, item.id, choice=choice, time_ms=time_ms, answered_at=now
+    ):
+        raise AlreadyAnswered()
+    return _awaiting(quiz, item, question)
+
+
+async def confide(
+    session: AsyncSession, *, user: User, token: str, confidence: int, now: datetime
+) -> tuple[Reveal, QuizSession]:
+    """Records how sure the student was: appends the attempt, updates card, XP and streak."""
+    item, quiz = await _owned_item(session, user, token)
+    if item.state is ItemState.ASKED:
+        raise AnswerFirst() if quiz.state is SessionState.ACTIVE else QuizEnded()
+    if item.state is ItemState.REVEALED:
+        raise AlreadyAnswered()
+    if item.state is ItemState.SKIPPED:
+        raise StaleButton("You skipped that question. Send /quiz to carry on.")
+    if not 1 <= confidence <= 5:
+        raise InvalidChoice(reason="confidence out of range")
+    if not await repo.claim_item_state(
+        session, item.id, from_states=[ItemState.ANSWERED], to=ItemState.REVEALED
+    ):
+        raise AlreadyAnswered()
+    reveal = await _finalize(session, user, quiz, item, confidence=confidence, now=now)
+    if reveal is None:
+        raise StaleButton("That question was deleted with its material. Send /quiz to carry on.")
+    quiz.position = max(quiz.position, item.position + 1)
+    return reveal, quiz
+
+
+async def skip(
+    session: AsyncSession, *, user: User, now: datetime
+) -> tuple[Reveal | None, QuizSession]:
+    """Skips the current question. If it was answered already, the answer still counts."""
+    quiz = await repo.active_session_for(session, user.id)
+    if quiz is None:
+        raise NoActiveSession()
+    reveal = await _close_current(session, user, quiz, now=now)
+    quiz.position += 1
+    return reveal, quiz
+
+
+async def stop(
+    session: AsyncSession, *, user: User, now: datetime
+) -> tuple[Reveal | None, Summary]:
+    """Ends the session in progress; an answer awaiting confidence is kept."""
+    quiz = await repo.active_session_for(session, user.id)
+    if quiz is None:
+        raise NoActiveSession()
+    reveal = await _close_current(session, user, quiz, now=now)
+    quiz.state = SessionState.STOPPED
+    quiz.finished_at = now
+    return reveal, await summary_of(session, quiz, user, now=now)
+
+
+async def _close_current(
+    session: AsyncSession, user: User, quiz: QuizSession, *, now: datetime
+) -> Reveal | None:
+    item = await repo.item_at(session, quiz.id, quiz.position)
+    if item is None:
+        return None
+    if item.state is ItemState.ASKED:
+        await repo.claim_item_state(
+            session, item.id, from_states=[ItemState.ASKED], to=ItemState.SKIPPED
+        )
+        return None
+    if item.state is ItemState.ANSWERED and await repo.claim_item_state(
+        session, item.id, from_states=[ItemState.ANSWERED], to=ItemState.REVEALED
+    ):
+        return await _finalize(session, user, quiz, item, confidence=None, now=now)
+    return None
+
+
+async def _owned_item(
+    session: AsyncSession, user: User, token: str
+) -> tuple[QuizItem, QuizSession]:
+    found = await repo.item_with_session(session, token)
+    if found is None:
+        raise StaleButton()
+    item, quiz = found
+    if quiz.user_id != user.id:
+        raise NotYourQuestion()
+    return item, quiz
+
+
+async def _finalize(
+    session: AsyncSession,
+    user: User,
+    quiz: QuizSession,
+    item: QuizItem,
+    *,
+    confidence: int | None,
+    now: datetime,
+) -> Reveal | None:
+    """Grades an answered item: SM-2 card, attempt row, XP, streak, session counters."""
+    question = await _question(session, item.question_id)
+    if question is None or item.choice is None:
+        return None
+    answered_at = item.answered_at or now
+    time_ms = int(item.time_ms or 0)
+    correct = item.choice == question.correct_index
+    options = [str(option) for option in question.options]
+    quality = srs.quality_from(
+        correct=correct, confidence=confidence, time_ms=time_ms,
+        question_chars=len(question.stem) + sum(len(option) for option in options),
+    )  # fmt: skip
+    xp = xp_for_answer(correct=correct, difficulty=question.difficulty, confidence=confidence)
+    tz = user_zone(user)
+
+    card = await card_for(session, user.id, question.id)
+    if card is None:
+        card = Card(user_id=user.id, question_id=question.id, due_at=answered_at)
+        session.add(card)
+    state = srs.review(_card_state(card, answered_at), quality, now=answered_at, tz=tz)
+    card.ease_factor, card.interval_days = state.ease_factor, state.interval_days
+    card.repetitions, card.lapses, card.status = state.repetitions, state.lapses, state.status
+    card.due_at, card.last_reviewed_at = state.due_at, state.last_reviewed_at
+
+    old_level = user.level
+    user.xp += xp
+    user.level = level_for(user.xp)
+    streak, event = record_study(
+        StreakState(user.streak, user.best_streak, user.last_study_day, user.freeze_used_week),
+        now=answered_at,
+        tz=tz,
+    )
+    user.streak, user.best_streak = streak.streak, streak.best_streak
+    user.last_study_day, user.freeze_used_week = streak.last_study_day, streak.freeze_used_week
+
+    question.times_answered += 1
+    question.times_correct += int(correct)
+    await append_attempt(
+        session,
+        Attempt(
+            user_id=user.id, question_id=question.id, session_id=quiz.id,
+            source=AttemptSource.REVIEW if quiz.kind is SessionKind.REVIEW else AttemptSource.QUIZ,
+            topic=question.topic, difficulty=question.difficulty, choice=item.choice,
+            correct=correct, confidence=confidence, time_ms=time_ms, quality=quality, xp=xp,
+            answered_at=answered_at,
+        ),
+    )  # fmt: skip
+    quiz.answered += 1
+    quiz.correct += int(correct)
+    quiz.xp_gained += xp
+
+    shown = [int(i) for i in item.option_order]
+    return Reveal(
+        correct=correct,
+        chosen_letter=LETTERS[shown.index(item.choice)],
+        chosen_text=options[item.choice],
+        key_letter=LETTERS[shown.index(question.correct_index)],
+        key_text=options[question.correct_index],
+        explanation=question.explanation,
+        source=await source_line(session, question),
+        confidence=confidence,
+        quality=quality,
+        time_ms=time_ms,
+        xp=xp,
+        total_xp=user.xp,
+        level=user.level,
+        leveled_up=user.level > old_level,
+        streak=user.streak,
+        streak_event=event,
+        due_at=state.due_at,
+        interval_days=state.interval_days,
+        tz=str(tz),
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+async def summary_of(
+    session: AsyncSession, quiz: QuizSession, user: User, *, now: datetime
+) -> Summary:
+    """Score, time, XP, streak and the weakest topic, for the end of a session."""
+    weakest = await weak_topics(session, user, now=now, limit=1)
+    if not weakest:
+        in_session = await repo.topic_tallies(
+            session, user.id, since=quiz.started_at, session_id=quiz.id
+        )
+        missed = [_accuracy(t) for t in in_session if t.correct < t.attempts]
+        weakest = sorted(missed, key=lambda t: (t.accuracy, -t.attempts))[:1]
+    return Summary(
+        kind=quiz.kind,
+        state=quiz.state,
+        total=len(quiz.plan),
+        answered=quiz.answered,
+        correct=quiz.correct,
+        skipped=await repo.count_items(session, quiz.id, ItemState.SKIPPED),
+        duration=(quiz.finished_at or now) - quiz.started_at,
+        xp=quiz.xp_gained,
+        total_xp=user.xp,
+        level=user.level,
+        streak=user.streak,
+        best_streak=user.best_streak,
+        weakest=weakest[0] if weakest else None,
+        due_now=await count_due(session, user.id, now),
+    )
+
+
+async def weak_topics(
+    session: AsyncSession,
+    user: User,
+    *,
+    now: datetime,
+    days: int = WEAK_WINDOW_DAYS,
+    min_attempts: int = WEAK_MIN_ATTEMPTS,
+    limit: int = 3,
+) -> list[TopicAccuracy]:
+    """Topics with the lowest recent accuracy (enough answers, below WEAK_BELOW), worst first."""
+    tallies = await repo.topic_tallies(session, user.id, since=now - timedelta(days=days))
+    weak = [
+        _accuracy(t)
+        for t in tallies
+        if t.attempts >= min_attempts and t.correct / t.attempts < WEAK_BELOW
+    ]
+    weak.sort(key=lambda t: (t.accuracy, -t.attempts, t.topic))
+    return weak[:limit]
+
+
+async def source_line(session: AsyncSession, question: Question) -> str:
+    """Where a question came from, e.g. "19.5 Heart Development, p. 3 of heart.pdf"."""
+    ref = await repo.source_of(session, question)
+    parts = [part for part in (ref.heading, _pages(question.source_pages)) if part]
+    where = ", ".join(parts)
+    name = ref.filename or ref.material_title
+    if name:
+        where = f"{where} of {name}" if where else name
+    return where
+
+
+def user_zone(user: User) -> ZoneInfo:
+    """The student's time zone; a stored name that no longer resolves falls back to UTC."""
+    try:
+        return ZoneInfo(user.tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _pages(pages: Sequence[object]) -> str:
+    numbers = sorted({int(str(p)) for p in pages if str(p).isdigit()})
+    if not numbers:
+        return ""
+    if len(numbers) == 1:
+        return f"p. {numbers[0]}"
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"pp. {numbers[0]}-{numbers[-1]}"
+    return "pp. " + ", ".join(str(n) for n in numbers)
+
+
+def _accuracy(tally: repo.TopicTally) -> TopicAccuracy:
+    return TopicAccuracy(tally.topic, tally.attempts, tally.correct, tally.question_id)
+
+
+def _card_state(card: Card, now: datetime) -> srs.CardState:
+    return srs.CardState(
+        due_at=card.due_at or now,
+        ease_factor=card.ease_factor if card.ease_factor is not None else srs.INITIAL_EASE,
+        interval_days=card.interval_days or 0,
+        repetitions=card.repetitions or 0,
+        lapses=card.lapses or 0,
+        status=card.status or CardStatus.NEW,
+        last_reviewed_at=card.last_reviewed_at,
+    )
+
+
+async def _question(session: AsyncSession, question_id: int | None) -> Question | None:
+    return None if question_id is None else await session.get(Question, question_id)
+
+
+def _asked(quiz: QuizSession, item: QuizItem, question: Question, *, resumed: bool) -> Asked:
+    options = tuple(str(question.options[int(i)]) for i in item.option_order)
+    return Asked(
+        token=item.token, position=item.position, total=len(quiz.plan), kind=quiz.kind,
+        stem=question.stem, options=options, topic=question.topic,
+        difficulty=question.difficulty, resumed=resumed,
+    )  # fmt: skip
+
+
+def _awaiting(quiz: QuizSession, item: QuizItem, question: Question) -> AwaitingConfidence:
+    assert item.choice is not None
+    shown = [int(i) for i in item.option_order]
+    return AwaitingConfidence(
+        token=item.token, position=item.position, total=len(quiz.plan), kind=quiz.kind,
+        stem=question.stem, chosen_letter=LETTERS[shown.index(item.choice)],
+        chosen_text=str(question.options[item.choice]),
+    )  # fmt: skip
+
+
+def _shuffled(options: Sequence[object], rng: random.Random | None) -> list[int]:
+    rng = rng or random.SystemRandom()
+    pinned = [i for i, option in enumerate(options) if _PINNED_LAST.match(str(option))]
+    free = [i for i in range(len(options)) if i not in pinned]
+    rng.shuffle(free)
+    return free + pinned
+
+
+def _new_token() -> str:
+    # 16 URL-safe characters: unguessable, and `ans:<token>:<i>` stays far below 64 bytes.
+    return secrets.token_urlsafe(12)
