@@ -1,0 +1,605 @@
+"""The tutor on Discord (discord.py 2.x): slash commands and persistent buttons in, embeds out.
+
+`serve(app, stop)` logs in, syncs one slash command per handler command (to one guild when
+ROUNDS_DISCORD_GUILD_ID is set), registers the payload buttons, and translates interactions
+and DMs into `Incoming` events for the router. Every interaction is acknowledged within
+Discord's 3-second deadline: long work defers at once, anything else as soon as it takes
+longer than ACK_DEADLINE_S. In a server channel private study is ephemeral; in DMs it is
+ordinary messages. It also registers the Discord `Notifier` the scheduler pushes through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, Literal, TypeVar
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.app import App
+from bot.discord_render import PayloadButton, render
+from core.settings import Settings
+from core.upload_errors import TooLarge
+from handlers.types import (
+    Actor,
+    Button,
+    ChatRef,
+    Document,
+    EventKind,
+    Incoming,
+    Reply,
+    SentMessage,
+    Tone,
+)
+from scheduler.notifier import PushButton, RecipientUnreachable
+from storage.enums import ChatKind, Platform
+
+log = logging.getLogger(__name__)
+
+# Discord drops an interaction not answered within 3 s; leave room for the callback's trip.
+ACK_DEADLINE_S = 2.0
+# Commands that ingest or generate: acknowledged before any work starts.
+LONG_COMMANDS = frozenset({"upload", "quiz", "review", "round"})
+# In a server channel these are for everyone to see; every other command is the student's own.
+PUBLIC_IN_SERVERS = frozenset({"upload", "round", "leaderboard", "stop_round"})
+PROGRESS_MIN_INTERVAL_S = 1.0
+SHUTDOWN_GRACE_S = 10.0
+# Discord JSON error codes the notifier maps to "this recipient can never be reached".
+UNKNOWN_CHANNEL, UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER = 10003, 10013, 50001, 50007
+UNREACHABLE_CODES = frozenset({UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER})
+
+T = TypeVar("T")
+
+
+def discord_intents() -> discord.Intents:
+    """No privileged intents: interactions arrive whatever the intents; DMs carry content."""
+    intents = discord.Intents.none()
+    intents.guilds = True  # discord.py's channel and permission state is built on it
+    intents.dm_messages = True  # a PDF dropped into the bot's DM is an upload
+    return intents
+
+
+@contextmanager
+def discord_endpoints(settings: Settings) -> Iterator[None]:
+    """Points discord.py at DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL while serving.
+
+    discord.py reads both from class attributes (`Route.BASE`, the gateway's
+    `DEFAULT_GATEWAY`), so they are process-wide: one process talks to one Discord.
+    """
+    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    Route.BASE = settings.discord_api_base_url.rstrip("/")
+    if settings.discord_gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+    try:
+        yield
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+class RoundsDiscord(discord.Client):
+    """One Discord bot session serving the app's router."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(intents=discord_intents())
+        self.app = app
+        self.tree = app_commands.CommandTree(self)
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    # -- start-up -----------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(PayloadButton)
+        for name, description in self.app.router.menu:
+            shape = COMMAND_SHAPES.get(name, _plain)
+            self.tree.add_command(
+                app_commands.Command(
+                    name=name, description=description[:100], callback=shape(self, name)
+                )
+            )
+        if not self.app.settings.discord_gateway_url:
+            # A plain Client never asks for the gateway URL; ask, so a proxy or fake API
+            # can announce its own gateway (Discord itself answers with the default one).
+            _shards, url, _limits = await self.http.get_bot_gateway()
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        await self._sync_commands()
+
+    async def _sync_commands(self) -> None:
+        guild_id = self.app.settings.discord_guild_id
+        try:
+            if guild_id:
+                guild = discord.Object(guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+            else:
+                synced = await self.tree.sync()
+        except discord.HTTPException:
+            log.exception("slash command sync failed; Discord keeps the previous commands")
+            return
+        log.info("synced %d slash commands (%s)", len(synced), guild_id or "global")
+
+    # -- incoming -----------------------------------------------------------------------
+
+    async def on_command(
+        self, interaction: discord.Interaction, name: str, args: Sequence[str] = ()
+    ) -> None:
+        text = " ".join([f"/{name}", *args])
+        incoming = self._incoming(
+            interaction, EventKind.COMMAND, command=name, args=tuple(args), text=text
+        )
+        private = _in_server(interaction) and name not in PUBLIC_IN_SERVERS
+        await self._answer(interaction, incoming, private=private, long_work=name in LONG_COMMANDS)
+
+    async def on_upload(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        private = _in_server(interaction) and "upload" not in PUBLIC_IN_SERVERS
+        limit = self.app.settings.max_upload_bytes
+        if file.size > limit:  # refused before a single byte is downloaded
+            replier = InteractionReplier(interaction, private=private)
+            too_large = TooLarge(size_bytes=file.size, max_bytes=limit).user_message
+            await self._deliver(replier, [Reply(too_large, tone=Tone.WARNING)])
+            return
+        incoming = self._incoming(interaction, EventKind.DOCUMENT, document=_document(file))
+        await self._answer(interaction, incoming, private=private, long_work=True)
+
+    async def on_button(self, interaction: discord.Interaction, payload: str) -> None:
+        message = interaction.message
+        # A button answers the way its message was shown: ephemeral stays ephemeral.
+        private = bool(message is not None and message.flags.ephemeral)
+        incoming = self._incoming(
+            interaction,
+            EventKind.BUTTON,
+            payload=payload,
+            message_ref=str(message.id) if message is not None else "",
+        )
+        await self._answer(interaction, incoming, private=private, long_work=False)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Direct messages: a PDF is an upload, `/word args` a command, anything else text."""
+        if message.author.bot or message.guild is not None:
+            return
+        with self._tracked():
+            sender = ChannelSender(message.channel)
+            chat = ChatRef(str(message.channel.id), ChatKind.PRIVATE, "DM")
+            fields: dict[str, Any]
+            if message.attachments:
+                attachment = message.attachments[0]
+                limit = self.app.settings.max_upload_bytes
+                if attachment.size > limit:
+                    too_large = TooLarge(size_bytes=attachment.size, max_bytes=limit)
+                    await self._deliver(sender, [Reply(too_large.user_message, tone=Tone.WARNING)])
+                    return
+                fields = {"kind": EventKind.DOCUMENT, "document": _document(attachment)}
+            elif message.content.startswith("/") and len(message.content) > 1:
+                command, args = _split_command(message.content)
+                fields = {"kind": EventKind.COMMAND, "command": command, "args": args}
+            else:
+                fields = {"kind": EventKind.TEXT}
+            incoming = Incoming(
+                platform=Platform.DISCORD,
+                user=Actor(str(message.author.id), message.author.display_name),
+                chat=chat,
+                received_at=self.app.services.clock(),
+                text=message.content,
+                message_ref=str(message.id),
+                progress=sender.progress,
+                **fields,
+            )
+            await self._deliver(sender, await self.app.router.route(incoming))
+
+    def _incoming(
+        self, interaction: discord.Interaction, kind: EventKind, **fields: Any
+    ) -> Incoming:
+        user = interaction.user
+        if _in_server(interaction):
+            permissions = interaction.permissions
+            is_admin = permissions.administrator or permissions.manage_guild
+            title = getattr(interaction.channel, "name", "") or ""
+            chat = ChatRef(
+                str(interaction.channel_id), ChatKind.GROUP, f"#{title}" if title else ""
+            )
+        else:
+            is_admin = False
+            chat = ChatRef(str(interaction.channel_id), ChatKind.PRIVATE, "DM")
+        return Incoming(
+            platform=Platform.DISCORD,
+            user=Actor(str(user.id), user.display_name, is_admin=is_admin),
+            chat=chat,
+            kind=kind,
+            received_at=self.app.services.clock(),
+            **fields,
+        )
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction,
+        incoming: Incoming,
+        *,
+        private: bool,
+        long_work: bool,
+    ) -> None:
+        """Routes one interaction, acknowledging it in time, then delivers the replies."""
+        with self._tracked():
+            replier = InteractionReplier(interaction, private=private)
+            if long_work:
+                await replier.acknowledge()
+            incoming = _with_progress(incoming, replier.progress)
+            route = asyncio.create_task(self.app.router.route(incoming))
+            done, _ = await asyncio.wait({route}, timeout=ACK_DEADLINE_S)
+            if not done:
+                await replier.acknowledge()
+            await self._deliver(replier, await route)
+
+    async def _deliver(self, sender: Sender, replies: list[Reply]) -> None:
+        for reply in sender.in_delivery_order(replies):
+            try:
+                message_ref = await sender.send(reply)
+            except discord.HTTPException:
+                log.exception("could not deliver a reply (%s)", reply.track or reply.title)
+                return
+            if reply.track:
+                sent = SentMessage(reply.track, message_ref, self.app.services.clock())
+                await self.app.router.message_sent(sent)
+
+    # -- shutdown -----------------------------------------------------------------------
+
+    @contextmanager
+    def _tracked(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def drain(self, grace_s: float) -> None:
+        """Lets events being handled finish (their replies sent) before the client closes."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=grace_s)
+
+
+# -- delivery -------------------------------------------------------------------------------
+
+
+class Sender:
+    """Delivers Replies somewhere; returns the message id of each one sent."""
+
+    def in_delivery_order(self, replies: list[Reply]) -> list[Reply]:
+        return replies
+
+    async def send(self, reply: Reply) -> str:
+        raise NotImplementedError
+
+    async def progress(self, text: str) -> None:
+        return None
+
+
+class InteractionReplier(Sender):
+    """Answers one interaction: its response, then edits of it, then followups."""
+
+    def __init__(self, interaction: discord.Interaction, *, private: bool) -> None:
+        self.interaction = interaction
+        self.private = private
+        self.in_server = _in_server(interaction)
+        self._original_pending = False  # a deferred "thinking…" response awaiting its answer
+        self._last_progress = 0.0
+
+    @property
+    def _is_click(self) -> bool:
+        return self.interaction.type is discord.InteractionType.component
+
+    async def acknowledge(self) -> None:
+        """Defers the interaction unless it is already answered (idempotent)."""
+        response = self.interaction.response
+        if response.is_done():
+            return
+        if self._is_click:
+            await response.defer()  # "deferred update": the clicked message stays as it is
+        else:
+            await response.defer(ephemeral=self.private, thinking=True)
+            self._original_pending = True
+
+    async def progress(self, text: str) -> None:
+        """Shows a long command's progress in its deferred response ("Reading page 3/4…")."""
+        now = time.monotonic()
+        if self._is_click or now - self._last_progress < PROGRESS_MIN_INTERVAL_S:
+            return
+        self._last_progress = now
+        try:
+            await self.acknowledge()
+            if self._original_pending:
+                await self.interaction.edit_original_response(content=f"⏳ {text}")
+        except discord.HTTPException:
+            log.warning("progress update failed", exc_info=True)
+
+    def in_delivery_order(self, replies: list[Reply]) -> list[Reply]:
+        # Updating the clicked message must be the interaction's own response: once a new
+        # message answers the click, "@original" means that message instead.
+        return sorted(replies, key=lambda reply: not self._edits_clicked(reply))
+
+    def _edits_clicked(self, reply: Reply) -> bool:
+        message = self.interaction.message
+        return self._is_click and message is not None and reply.edit_of == str(message.id)
+
+    async def send(self, reply: Reply) -> str:
+        rendered = render(reply)
+        response = self.interaction.response
+        if self._edits_clicked(reply):
+            if response.is_done():
+                await self.interaction.edit_original_response(**rendered.edit())
+            else:
+                await response.edit_message(**rendered.edit())
+            return reply.edit_of
+        if reply.edit_of and await _edit_channel_message(
+            self.interaction, reply.edit_of, rendered
+        ):
+            return reply.edit_of
+        ephemeral = reply.is_alert or (self.in_server and (self.private or reply.ephemeral))
+        if not response.is_done():
+            callback = await response.send_message(**rendered.new_message(), ephemeral=ephemeral)
+            return str(callback.message_id or "")
+        if self._original_pending:
+            self._original_pending = False
+            message = await self.interaction.edit_original_response(**rendered.edit())
+            return str(message.id)
+        followup = await self.interaction.followup.send(
+            **rendered.new_message(), ephemeral=ephemeral, wait=True
+        )
+        return str(followup.id)
+
+
+class ChannelSender(Sender):
+    """Replies in a channel outside any interaction (a DM); progress is one status message."""
+
+    def __init__(self, channel: discord.abc.Messageable) -> None:
+        self.channel = channel
+        self._status: discord.Message | None = None
+        self._last_progress = 0.0
+
+    async def progress(self, text: str) -> None:
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_MIN_INTERVAL_S:
+            return
+        self._last_progress = now
+        try:
+            if self._status is None:
+                self._status = await self.channel.send(f"⏳ {text}")
+            else:
+                await self._status.edit(content=f"⏳ {text}")
+        except discord.HTTPException:
+            log.warning("progress update failed", exc_info=True)
+
+    async def send(self, reply: Reply) -> str:
+        rendered = render(reply)
+        target: discord.Message | discord.PartialMessage | None = None
+        if reply.edit_of:
+            target = self.channel.get_partial_message(int(reply.edit_of))  # type: ignore[attr-defined]
+        elif self._status is not None:
+            target, self._status = self._status, None  # the status message becomes the answer
+        if target is not None:
+            try:
+                edited = await target.edit(**rendered.edit())
+                return str(edited.id if edited is not None else target.id)
+            except discord.NotFound:
+                log.info("message %s is gone; sending a new one", target.id)
+        message = await self.channel.send(**rendered.new_message())
+        return str(message.id)
+
+
+async def _edit_channel_message(
+    interaction: discord.Interaction, message_ref: str, rendered: Any
+) -> bool:
+    """Edits an earlier, non-ephemeral message in the interaction's channel, if it can."""
+    channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)  # type: ignore[union-attr]
+    try:
+        await channel.get_partial_message(int(message_ref)).edit(**rendered.edit())
+    except (discord.NotFound, discord.Forbidden, ValueError):
+        return False
+    return True
+
+
+# -- the scheduler's way in -----------------------------------------------------------------
+
+
+class DiscordNotifier:
+    """Pushes messages (with buttons) to a DM or a server channel; see scheduler/notifier.py.
+
+    `address` is a channel id (a user's DM channel, a server channel) or, for someone who
+    never opened a DM with the bot, their user id: then the DM is opened first.
+    """
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    @property
+    def platform(self) -> Platform:
+        return Platform.DISCORD
+
+    async def send(
+        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
+    ) -> str:
+        rendered = render(Reply(text, buttons=_button_rows(buttons)))
+
+        async def post(channel: discord.abc.Messageable) -> discord.Message:
+            return await channel.send(**rendered.new_message())
+
+        message = await self._in_channel(address, post)
+        return str(message.id)
+
+    async def edit(
+        self,
+        address: str,
+        message_ref: str,
+        text: str,
+        buttons: Sequence[Sequence[PushButton]] = (),
+    ) -> None:
+        rendered = render(Reply(text, buttons=_button_rows(buttons)))
+
+        async def change(channel: discord.abc.Messageable) -> None:
+            await channel.get_partial_message(int(message_ref)).edit(**rendered.edit())  # type: ignore[attr-defined]
+
+        await self._in_channel(address, change)
+
+    async def _in_channel(
+        self, address: str, action: Callable[[discord.abc.Messageable], Awaitable[T]]
+    ) -> T:
+        try:
+            try:
+                return await action(self.client.get_partial_messageable(int(address)))
+            except discord.NotFound as error:
+                if error.code != UNKNOWN_CHANNEL:
+                    raise
+            # Not a channel: a user id. Discord returns the existing DM if there is one.
+            dm = await self.client.create_dm(discord.Object(int(address)))
+            return await action(dm)
+        except discord.HTTPException as error:
+            if error.code in UNREACHABLE_CODES or error.code == UNKNOWN_CHANNEL:
+                raise RecipientUnreachable(address, error.text or str(error.code)) from error
+            raise
+
+
+# -- slash commands -------------------------------------------------------------------------
+
+CommandCallback = Callable[..., Awaitable[None]]
+
+
+def _plain(client: RoundsDiscord, name: str) -> CommandCallback:
+    async def command(interaction: discord.Interaction) -> None:
+        await client.on_command(interaction, name)
+
+    return command
+
+
+def _quiz(client: RoundsDiscord, name: str) -> CommandCallback:
+    @app_commands.describe(topic="A topic from your material (empty: everything)", n="Questions")
+    async def command(
+        interaction: discord.Interaction,
+        topic: str | None = None,
+        n: app_commands.Range[int, 1, None] | None = None,
+    ) -> None:
+        await client.on_command(interaction, name, _words(topic, n))
+
+    return command
+
+
+def _upload(client: RoundsDiscord, name: str) -> CommandCallback:
+    @app_commands.describe(file="A PDF of your notes or a chapter")
+    async def command(interaction: discord.Interaction, file: discord.Attachment) -> None:
+        await client.on_upload(interaction, file)
+
+    return command
+
+
+def _settings(client: RoundsDiscord, name: str) -> CommandCallback:
+    @app_commands.describe(change="What to change, e.g. `hour 19` or `tz Europe/Paris`")
+    async def command(interaction: discord.Interaction, change: str | None = None) -> None:
+        await client.on_command(interaction, name, _split_args(change or ""))
+
+    return command
+
+
+def _round(client: RoundsDiscord, name: str) -> CommandCallback:
+    @app_commands.describe(
+        topic="Topic (empty: everything)", n="Questions", seconds="Per question"
+    )
+    async def command(
+        interaction: discord.Interaction,
+        topic: str | None = None,
+        n: app_commands.Range[int, 1, None] | None = None,
+        seconds: app_commands.Range[int, 1, None] | None = None,
+    ) -> None:
+        await client.on_command(interaction, name, _words(topic, n, seconds))
+
+    return command
+
+
+def _leaderboard(client: RoundsDiscord, name: str) -> CommandCallback:
+    @app_commands.describe(period="This week or all time")
+    async def command(
+        interaction: discord.Interaction, period: Literal["week", "all"] | None = None
+    ) -> None:
+        await client.on_command(interaction, name, _words(period))
+
+    return command
+
+
+COMMAND_SHAPES: dict[str, Callable[[RoundsDiscord, str], CommandCallback]] = {
+    "quiz": _quiz,
+    "upload": _upload,
+    "settings": _settings,
+    "round": _round,
+    "leaderboard": _leaderboard,
+}
+
+
+# -- small translations ---------------------------------------------------------------------
+
+
+def _in_server(interaction: discord.Interaction) -> bool:
+    return interaction.guild_id is not None
+
+
+def _document(attachment: discord.Attachment) -> Document:
+    return Document(
+        filename=attachment.filename,
+        size=attachment.size,
+        read=attachment.read,
+        mime_type=attachment.content_type or "",
+    )
+
+
+def _with_progress(incoming: Incoming, progress: Callable[[str], Awaitable[None]]) -> Incoming:
+    return replace(incoming, progress=progress)
+
+
+def _words(*values: object) -> tuple[str, ...]:
+    """Slash options as the words a student would type after the command."""
+    return tuple(word for value in values if value is not None for word in str(value).split())
+
+
+def _split_args(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(text))
+    except ValueError:
+        return tuple(text.split())
+
+
+def _split_command(text: str) -> tuple[str, tuple[str, ...]]:
+    words = _split_args(text[1:])
+    return (words[0].lower(), words[1:]) if words else ("help", ())
+
+
+def _button_rows(rows: Sequence[Sequence[PushButton]]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(Button(b.label, b.payload) for b in row) for row in rows)
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+
+async def serve(app: App, stop: asyncio.Event) -> None:
+    """Serves Discord until `stop` is set; in-flight events finish before the client closes."""
+    token = app.settings.discord_bot_token
+    if token is None or not token.get_secret_value():
+        raise RuntimeError("DISCORD_BOT_TOKEN is not set")
+    with discord_endpoints(app.settings):
+        client = RoundsDiscord(app)
+        app.notifiers[Platform.DISCORD] = DiscordNotifier(client)
+        runner = asyncio.create_task(client.start(token.get_secret_value()))
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            await client.drain(SHUTDOWN_GRACE_S)
+            await client.close()
+            app.notifiers.pop(Platform.DISCORD, None)
+        await runner  # a failed login or a refused intent surfaces here

@@ -1,0 +1,140 @@
+"""The real discord.py client against a fake Discord: connection, slash commands, buttons.
+
+Every test runs `bot.discord_bot.serve` (the same entry point `python -m bot discord` uses)
+against tests/fakes/discord_server.py and looks only at what Discord would have received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot import discord_bot
+from bot.app import App, build_app
+from core.settings import Settings
+from storage.enums import Platform
+from tests.fakes.discord_server import (
+    DEFERRED_MESSAGE,
+    EPHEMERAL,
+    PRIVILEGED_INTENTS,
+    FakeChannel,
+    FakeDiscord,
+    FakeUser,
+    bot_running,
+)
+
+GUILD_ID = 4242
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    yield server
+    await server.close()
+
+
+def discord_settings(tmp_path: Path, fake: FakeDiscord, **overrides: object) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "var",
+        discord_bot_token=SecretStr(fake.token),
+        discord_api_base_url=fake.api_base,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def app(tmp_path: Path, fake: FakeDiscord) -> AsyncIterator[App]:
+    application = await build_app(discord_settings(tmp_path, fake))
+    yield application
+    await application.close()
+
+
+@pytest.fixture
+async def bot(app: App, fake: FakeDiscord) -> AsyncIterator[App]:
+    async with bot_running(fake, lambda stop: discord_bot.serve(app, stop)):
+        yield app
+
+
+STUDENT = FakeUser(111_111_111_111_111_111, "ana")
+OTHER = FakeUser(222_222_222_222_222_222, "ben")
+
+
+async def test_connects_with_minimal_intents_and_syncs_every_command(
+    bot: App, fake: FakeDiscord
+) -> None:
+    identify = fake.identify_payloads[-1]
+    assert identify["token"] == fake.token
+    intents = int(identify["intents"])
+    assert not any(intents & bit for bit in PRIVILEGED_INTENTS.values())
+    assert intents == discord_bot.discord_intents().value
+    # No DISCORD_GATEWAY_URL: the bot connected where GET /gateway/bot told it to.
+    assert fake.requests_to("GET", "/gateway/bot")
+    assert fake.gateway_paths == ["/gateway"]
+    synced = {command["name"]: command for command in fake.global_commands}
+    assert set(synced) == {name for name, _ in bot.router.menu}
+    assert all(command["description"] for command in synced.values())
+    assert bot.notifiers[Platform.DISCORD].platform is Platform.DISCORD
+
+
+async def test_guild_sync_and_an_explicit_gateway_url(tmp_path: Path, fake: FakeDiscord) -> None:
+    settings = discord_settings(
+        tmp_path,
+        fake,
+        discord_guild_id=GUILD_ID,
+        discord_gateway_url=fake.gateway_url.replace("/gateway", "/gateway-override"),
+    )
+    application = await build_app(settings)
+    try:
+        async with bot_running(fake, lambda stop: discord_bot.serve(application, stop)):
+            assert fake.gateway_paths == ["/gateway-override"]
+            assert not fake.requests_to("GET", "/gateway/bot")
+            assert not fake.global_commands
+            names = {command["name"] for command in fake.guild_commands[GUILD_ID]}
+            assert "start" in names and "help" in names
+            channel = FakeChannel(id=5150, name="study", guild_id=GUILD_ID)
+            interaction = await fake.slash(STUDENT, "help", channel=channel)
+            await fake.wait_for(lambda: interaction.original_id)
+    finally:
+        await application.close()
+    assert application.notifiers == {}
+
+
+async def test_start_in_a_dm_is_a_normal_message(bot: App, fake: FakeDiscord) -> None:
+    interaction = await fake.slash(STUDENT, "start")
+    await fake.wait_for(lambda: interaction.original_id)
+    message = fake.messages[interaction.original_id]  # type: ignore[index]
+    assert "Welcome to Rounds" in message.text
+    assert "Hi Ana" in message.text
+    assert not message.ephemeral
+    assert interaction.ack_latency_s is not None and interaction.ack_latency_s < 3
+
+
+async def test_help_in_a_server_channel_is_ephemeral_and_lists_commands(
+    bot: App, fake: FakeDiscord
+) -> None:
+    channel = FakeChannel(id=5150, name="study", guild_id=GUILD_ID)
+    interaction = await fake.slash(STUDENT, "help", channel=channel)
+    await fake.wait_for(lambda: interaction.original_id)
+    message = fake.messages[interaction.original_id]  # type: ignore[index]
+    assert message.ephemeral
+    assert "/start" in message.text and "/help" in message.text
+
+
+async def test_wrong_token_fails_to_start(tmp_path: Path, fake: FakeDiscord) -> None:
+    application = await build_app(discord_settings(tmp_path, fake))
+    application.settings.discord_bot_token = SecretStr("not-the-token")
+    try:
+        with pytest.raises(Exception, match="token"):
+            async with bot_running(fake, lambda stop: discord_bot.serve(application, stop)):
+                pass
+    finally:
+        await application.close()
+    assert not fake.identify_payloads
+
+
+_ = (DEFERRED_MESSAGE, EPHEMERAL)
