@@ -29,6 +29,7 @@ from bot.app import App
 from bot.discord_render import PayloadButton, render
 from core.settings import Settings
 from core.upload_errors import TooLarge
+from handlers.router import COMMAND_CATALOGUE, Router
 from handlers.types import (
     Actor,
     Button,
@@ -98,7 +99,7 @@ class RoundsDiscord(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(PayloadButton)
-        for name, description in self.app.router.menu:
+        for name, description in slash_commands(self.app.router):
             shape = COMMAND_SHAPES.get(name, _plain)
             self.tree.add_command(
                 app_commands.Command(
@@ -539,6 +540,14 @@ COMMAND_SHAPES: dict[str, Callable[[RoundsDiscord, str], CommandCallback]] = {
     "round": _round,
     "leaderboard": _leaderboard,
 }
+
+
+def slash_commands(router: Router) -> list[tuple[str, str]]:
+    """The router's menu; /upload too whenever documents have a handler (the attachment)."""
+    menu = list(router.menu)
+    if router.document_handler is not None and "upload" not in dict(menu):
+        menu.insert(min(2, len(menu)), ("upload", dict(COMMAND_CATALOGUE)["upload"]))
+    return menu
 
 
 # -- small translations ---------------------------------------------------------------------

@@ -17,10 +17,7 @@ from bot.app import App, build_app
 from core.settings import Settings
 from storage.enums import Platform
 from tests.fakes.discord_server import (
-    DEFERRED_MESSAGE,
-    EPHEMERAL,
     PRIVILEGED_INTENTS,
-    FakeChannel,
     FakeDiscord,
     FakeUser,
     bot_running,
@@ -96,7 +93,7 @@ async def test_guild_sync_and_an_explicit_gateway_url(tmp_path: Path, fake: Fake
             assert not fake.global_commands
             names = {command["name"] for command in fake.guild_commands[GUILD_ID]}
             assert "start" in names and "help" in names
-            channel = FakeChannel(id=5150, name="study", guild_id=GUILD_ID)
+            channel = fake.guild_channel(5150, guild_id=GUILD_ID)
             interaction = await fake.slash(STUDENT, "help", channel=channel)
             await fake.wait_for(lambda: interaction.original_id)
     finally:
@@ -117,7 +114,7 @@ async def test_start_in_a_dm_is_a_normal_message(bot: App, fake: FakeDiscord) ->
 async def test_help_in_a_server_channel_is_ephemeral_and_lists_commands(
     bot: App, fake: FakeDiscord
 ) -> None:
-    channel = FakeChannel(id=5150, name="study", guild_id=GUILD_ID)
+    channel = fake.guild_channel(5150, guild_id=GUILD_ID)
     interaction = await fake.slash(STUDENT, "help", channel=channel)
     await fake.wait_for(lambda: interaction.original_id)
     message = fake.messages[interaction.original_id]  # type: ignore[index]
@@ -137,4 +134,22 @@ async def test_wrong_token_fails_to_start(tmp_path: Path, fake: FakeDiscord) -> 
     assert not fake.identify_payloads
 
 
-_ = (DEFERRED_MESSAGE, EPHEMERAL)
+async def test_a_dm_message_gets_an_answer_in_the_dm(bot: App, fake: FakeDiscord) -> None:
+    dm = fake.dm_channel(STUDENT)
+    await fake.send_dm(STUDENT, "hello?")
+    [answer] = await fake.wait_for(lambda: fake.bot_messages(dm))
+    assert "/help" in answer.text
+    await fake.send_dm(STUDENT, "/help")
+    await fake.wait_for(lambda: len(fake.bot_messages(dm)) == 2)
+    assert "/start" in fake.bot_messages(dm)[-1].text
+
+
+async def test_an_oversized_pdf_in_a_dm_is_refused_before_download(
+    bot: App, fake: FakeDiscord
+) -> None:
+    huge = fake.host_file("whole_textbook.pdf", b"%PDF-1.7 not really", size=60 * 1024 * 1024)
+    await fake.send_dm(STUDENT, attachments=[huge])
+    dm = fake.dm_channel(STUDENT)
+    [answer] = await fake.wait_for(lambda: fake.bot_messages(dm))
+    assert "60 MB" in answer.text and "20 MB" in answer.text
+    assert fake.downloads == []

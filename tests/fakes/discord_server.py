@@ -227,6 +227,7 @@ class FakeDiscord:
         self._ids = itertools.count(1)
         self._files: dict[str, bytes] = {}
         self._dm_channels: dict[int, FakeChannel] = {}
+        self._guild_channels: dict[int, FakeChannel] = {}
         self._sockets: list[_GatewaySession] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -302,6 +303,12 @@ class FakeDiscord:
         return any(session.identified and not session.ws.closed for session in self._sockets)
 
     # -- the world: users, channels, files --------------------------------------------------
+
+    def guild_channel(self, channel_id: int, *, guild_id: int, name: str = "study") -> FakeChannel:
+        """A text channel in a server the bot is in."""
+        channel = FakeChannel(channel_id, name, guild_id)
+        self._guild_channels[channel_id] = channel
+        return channel
 
     def dm_channel(self, user: FakeUser) -> FakeChannel:
         if user.id not in self._dm_channels:
@@ -388,7 +395,8 @@ class FakeDiscord:
             payload["components"] = [*payload.get("components", [])[:4], row]
         elif custom_id not in {cid for _label, cid in message.buttons}:
             raise ValueError(f"{custom_id!r} is not a button on message {message.id}")
-        channel = self._channel_by_id(message.channel_id, user)
+        channel = self.channel_by_id(message.channel_id)
+        assert channel is not None
         data = {"custom_id": custom_id, "component_type": 2}
         return await self._interact(3, user, channel, data, message=payload)
 
@@ -423,6 +431,8 @@ class FakeDiscord:
             message_id=int(message["id"]) if message else None,
         )
         self.interactions[interaction.id] = interaction
+        if not channel.is_dm:
+            self._guild_channels.setdefault(channel.id, channel)
         payload: dict[str, Any] = {
             "id": str(interaction.id),
             "application_id": str(APP_ID),
@@ -454,7 +464,7 @@ class FakeDiscord:
                 "pending": False,
                 "nick": None,
                 "avatar": None,
-                "permissions": "2248473465835073" if user.username.startswith("admin") else "0",
+                "permissions": "8" if user.username.startswith("admin") else "68608",
             }
         if message is not None:
             payload["message"] = message
@@ -469,14 +479,11 @@ class FakeDiscord:
                     return command
         raise KeyError(f"/{name} was never synced (guild {guild_id})")
 
-    def _channel_by_id(self, channel_id: int, user: FakeUser) -> FakeChannel:
-        for channel in self._dm_channels.values():
+    def channel_by_id(self, channel_id: int) -> FakeChannel | None:
+        for channel in [*self._dm_channels.values(), *self._guild_channels.values()]:
             if channel.id == channel_id:
                 return channel
-        for message in self.messages.values():
-            if message.channel_id == channel_id and "guild_id" in message.payload:
-                return FakeChannel(channel_id, "study", int(message.payload["guild_id"]))
-        raise KeyError(f"unknown channel {channel_id}")
+        return None
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -675,7 +682,9 @@ class FakeDiscord:
                 existing = self._dm_channels.get(user_id)
                 return (existing or self.dm_channel(user)).payload()
             case "POST", ["channels", channel_id, "messages"]:
-                channel = self._channel_for_post(int(channel_id))
+                channel = self.channel_by_id(int(channel_id))
+                if channel is None:
+                    raise DiscordError(404, 10003, "Unknown Channel")
                 if (
                     channel.recipient is not None
                     and channel.recipient.id in self.unreachable_user_ids
@@ -723,13 +732,6 @@ class FakeDiscord:
                 entry["guild_id"] = str(guild_id)
             stored.append(entry)
         return stored
-
-    def _channel_for_post(self, channel_id: int) -> FakeChannel:
-        for channel in self._dm_channels.values():
-            if channel.id == channel_id:
-                return channel
-        # Any other id is a guild text channel the bot can post in.
-        return FakeChannel(channel_id, "study", guild_id=1)
 
     def _interaction_by_token(self, token: str) -> FakeInteraction:
         for interaction in self.interactions.values():
