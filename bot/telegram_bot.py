@@ -1,0 +1,407 @@
+"""The Telegram adapter: a python-telegram-bot Application whose handlers turn Updates into
+`Incoming` events for the router and hand the Replies to bot/telegram_render.py.
+
+`serve(app, stop)` runs it until `stop` is set: long polling by default, PTB's webhook
+server when ROUNDS_TELEGRAM_WEBHOOK_URL is set. Private chats are personal study; in groups
+Rounds reacts only to commands, its own buttons and files sent with /upload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+import shlex
+import time
+from collections.abc import Awaitable
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, CallbackQuery, Message, Update
+from telegram import Document as TelegramDocument
+from telegram.constants import ChatAction, ChatType, FileSizeLimit
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import App
+from bot.telegram_render import ReplyRenderer, StatusMessage, TelegramNotifier, split_notice
+from core.errors import RoundsError
+from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, Tone
+from storage.enums import ChatKind, Platform
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+POLL_TIMEOUT_S = 25
+# Updates of different chats run side by side; one chat's updates keep their order.
+MAX_CONCURRENT_UPDATES = 32
+# A 429 is retried this many times (after the retry_after Telegram names) before giving up.
+RATE_LIMIT_RETRIES = 3
+# Bots may download files up to 20 MB through getFile (decimal MB, as PTB's constant says).
+TELEGRAM_DOWNLOAD_LIMIT = int(FileSizeLimit.FILESIZE_DOWNLOAD)
+ADMIN_CACHE_S = 300.0
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+class FileTooBigForTelegram(RoundsError):
+    """Telegram itself refuses bots a download above 20 MB, whatever Rounds would accept."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            f"That file is {size / 1_000_000:.1f} MB, and Telegram lets bots download files "
+            f"of at most {TELEGRAM_DOWNLOAD_LIMIT // 1_000_000} MB. Please split the PDF "
+            "(one chapter per file works well) and send the parts.",
+            reason="telegram_download_limit",
+        )
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, in order within one: a double press is handled after the
+    first press finished, so the answer check in the handler sees the first one."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _chat_key(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def _chat_key(update: object) -> int:
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return update.effective_user.id
+    return 0
+
+
+def parse_command(text: str, bot_username: str) -> tuple[str, tuple[str, ...]] | None:
+    """`/quiz@RoundsBot heart 5` -> ("quiz", ("heart", "5")); None when meant for another bot."""
+    first, _, rest = text.strip().partition(" ")
+    name, _, addressee = first[1:].partition("@")
+    if addressee and addressee.lower() != bot_username.lower():
+        return None
+    try:
+        args = tuple(shlex.split(rest))
+    except ValueError:  # an unbalanced quote: take the words as they are
+        args = tuple(rest.split())
+    return name.lower(), args
+
+
+def webhook_secret(app: App) -> str:
+    """The configured secret, else one derived from the bot token: stable across workers."""
+    settings = app.settings
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    token = _token(app).encode()
+    return hmac.new(token, b"rounds-telegram-webhook", hashlib.sha256).hexdigest()
+
+
+def _token(app: App) -> str:
+    token = app.settings.telegram_bot_token
+    if token is None or not token.get_secret_value():
+        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
+    return token.get_secret_value()
+
+
+class TokenRedactor(logging.Filter):
+    """Blanks the bot token out of every log line (it is part of every Bot API URL)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info, record.exc_text = None, text.replace(self.token, "<token>")
+        return True
+
+
+class TelegramAdapter:
+    """Registers the handlers on an Application and serves one App's router."""
+
+    def __init__(self, app: App, application: Application) -> None:
+        self.app = app
+        self.application = application
+        self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+        group_upload = filters.ChatType.GROUPS & filters.CaptionRegex(r"^/upload(@\w+)?\b")
+        application.add_handler(
+            MessageHandler(
+                filters.Document.ALL & (filters.ChatType.PRIVATE | group_upload), self.on_document
+            )
+        )
+        application.add_handler(MessageHandler(filters.COMMAND, self.on_command))
+        application.add_handler(
+            MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, self.on_text)
+        )
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_error_handler(self.on_error)
+
+    @property
+    def bot(self):  # type: ignore[no-untyped-def]
+        return self.application.bot
+
+    # ---- Update -> Incoming ------------------------------------------------------------
+
+    async def _incoming(self, update: Update, kind: EventKind, **fields: Any) -> Incoming:
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None and chat is not None
+        private = chat.type == ChatType.PRIVATE
+        is_admin = False
+        if not private and kind is EventKind.COMMAND:
+            is_admin = user.id in await self._chat_admins(chat.id)
+        return Incoming(
+            platform=Platform.TELEGRAM,
+            user=Actor(str(user.id), user.first_name or user.full_name, is_admin),
+            chat=ChatRef(
+                str(chat.id), ChatKind.PRIVATE if private else ChatKind.GROUP, chat.title or ""
+            ),
+            kind=kind,
+            received_at=self.app.services.clock(),
+            **fields,
+        )
+
+    async def _chat_admins(self, chat_id: int) -> frozenset[int]:
+        """A group's admins, asked at most every ADMIN_CACHE_S (one call serves everyone)."""
+        cached = self._admins.get(chat_id)
+        if cached and time.monotonic() - cached[0] < ADMIN_CACHE_S:
+            return cached[1]
+        try:
+            members = await self.bot.get_chat_administrators(chat_id)
+            admins = frozenset(member.user.id for member in members)
+        except TelegramError as error:
+            log.info("could not list admins of a group: %s", type(error).__name__)
+            admins = frozenset()
+        self._admins[chat_id] = (time.monotonic(), admins)
+        return admins
+
+    def _renderer(self, chat_id: int) -> ReplyRenderer:
+        return ReplyRenderer(self.bot, self.app.router, self.app.services.clock, chat_id)
+
+    # ---- handlers ----------------------------------------------------------------------
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        parsed = parse_command(message.text, self.bot.username)
+        if parsed is None:
+            return
+        command, args = parsed
+        incoming = await self._incoming(
+            update, EventKind.COMMAND, command=command, args=args, text=message.text
+        )
+        await self._renderer(message.chat_id).deliver(await self.app.router.route(incoming))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        incoming = await self._incoming(update, EventKind.TEXT, text=message.text or "")
+        await self._renderer(message.chat_id).deliver(await self.app.router.route(incoming))
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.document is not None
+        if message.chat.type != ChatType.PRIVATE and (
+            parse_command(message.caption or "", self.bot.username) is None
+        ):
+            return  # "/upload@SomeOtherBot": not for us
+        renderer = self._renderer(message.chat_id)
+        size = message.document.file_size or 0
+        if size > TELEGRAM_DOWNLOAD_LIMIT:
+            # Checked here, before any getFile: Telegram would refuse the download anyway.
+            # The upload handler separately checks ROUNDS_MAX_UPLOAD_MB against `size`.
+            error = FileTooBigForTelegram(size)
+            await renderer.deliver([Reply(error.user_message, tone=Tone.WARNING)])
+            return
+        status = StatusMessage(self.bot, message.chat_id)
+        await self.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+        incoming = await self._incoming(
+            update,
+            EventKind.DOCUMENT,
+            document=self._document(message, message.document),
+            text=message.caption or "",
+            progress=status.show,
+        )
+        await renderer.deliver(await self.app.router.route(incoming), status=status)
+
+    def _document(self, message: Message, document: TelegramDocument) -> Document:
+        async def read() -> bytes:
+            telegram_file = await document.get_file()
+            return bytes(await telegram_file.download_as_bytearray())
+
+        return Document(
+            filename=document.file_name or "document.pdf",
+            size=document.file_size or 0,
+            read=read,
+            mime_type=document.mime_type or "",
+        )
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        replies: list[Reply] = []
+        renderer: ReplyRenderer | None = None
+        try:
+            if query.message is None or query.data is None:
+                return  # an inline-mode press: Rounds posts no inline messages
+            renderer = self._renderer(query.message.chat.id)
+            incoming = await self._incoming(
+                update,
+                EventKind.BUTTON,
+                payload=query.data,
+                message_ref=str(query.message.message_id),
+            )
+            replies = await self.app.router.route(incoming)
+        finally:
+            # Every press is answered, even when routing failed, so no spinner is left turning.
+            await self._answer(query, replies, renderer)
+
+    async def _answer(
+        self, query: CallbackQuery, replies: list[Reply], renderer: ReplyRenderer | None
+    ) -> None:
+        if renderer is None:
+            await query.answer()
+            return
+        notice, rest = split_notice(replies)
+        try:
+            await renderer.deliver(rest)
+        finally:
+            # Answered last: the spinner stays until the question message shows the result.
+            await renderer.answer(query.id, notice)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The one place errors land: logged without message text, a short word to the user."""
+        error = context.error
+        chat_id = (
+            update.effective_chat.id
+            if isinstance(update, Update) and update.effective_chat
+            else None
+        )
+        update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(error, Forbidden):
+            log.info("chat %s is unreachable (%s); update %s dropped", chat_id, error, update_id)
+            return
+        log.error(
+            "update %s in chat %s failed: %s",
+            update_id,
+            chat_id,
+            type(error).__name__,
+            exc_info=error,
+        )
+        if chat_id is None:
+            return
+        try:
+            await context.bot.send_message(chat_id, SORRY)
+        except TelegramError as second:
+            log.warning("could not tell chat %s about the failure: %s", chat_id, second)
+
+
+def build_application(app: App) -> Application:
+    """The PTB Application for `app`'s settings; handlers registered, not yet initialised."""
+    settings = app.settings
+    application = (
+        ApplicationBuilder()
+        .token(_token(app))
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .job_queue(None)  # the scheduler is ours (scheduler/), not PTB's JobQueue
+        .get_updates_read_timeout(POLL_TIMEOUT_S + 10)
+        .build()
+    )
+    TelegramAdapter(app, application)
+    return application
+
+
+async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None = None) -> None:
+    """Serves Telegram until `stop` is set; updates in flight finish before it returns.
+
+    `started` (optional) is set once updates are being received, for tests and the runner.
+    """
+    # PTB 22 warns on every 429 unless retry_after is opted in as a timedelta (its v23
+    # behaviour); Rounds never reads it, AIORateLimiter does.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    redactor = TokenRedactor(_token(app))
+    root_handlers = list(logging.getLogger().handlers)
+    for handler in root_handlers:
+        handler.addFilter(redactor)
+    application = build_application(app)
+    try:
+        async with application:  # initialize() (getMe) ... shutdown()
+            await _set_commands(app, application)
+            app.notifiers[Platform.TELEGRAM] = TelegramNotifier(application.bot)
+            await _start_receiving(app, application)
+            await application.start()
+            log.info("Telegram bot @%s is serving", application.bot.username)
+            if started is not None:
+                started.set()
+            try:
+                await stop.wait()
+            finally:
+                log.info("Telegram bot stopping: finishing updates in flight")
+                app.notifiers.pop(Platform.TELEGRAM, None)
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
+    finally:
+        for handler in root_handlers:
+            handler.removeFilter(redactor)
+
+
+async def _set_commands(app: App, application: Application) -> None:
+    commands = [BotCommand(name, line[:256]) for name, line in app.router.menu]
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError as error:  # the menu is a nicety; the bot works without it
+        log.warning("setMyCommands failed: %s", type(error).__name__)
+
+
+async def _start_receiving(app: App, application: Application) -> None:
+    updater = application.updater
+    assert updater is not None
+    url = app.settings.telegram_webhook_url
+    if url:
+        await updater.start_webhook(
+            listen=app.settings.telegram_webhook_listen,
+            port=app.settings.telegram_webhook_port,
+            url_path=urlsplit(url).path.lstrip("/"),
+            webhook_url=url,
+            secret_token=webhook_secret(app),
+            allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=3,
+        )
+    else:
+        await updater.start_polling(
+            timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3
+        )

@@ -1,0 +1,157 @@
+"""Replies as Bot API calls: a real PTB Bot renders them into the fake server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram import Bot
+
+from bot.telegram_render import (
+    MAX_TEXT,
+    ReplyRenderer,
+    StatusMessage,
+    html_pieces,
+    keyboard,
+    split_notice,
+    utf16_len,
+)
+from core.settings import Settings
+from handlers.context import Services
+from handlers.router import Router
+from handlers.types import Button, Reply, SentMessage, Tone
+from storage.db import Database
+from tests.fakes.telegram_server import FakeTelegram
+
+ALICE = 1001
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram().start()
+    server.user(ALICE, "Alice")
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(fake.token, base_url=fake.api_base_url) as real_bot:
+        yield real_bot
+
+
+@pytest.fixture
+def sent(settings: Settings) -> list[SentMessage]:
+    return []
+
+
+@pytest.fixture
+def renderer(bot: Bot, settings: Settings, sent: list[SentMessage]) -> ReplyRenderer:
+    router = Router(Services(settings=settings, db=Database(settings.database_url)))
+
+    async def remember(_services: Services, message: SentMessage) -> None:
+        sent.append(message)
+
+    router.sent_hooks.append(remember)
+    return ReplyRenderer(bot, router, router.services.clock, ALICE)
+
+
+async def test_a_long_reply_is_split_on_line_breaks_and_buttons_go_last(
+    fake: FakeTelegram, renderer: ReplyRenderer
+) -> None:
+    lines = [
+        f"Line {n}: the SA node sets the pace & the AV node delays it <0.1 s>" for n in range(150)
+    ]
+    buttons = ((Button("Next", "next:abc"),),)
+    await renderer.deliver([Reply("\n".join(lines), title="Notes", buttons=buttons)])
+    messages = fake.bot_messages(ALICE)
+    assert len(messages) == 3
+    assert all(utf16_len(m.text) <= MAX_TEXT for m in messages)
+    assert [m.callback_data for m in messages] == [[], [], ["next:abc"]]
+    joined = "\n".join(m.text for m in messages)
+    assert joined == "Notes\n" + "\n".join(lines), "nothing lost, every line whole"
+
+
+async def test_edit_of_edits_in_place_and_track_reports_the_message(
+    fake: FakeTelegram, renderer: ReplyRenderer, sent: list[SentMessage]
+) -> None:
+    options = ((Button("A", "ans:tok:0"), Button("B", "ans:tok:1")),)
+    await renderer.deliver([Reply("Which node paces the heart?", buttons=options, track="q1")])
+    (question,) = fake.bot_messages(ALICE)
+    assert [s.track for s in sent] == ["q1"] and sent[0].message_ref == str(question.message_id)
+    await renderer.deliver(
+        [Reply("SA node (page 3)", title="Correct", tone=Tone.GOOD, edit_of=sent[0].message_ref)]
+    )
+    assert len(fake.bot_messages(ALICE)) == 1, "no chat spam"
+    assert question.text == "✅ Correct\nSA node (page 3)"
+    assert question.buttons == [], "the options are gone once answered"
+    assert question.history == ["Which node paces the heart?"]
+    # Pressing twice renders the same edit again; Telegram's "not modified" is harmless.
+    await renderer.deliver([Reply("SA node (page 3)", title="Correct", tone=Tone.GOOD,
+                                  edit_of=sent[0].message_ref)])  # fmt: skip
+    assert len(fake.bot_messages(ALICE)) == 1
+
+
+async def test_an_edit_of_a_vanished_message_becomes_a_new_message(
+    fake: FakeTelegram, renderer: ReplyRenderer
+) -> None:
+    await renderer.deliver([Reply("Time is up", edit_of="999")])
+    assert [m.text for m in fake.bot_messages(ALICE)] == ["Time is up"]
+
+
+async def test_images_go_as_photos_and_exports_as_documents(
+    fake: FakeTelegram, renderer: ReplyRenderer, tmp_path: Path, shared_data: Path
+) -> None:
+    chart = tmp_path / "chart.png"
+    chart.write_bytes((shared_data / "bad" / "png_renamed.pdf").read_bytes())
+    export = tmp_path / "history.csv"
+    export.write_text("question,correct\n1,yes\n")
+    await renderer.deliver(
+        [
+            Reply("Your accuracy by topic", title="Stats", image=chart),
+            Reply("Your answers", document=export),
+        ]
+    )
+    photo, document = fake.bot_messages(ALICE)
+    assert photo.kind == "photo" and photo.text == "Stats\nYour accuracy by topic"
+    assert photo.file_size == chart.stat().st_size
+    assert document.kind == "document" and document.file_name == "history.csv"
+
+
+async def test_the_status_message_is_sent_once_edited_throttled_then_replaced(
+    fake: FakeTelegram, bot: Bot, renderer: ReplyRenderer
+) -> None:
+    now = [100.0]
+    status = StatusMessage(bot, ALICE, min_interval_s=1.5, monotonic=lambda: now[0])
+    await status.show("Reading page 1/212…")
+    await status.show("Reading page 2/212…")  # too soon: skipped
+    now[0] += 2
+    await status.show("Reading page 40/212…")
+    (message,) = fake.bot_messages(ALICE)
+    assert message.text == "Reading page 40/212…"
+    assert message.history == ["Reading page 1/212…"]
+    await renderer.deliver([Reply("heart.pdf is ready: 4 pages.")], status=status)
+    assert [m.text for m in fake.bot_messages(ALICE)] == ["heart.pdf is ready: 4 pages."]
+    await status.show("late progress")  # after the final reply it must not draw over it
+    assert message.text == "heart.pdf is ready: 4 pages."
+
+
+def test_callback_data_over_64_bytes_is_refused_before_sending() -> None:
+    assert keyboard(((Button("ok", "a" * 64),),)) is not None
+    with pytest.raises(ValueError, match="64"):
+        keyboard(((Button("too long", "é" * 33),),))
+
+
+def test_titles_are_bold_and_text_is_escaped() -> None:
+    (piece,) = html_pieces(Reply("p < 0.05 & n > 30", title="Stats <beta>", tone=Tone.WARNING))
+    assert piece == "<b>⚠️ Stats &lt;beta&gt;</b>\np &lt; 0.05 &amp; n &gt; 30"
+    assert html_pieces(Reply("Well done", tone=Tone.GOOD)) == ["✅ Well done"]
+
+
+def test_a_button_press_is_answered_with_the_short_alert() -> None:
+    alert = Reply("That question belongs to someone else.", is_alert=True, ephemeral=True)
+    edit = Reply("Revealed", edit_of="7")
+    assert split_notice([edit, alert]) == (alert, [edit])
+    too_long = Reply("x" * 201, is_alert=True)
+    assert split_notice([too_long]) == (None, [too_long])
