@@ -1,0 +1,50 @@
+"""`python -m bot telegram` as a real process: serves the fake, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.fakes.telegram_server import FakeTelegram
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ALICE = 1001
+
+
+async def test_the_entry_point_serves_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+    fake = await FakeTelegram().start()
+    env = {
+        **os.environ,
+        "ROUNDS_DATA_DIR": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.api_base_url,
+        "TELEGRAM_FILE_BASE_URL": fake.file_base_url,
+        "ROUNDS_LOG_LEVEL": "DEBUG",  # the noisiest level must still not print the token
+    }
+    for name in ("ROUNDS_DATABASE_URL", "ROUNDS_TELEGRAM_WEBHOOK_URL", "DISCORD_BOT_TOKEN"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram",
+        cwd=REPO_ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await fake.wait_until(lambda: fake.calls_of("getUpdates"), within=60)
+        alice = fake.user(ALICE, "Alice")
+        fake.send_text(alice, "/start")
+        await fake.wait_for_message(ALICE, "Hi Alice")
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.stop()
+    log = stderr.decode() + stdout.decode()
+    assert process.returncode == 0, log[-3000:]
+    assert "Telegram bot @rounds_test_bot is serving" in log
+    assert fake.token not in log
+    assert "Traceback" not in log
