@@ -19,9 +19,9 @@ from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, CallbackQuery, Message, Update
+from telegram import BotCommand, CallbackQuery, Update
 from telegram import Document as TelegramDocument
-from telegram.constants import ChatAction, ChatType, FileSizeLimit
+from telegram.constants import ChatType, FileSizeLimit
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -209,6 +209,16 @@ class TelegramAdapter:
 
     # ---- handlers ----------------------------------------------------------------------
 
+    async def _converse(
+        self, update: Update, kind: EventKind, chat_id: int, **fields: Any
+    ) -> None:
+        """Routes one event and delivers its replies. The handler's progress notes go to one
+        status message, which its first reply then replaces."""
+        status = fields.pop("status", None) or StatusMessage(self.bot, chat_id)
+        incoming = await self._incoming(update, kind, progress=status.show, **fields)
+        replies = await self.app.router.route(incoming)
+        await self._renderer(chat_id).deliver(replies, status=status)
+
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None and message.text is not None
@@ -216,16 +226,15 @@ class TelegramAdapter:
         if parsed is None:
             return
         command, args = parsed
-        incoming = await self._incoming(
-            update, EventKind.COMMAND, command=command, args=args, text=message.text
-        )
-        await self._renderer(message.chat_id).deliver(await self.app.router.route(incoming))
+        await self._converse(
+            update, EventKind.COMMAND, message.chat_id, command=command, args=args,
+            text=message.text,
+        )  # fmt: skip
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
-        incoming = await self._incoming(update, EventKind.TEXT, text=message.text or "")
-        await self._renderer(message.chat_id).deliver(await self.app.router.route(incoming))
+        await self._converse(update, EventKind.TEXT, message.chat_id, text=message.text or "")
 
     async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -234,26 +243,24 @@ class TelegramAdapter:
             parse_command(message.caption or "", self.bot.username) is None
         ):
             return  # "/upload@SomeOtherBot": not for us
-        renderer = self._renderer(message.chat_id)
-        size = message.document.file_size or 0
+        document = message.document
+        size = document.file_size or 0
         if size > TELEGRAM_DOWNLOAD_LIMIT:
             # Checked here, before any getFile: Telegram would refuse the download anyway.
             # The upload handler separately checks ROUNDS_MAX_UPLOAD_MB against `size`.
             error = FileTooBigForTelegram(size)
-            await renderer.deliver([Reply(error.user_message, tone=Tone.WARNING)])
+            await self._renderer(message.chat_id).deliver(
+                [Reply(error.user_message, tone=Tone.WARNING)]
+            )
             return
         status = StatusMessage(self.bot, message.chat_id)
-        await self.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-        incoming = await self._incoming(
-            update,
-            EventKind.DOCUMENT,
-            document=self._document(message, message.document),
-            text=message.caption or "",
-            progress=status.show,
-        )
-        await renderer.deliver(await self.app.router.route(incoming), status=status)
+        await status.show(f"Got {document.file_name or 'your file'}. Reading it…")
+        await self._converse(
+            update, EventKind.DOCUMENT, message.chat_id, status=status,
+            document=self._document(document), text=message.caption or "",
+        )  # fmt: skip
 
-    def _document(self, message: Message, document: TelegramDocument) -> Document:
+    def _document(self, document: TelegramDocument) -> Document:
         async def read() -> bytes:
             telegram_file = await document.get_file()
             return bytes(await telegram_file.download_as_bytearray())
@@ -270,30 +277,38 @@ class TelegramAdapter:
         assert query is not None
         replies: list[Reply] = []
         renderer: ReplyRenderer | None = None
+        status: StatusMessage | None = None
         try:
             if query.message is None or query.data is None:
                 return  # an inline-mode press: Rounds posts no inline messages
-            renderer = self._renderer(query.message.chat.id)
+            chat_id = query.message.chat.id
+            renderer = self._renderer(chat_id)
+            status = StatusMessage(self.bot, chat_id)
             incoming = await self._incoming(
                 update,
                 EventKind.BUTTON,
                 payload=query.data,
                 message_ref=str(query.message.message_id),
+                progress=status.show,
             )
             replies = await self.app.router.route(incoming)
         finally:
             # Every press is answered, even when routing failed, so no spinner is left turning.
-            await self._answer(query, replies, renderer)
+            await self._answer(query, replies, renderer, status)
 
     async def _answer(
-        self, query: CallbackQuery, replies: list[Reply], renderer: ReplyRenderer | None
+        self,
+        query: CallbackQuery,
+        replies: list[Reply],
+        renderer: ReplyRenderer | None,
+        status: StatusMessage | None,
     ) -> None:
         if renderer is None:
             await query.answer()
             return
         notice, rest = split_notice(replies)
         try:
-            await renderer.deliver(rest)
+            await renderer.deliver(rest, status=status)
         finally:
             # Answered last: the spinner stays until the question message shows the result.
             await renderer.answer(query.id, notice)
