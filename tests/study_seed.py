@@ -1,18 +1,26 @@
 """Test data for the study loop: a student with one ready PDF and questions inserted directly
-(no ingest or generation), so quiz tests run in milliseconds."""
+(no ingest or generation), so quiz tests run in milliseconds; and a student driving the real
+router the way an adapter would."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.settings import Settings
+from handlers.context import Services
+from handlers.router import Router
+from handlers.types import Actor, ChatRef, EventKind, Incoming, Reply, SentMessage
 from storage.db import Database
-from storage.enums import MaterialStatus, Platform
+from storage.enums import ChatKind, MaterialStatus, Platform
 from storage.models import Chunk, Material, Question, User
 from storage.repos.chats import personal_scope
 from storage.repos.users import get_or_create_user
 
+T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 HEADING = "19.5 Heart Development"
 FILENAME = "heart.pdf"
 
@@ -89,3 +97,54 @@ async def seed_student(
         question = await session.get(Question, ids[0]) if ids else None
         material_id = question.material_id if question and question.material_id else 0
         return Seeded(user.id, scope.id, material_id, ids)
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+@dataclass
+class Student:
+    """One student typing and clicking in a private chat, like an adapter would send it."""
+
+    router: Router
+    clock: Clock
+    external_id: str = "ada"
+    refs: itertools.count = field(default_factory=lambda: itertools.count(1))
+    seen: list[Reply] = field(default_factory=list)
+
+    def _incoming(self, kind: EventKind, **fields: object) -> Incoming:
+        return Incoming(
+            platform=Platform.CONSOLE, user=Actor(self.external_id, self.external_id.title()),
+            chat=ChatRef(self.external_id, ChatKind.PRIVATE), kind=kind,
+            received_at=self.clock.now, **fields,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    async def _deliver(self, replies: list[Reply]) -> list[Reply]:
+        for reply in replies:
+            if reply.track:
+                sent = SentMessage(reply.track, str(next(self.refs)), self.clock.now)
+                await self.router.message_sent(sent)
+        self.seen += replies
+        return replies
+
+    async def say(self, line: str) -> list[Reply]:
+        command, *args = line.lstrip("/").split()
+        incoming = self._incoming(EventKind.COMMAND, command=command, args=tuple(args), text=line)
+        return await self._deliver(await self.router.route(incoming))
+
+    async def click(self, payload: str) -> list[Reply]:
+        incoming = self._incoming(EventKind.BUTTON, payload=payload, message_ref="1")
+        return await self._deliver(await self.router.route(incoming))
+
+
+def router_for(settings: Settings, db: Database, clock: Clock) -> Router:
+    return Router(Services(settings=settings, db=db, clock=clock))

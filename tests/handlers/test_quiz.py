@@ -3,82 +3,17 @@
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from core.settings import Settings
-from handlers.context import Services
 from handlers.payloads import MAX_PAYLOAD_BYTES, encode
-from handlers.router import Router
-from handlers.types import (
-    Actor,
-    ChatRef,
-    EventKind,
-    Incoming,
-    Reply,
-    SentMessage,
-)
+from handlers.types import Reply
 from storage.db import Database
-from storage.enums import ChatKind, Platform
 from storage.models import Attempt, Card, QuizItem
-from tests.study_seed import FILENAME, HEADING, seed_student
-
-T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
-@dataclass
-class Student:
-    """One student typing and clicking in a private chat, like an adapter would send it."""
-
-    router: Router
-    clock: Clock
-    external_id: str = "ada"
-    refs: itertools.count = field(default_factory=lambda: itertools.count(1))
-    seen: list[Reply] = field(default_factory=list)
-
-    def _incoming(self, kind: EventKind, **fields: object) -> Incoming:
-        return Incoming(
-            platform=Platform.CONSOLE, user=Actor(self.external_id, self.external_id.title()),
-            chat=ChatRef(self.external_id, ChatKind.PRIVATE), kind=kind,
-            received_at=self.clock.now, **fields,  # type: ignore[arg-type]
-        )  # fmt: skip
-
-    async def _deliver(self, replies: list[Reply]) -> list[Reply]:
-        for reply in replies:
-            if reply.track:
-                sent = SentMessage(reply.track, str(next(self.refs)), self.clock.now)
-                await self.router.message_sent(sent)
-        self.seen += replies
-        return replies
-
-    async def say(self, line: str) -> list[Reply]:
-        command, *args = line.lstrip("/").split()
-        incoming = self._incoming(EventKind.COMMAND, command=command, args=tuple(args), text=line)
-        return await self._deliver(await self.router.route(incoming))
-
-    async def click(self, payload: str) -> list[Reply]:
-        incoming = self._incoming(EventKind.BUTTON, payload=payload, message_ref="1")
-        return await self._deliver(await self.router.route(incoming))
-
-
-def router_for(settings: Settings, db: Database, clock: Clock) -> Router:
-    return Router(Services(settings=settings, db=db, clock=clock))
+from tests.study_seed import FILENAME, HEADING, Clock, Student, router_for, seed_student
 
 
 def question_of(replies: list[Reply]) -> Reply:
