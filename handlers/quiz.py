@@ -8,6 +8,7 @@ router rolls the event back and answers with one short message.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,7 +81,8 @@ async def answer_button(turn: Turn) -> list[Reply]:
     awaiting = await study.answer(
         turn.session, user=turn.user, token=token, shown_index=index, now=turn.now
     )
-    return [confidence_reply(awaiting)]
+    # Drawn over the pressed question (edit_of), so answering adds no message to the chat.
+    return [replace(confidence_reply(awaiting), edit_of=turn.incoming.message_ref)]
 
 
 async def confidence_button(turn: Turn) -> list[Reply]:
@@ -88,7 +90,8 @@ async def confidence_button(turn: Turn) -> list[Reply]:
     reveal, session = await study.confide(
         turn.session, user=turn.user, token=token, confidence=confidence, now=turn.now
     )
-    return [reveal_reply(reveal, now=turn.now), *await _next(turn, session)]
+    revealed = replace(reveal_reply(reveal, now=turn.now), edit_of=turn.incoming.message_ref)
+    return [revealed, *await _next(turn, session)]
 
 
 async def quiz_topic_button(turn: Turn) -> list[Reply]:
