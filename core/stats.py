@@ -289,7 +289,8 @@ async def weak_topics(
             )
             .label("rank"),
         )
-        .where(Attempt.user_id == user_id)
+        # An answer without a topic cannot be practised as one, so it is never "weak".
+        .where(Attempt.user_id == user_id, Attempt.topic != "")
         .subquery()
     )
     rows = await session.execute(

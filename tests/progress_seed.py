@@ -91,15 +91,17 @@ async def _question(session: AsyncSession, scope_id: int, topic: str, n: int) ->
     return question
 
 
-async def seed_history(db: Database, *, external_id: str = "ada") -> Seeded:
+async def seed_history(
+    db: Database, *, external_id: str = "ada", platform: Platform = Platform.TELEGRAM
+) -> Seeded:
     """Writes the history above for one student, plus noise from another student."""
     async with db.session() as session:
-        user = await get_or_create_user(session, Platform.TELEGRAM, external_id, "Ada")
+        user = await get_or_create_user(session, platform, external_id, "Ada")
         user.tz = TZ
         user.streak, user.best_streak, user.last_study_day = 2, 6, date(2026, 3, 10)
         user.xp, user.daily_goal = 1240, 10
         scope = await personal_scope(session, user)
-        other = await get_or_create_user(session, Platform.TELEGRAM, f"{external_id}-x", "Bo")
+        other = await get_or_create_user(session, platform, f"{external_id}-x", "Bo")
         question_ids: dict[str, int] = {}
         n = 0
         for topic, outcomes, confidences, batches in HISTORY:
