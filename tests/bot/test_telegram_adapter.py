@@ -214,3 +214,17 @@ async def test_webhook_mode_checks_the_secret_token(settings: Settings) -> None:
         await asyncio.sleep(0)
         assert len(fake.bot_messages(ALICE)) == 1
         assert fake.calls_of("getUpdates") == []
+
+
+async def test_a_failing_poll_is_retried_and_the_bot_carries_on(
+    tg: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = tg.fake
+    alice = fake.user(ALICE, "Alice")
+    fake.fail_next("getUpdates", 502, "Bad Gateway")
+    fake.send_text(alice, "/start")
+    await fake.wait_for_message(ALICE, "Hi Alice")
+    statuses = [call.status for call in fake.calls_of("getUpdates")]
+    assert 502 in statuses and statuses[-1] == 200
+    assert not tg.task.done()
+    assert "Bad Gateway" in caplog.text and fake.token not in caplog.text
