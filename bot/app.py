@@ -6,11 +6,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 
+from core.embed import embedder_for
 from core.settings import Settings
 from handlers.context import Services
 from handlers.router import Router
 from storage.db import Database
 from storage.enums import Platform
+from storage.files import FileStore
+from storage.vector_index import VectorIndexes
 
 
 @dataclass
@@ -41,8 +44,22 @@ async def build_app(settings: Settings | None = None, services: Services | None 
     if services is None:
         db = Database(settings.database_url)
         services = Services(settings=settings, db=db)
+    _add_material_services(services)
     await services.db.migrate()
     return App(settings=settings, services=services, router=Router(services))
+
+
+def _add_material_services(services: Services) -> None:
+    """Fills in the materials collaborators a caller did not supply; the embedding model
+    itself loads only on the first embed, never at start-up."""
+    settings = services.settings
+    if services.embedder is None:
+        offline_environment()
+        services.embedder = embedder_for(settings)
+    if services.indexes is None:
+        services.indexes = VectorIndexes(settings.data_dir, dim=services.embedder.dim)
+    if services.files is None:
+        services.files = FileStore(settings.data_dir)
 
 
 def offline_environment() -> None:

@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.embed import Embedder
 from core.settings import Settings
 from handlers.types import Incoming
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import Chat, Scope, User
+from storage.vector_index import VectorIndexes
 
 
 def system_clock() -> datetime:
@@ -25,6 +28,10 @@ class Services:
     settings: Settings
     db: Database
     clock: Callable[[], datetime] = system_clock
+    # Materials: the embedding model (loads on first use), per-scope FAISS indexes, uploads.
+    embedder: Embedder | None = None
+    indexes: VectorIndexes | None = None
+    files: FileStore | None = None
 
 
 @dataclass
