@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.embed import Embedder
+from core.rounds import RoundTimer
 from core.settings import Settings
 from handlers.types import Incoming
 from storage.db import Database
@@ -32,6 +33,8 @@ class Services:
     embedder: Embedder | None = None
     indexes: VectorIndexes | None = None
     files: FileStore | None = None
+    # Group-round timers (scheduler/rounds.py); None where no scheduler runs (console).
+    round_timers: RoundTimer | None = None
 
 
 @dataclass

@@ -1,0 +1,129 @@
+"""Group rounds in the chat: /round, /leaderboard, /stop_round and the answer buttons.
+
+The timed part (posting, closing, the final board) runs in scheduler/rounds.py; these
+handlers start and stop rounds and record answers. Rounds only use the group's own
+material (the group scope), never a member's private PDFs.
+"""
+
+from __future__ import annotations
+
+from core import round_service, rounds
+from core.errors import RoundsError
+from core.generate import generate
+from core.round_service import GroupOnly, Outgoing
+from handlers.context import Turn
+from handlers.payloads import MalformedPayload, decode
+from handlers.types import Reply, Tone
+from storage.models import Membership
+
+NO_TIMERS = (
+    "Rounds need the timer service, which is not running in this mode. "
+    "Run Rounds on Telegram or Discord (python -m bot telegram | discord | all)."
+)
+
+
+class UnknownPeriod(RoundsError):
+    user_message = "Use /leaderboard week (the past 7 days) or /leaderboard all."
+
+
+async def start_round(turn: Turn) -> list[Reply]:
+    """`/round [topic] [n] [seconds]`: a countdown now; the timers post the questions."""
+    if not turn.in_group:
+        raise GroupOnly()
+    request = rounds.parse_round_request(turn.incoming.args)
+    timers = turn.services.round_timers
+    if timers is None:
+        return [Reply(NO_TIMERS, tone=Tone.WARNING)]
+    started = await round_service.start_round(
+        turn.session,
+        chat=turn.chat,
+        scope_id=turn.scope.id,
+        starter=turn.user,
+        request=request,
+        now=turn.now,
+        top_up=_top_up(turn, request.topic),
+    )
+    timers.wake(started.round.id, started.first_step_at)
+    return [Reply(started.text, title="Quiz round", tone=Tone.GOOD)]
+
+
+def _top_up(turn: Turn, topic: str) -> round_service.QuestionTopUp | None:
+    """Writes `n` more questions into the group scope with the question generator."""
+    services = turn.services
+    embedder = getattr(services, "embedder", None)
+    indexes = getattr(services, "indexes", None)
+    if embedder is None or indexes is None:
+        return None
+
+    async def top_up(n: int) -> object:
+        await turn.incoming.progress("Writing questions for the round...")
+        return await generate(
+            turn.session,
+            scope_id=turn.scope.id,
+            topic=topic or None,
+            n=n,
+            embedder=embedder,
+            indexes=indexes,
+            settings=services.settings,
+            requested_by=turn.user.id,
+        )
+
+    return top_up
+
+
+async def stop_round(turn: Turn) -> list[Reply]:
+    """`/stop_round`: the starter or a chat admin ends the round; answers so far count."""
+    if not turn.in_group:
+        raise GroupOnly()
+    membership = await turn.session.get(Membership, (turn.user.id, turn.chat.id))
+    is_admin = turn.incoming.user.is_admin or bool(membership and membership.is_admin)
+    _, outgoing = await round_service.stop_in_chat(
+        turn.session, chat=turn.chat, user=turn.user, is_admin=is_admin, now=turn.now
+    )
+    return [_reply(message) for message in outgoing]
+
+
+async def leaderboard(turn: Turn) -> list[Reply]:
+    """`/leaderboard [week|all]`: the group's standings (default: the past 7 days)."""
+    if not turn.in_group:
+        raise GroupOnly("Leaderboards belong to group chats: try /leaderboard in your group.")
+    period = (turn.incoming.args[0] if turn.incoming.args else "week").lower()
+    if period not in round_service.LEADERBOARD_PERIODS:
+        raise UnknownPeriod(reason=f"period {period!r}")
+    text = await round_service.leaderboard(
+        turn.session, chat=turn.chat, period=period, now=turn.now
+    )
+    return [Reply(text, title="Leaderboard")]
+
+
+async def answer(turn: Turn) -> list[Reply]:
+    """`ra:<token>:<i>`: a member's answer; the first tap counts, the result comes at close."""
+    payload = decode(turn.incoming.payload)
+    if len(payload.parts) != 2:
+        raise MalformedPayload(reason="round answer needs token and option")
+    answered = await round_service.record_answer(
+        turn.session,
+        token=payload.parts[0],
+        shown_index=payload.int_part(1),
+        user=turn.user,
+        chat=turn.chat,
+        now=turn.now,
+    )
+    return [
+        Reply(
+            f"Locked in: {answered.letter}. The answer shows when time is up.",
+            is_alert=True,
+            ephemeral=True,
+        )
+    ]
+
+
+def _reply(message: Outgoing) -> Reply:
+    # A closed question edits its own message in place; the standings are a new message.
+    if message.is_edit and message.edit_ref:
+        return Reply(message.text, edit_of=message.edit_ref)
+    return Reply(message.text)
+
+
+COMMANDS = {"round": start_round, "stop_round": stop_round, "leaderboard": leaderboard}
+BUTTONS = {rounds.ANSWER_ACTION: answer}
