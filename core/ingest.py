@@ -1,22 +1,60 @@
 """Upload pipeline: PDF bytes -> checked, stored, pages -> chunks -> embeddings -> ready.
 
-(Interface published first; the pipeline body lands in the next commit.)
+All or nothing: the rows are written inside a savepoint at the very end (after the slow
+embedding), and any failure — a rejected file, a crash while embedding — removes the
+stored file and leaves no material, chunk or index entry behind.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
+import time
 from collections.abc import Awaitable, Callable
+from pathlib import PurePath
 
+import numpy as np
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.chunking import ChunkDraft, chunk_document
 from core.embed import Embedder
-from core.upload_errors import UploadRejected
-from storage.models import Material, Scope
+from core.pdf_text import PdfText, check_pdf_bytes, extract
+from core.upload_errors import TooLarge, TooLittleText, UploadRejected
+from storage.enums import MaterialStatus
+from storage.files import FileStore
+from storage.models import Chunk, Material, Scope
+from storage.repos import materials as materials_repo
 from storage.vector_index import VectorIndexes
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], Awaitable[None]]
 
-__all__ = ["Progress", "UploadRejected", "ingest"]
+# Chunks per embedding call: a progress tick every few seconds on a 2-core CPU.
+EMBED_BATCH = 64
+# Progress notes at most this often (seconds); chat platforms rate-limit message edits.
+PROGRESS_INTERVAL_S = 1.5
+
+__all__ = ["Progress", "UploadRejected", "delete_material", "ingest"]
+
+
+class _Reporter:
+    """Forwards progress notes, at most one per interval (the last one always goes out)."""
+
+    def __init__(self, progress: Progress | None, interval: float) -> None:
+        self.progress = progress
+        self.interval = interval
+        self.last = -float("inf")
+
+    async def __call__(self, text: str, *, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if force or now - self.last >= self.interval:
+            self.last = now
+            await self.progress(text)
 
 
 async def ingest(
@@ -28,9 +66,10 @@ async def ingest(
     uploaded_by: int | None,
     embedder: Embedder,
     indexes: VectorIndexes,
-    files: object,
+    files: FileStore,
     max_bytes: int,
     progress: Progress | None = None,
+    progress_interval: float = PROGRESS_INTERVAL_S,
 ) -> Material:
     """Turns an uploaded PDF into a `ready` material with embedded, page-cited chunks.
 
@@ -38,4 +77,133 @@ async def ingest(
     `UploadRejected` (a RoundsError with a friendly message) for a file Rounds cannot use;
     then, as on any other failure, no rows, stored file or index entries are left behind.
     """
-    raise NotImplementedError
+    report = _Reporter(progress, progress_interval)
+    if len(data) > max_bytes:
+        raise TooLarge(size_bytes=len(data), max_bytes=max_bytes)
+    check_pdf_bytes(data)
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = await materials_repo.find_by_sha(session, scope.id, sha256)
+    if existing is not None and existing.status is MaterialStatus.READY:
+        return existing
+
+    text = await _extract(data, report)
+    drafts = await asyncio.to_thread(chunk_document, text)
+    if not drafts:
+        raise TooLittleText(words=text.word_count)
+    vectors = await _embed(embedder, drafts, report)
+
+    await report("Saving…", force=True)
+    relative = await asyncio.to_thread(files.save, scope.id, sha256, data)
+    synced = False
+    try:
+        async with session.begin_nested():
+            if existing is not None:  # a failed earlier attempt: replace it
+                await materials_repo.delete_material(session, existing)
+            material = await materials_repo.add_material(
+                session,
+                scope_id=scope.id,
+                uploaded_by=uploaded_by,
+                filename=_safe_filename(filename),
+                title=text.title or PurePath(_safe_filename(filename)).stem,
+                sha256=sha256,
+                size_bytes=len(data),
+                file_path=relative,
+            )
+            material.pages = text.page_count
+            await materials_repo.add_chunks(session, material, _rows(drafts, vectors))
+            synced = True
+            await indexes.get(session, scope.id)
+    except IntegrityError:
+        # The same file arrived twice at once and the other upload won: use that one.
+        await _discard(files, relative, indexes, scope.id, synced=synced)
+        winner = await materials_repo.find_by_sha(session, scope.id, sha256)
+        if winner is None:
+            raise
+        return winner
+    except BaseException:
+        await _discard(files, relative, indexes, scope.id, synced=synced)
+        raise
+    log.info("ingested material %s: %d pages, %d chunks", material.id, material.pages, len(drafts))
+    return material
+
+
+async def delete_material(
+    session: AsyncSession,
+    *,
+    material: Material,
+    indexes: VectorIndexes,
+    files: FileStore,
+) -> None:
+    """Deletes a material's rows, vectors and stored file."""
+    scope_id = material.scope_id
+    relative = await materials_repo.delete_material(session, material)
+    await indexes.get(session, scope_id)  # drops the vectors now, file after commit
+    await asyncio.to_thread(files.delete, relative)
+
+
+async def _extract(data: bytes, report: _Reporter) -> PdfText:
+    """Reads the pages in a worker thread, relaying "Reading page n/N" as it goes."""
+    loop = asyncio.get_running_loop()
+    pages: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+
+    def on_page(done: int, total: int) -> None:
+        loop.call_soon_threadsafe(pages.put_nowait, (done, total))
+
+    task = asyncio.ensure_future(asyncio.to_thread(extract, data, on_page=on_page))
+    try:
+        while not task.done():
+            getter = asyncio.ensure_future(pages.get())
+            await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                done, total = getter.result()
+                await report(f"Reading page {done}/{total}…", force=done == 1)
+            else:
+                getter.cancel()
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def _embed(embedder: Embedder, drafts: list[ChunkDraft], report: _Reporter) -> np.ndarray:
+    texts = [draft.embed_text for draft in drafts]
+    total = len(texts)
+    parts = []
+    await report(f"Embedding passages 0/{total}…", force=True)
+    for start in range(0, total, EMBED_BATCH):
+        batch = await embedder.embed(texts[start : start + EMBED_BATCH])
+        if batch.shape != (min(EMBED_BATCH, total - start), embedder.dim):
+            raise ValueError(f"embedder returned shape {batch.shape}")
+        parts.append(batch)
+        await report(f"Embedding passages {min(start + EMBED_BATCH, total)}/{total}…")
+    return np.vstack(parts).astype("<f4", copy=False)
+
+
+def _rows(drafts: list[ChunkDraft], vectors: np.ndarray) -> list[Chunk]:
+    return [
+        Chunk(
+            ordinal=draft.ordinal,
+            page_start=draft.page_start,
+            page_end=draft.page_end,
+            heading=draft.heading,
+            kind=draft.kind,
+            text=draft.text,
+            embedding=vector.tobytes(),
+        )
+        for draft, vector in zip(drafts, vectors, strict=True)
+    ]
+
+
+async def _discard(
+    files: FileStore, relative: str, indexes: VectorIndexes, scope_id: int, *, synced: bool
+) -> None:
+    await asyncio.to_thread(files.delete, relative)
+    if synced:
+        indexes.forget(scope_id)
+
+
+def _safe_filename(name: str) -> str:
+    """The file's own name without any folders, control characters or excess length."""
+    base = PurePath(name.replace("\\", "/")).name or "document.pdf"
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
+    return (cleaned or "document.pdf")[:255]

@@ -5,7 +5,9 @@ inner-product flat index (vectors are unit length, so scores are cosines) whose 
 chunk row ids. It lives in memory per process and on disk under `<data dir>/indexes/`,
 written atomically. Whenever the scope's `index_version` differs from the cached one, the
 index is brought in step by comparing chunk ids with the database (add the missing, drop
-the gone) — so a file left behind by a crash, or another worker's change, self-heals.
+the gone) — so a stale file, or another worker's change, self-heals. A changed index is
+written to its file only after the transaction that changed it commits; if it rolls back,
+the in-memory copy is dropped.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.files import fsync_directory
 from storage.models import Chunk, Material, Scope
 
 if TYPE_CHECKING:
@@ -137,15 +140,35 @@ class VectorIndexes:
                 entry = await asyncio.to_thread(self._load, scope_id)
             changed = await self._sync(session, entry)
             entry.version = version
-            if changed:
-                await asyncio.to_thread(self._persist, entry)
             self._remember(entry)
+            if changed:
+                self._settle_with(session, entry)
             return entry
 
     def forget(self, scope_id: int) -> None:
-        """Drops the cached index and its file; the next `get` rebuilds from the database."""
+        """Drops the in-memory index; the next `get` reloads the file and re-syncs."""
         self._cache.pop(scope_id, None)
+
+    def drop(self, scope_id: int) -> None:
+        """Forgets the scope entirely, file included (the scope is gone)."""
+        self.forget(scope_id)
         self.path_for(scope_id).unlink(missing_ok=True)
+
+    def _settle_with(self, session: AsyncSession, entry: ScopeIndex) -> None:
+        """Writes the file only once the transaction that produced this state commits, and
+        forgets the state if it rolls back: the file never holds uncommitted chunks."""
+
+        def committed(_session: object) -> None:
+            if self._cache.get(entry.scope_id) is entry:
+                self._persist(entry)
+
+        def rolled_back(_session: object) -> None:
+            if self._cache.get(entry.scope_id) is entry:
+                self.forget(entry.scope_id)
+
+        sync_session = session.sync_session
+        event.listen(sync_session, "after_commit", committed, once=True)
+        event.listen(sync_session, "after_rollback", rolled_back, once=True)
 
     def _remember(self, entry: ScopeIndex) -> None:
         self._cache[entry.scope_id] = entry
@@ -225,18 +248,4 @@ class VectorIndexes:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # The rename itself is only durable once the directory entry is flushed.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        fsync_directory(path.parent)

@@ -1,0 +1,255 @@
+"""Uploads and the material list: a sent PDF, /upload, /materials (with delete), /topics.
+
+Buttons: `matdel:<material_id>` asks to confirm a delete, `matok:<material_id>` deletes,
+`matno:<material_id>` keeps. Every button re-checks that the material is in the clicking
+chat's scope (and, in a group, that the clicker uploaded it or is an admin).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from core.embed import Embedder
+from core.errors import RoundsError
+from core.ingest import delete_material, ingest
+from core.topics import Topic, topics_for_material
+from core.upload_errors import TooLarge
+from handlers.context import Services, Turn
+from handlers.payloads import decode, encode
+from handlers.types import Button, Reply, Tone
+from storage.enums import MaterialStatus
+from storage.files import FileStore
+from storage.models import Material
+from storage.repos import materials as materials_repo
+from storage.vector_index import VectorIndexes
+
+# Topics listed per material; a long book gets "...and N more".
+MAX_TOPICS_SHOWN = 40
+
+
+class MaterialGone(RoundsError):
+    user_message = "That material is not here any more. Send /materials to see what you have."
+
+
+class NotYours(RoundsError):
+    user_message = "Only the person who uploaded it or a group admin can delete that material."
+
+
+class NoSuchMaterial(RoundsError):
+    user_message = "There's no material with that number. Send /materials to see the list."
+
+
+def _materials_services(services: Services) -> tuple[Embedder, VectorIndexes, FileStore]:
+    if services.embedder is None or services.indexes is None or services.files is None:
+        raise RuntimeError("materials services are not configured (see bot/app.py)")
+    return services.embedder, services.indexes, services.files
+
+
+# --- upload --------------------------------------------------------------------------------
+
+
+async def upload_document(turn: Turn) -> list[Reply]:
+    """A PDF sent in the chat: checked, read, split, embedded; one reply when ready."""
+    document = turn.incoming.document
+    if document is None:
+        return []
+    embedder, indexes, files = _materials_services(turn.services)
+    limit = turn.services.settings.max_upload_bytes
+    if document.size > limit:  # refused before a single byte is downloaded
+        raise TooLarge(size_bytes=document.size, max_bytes=limit)
+    # Reading and embedding a long PDF takes minutes. Whatever this event wrote so far (a
+    # first-time user's row) is committed now, so SQLite's single write lock is not held
+    # meanwhile; the material itself is still written all-or-nothing at the end.
+    await turn.session.commit()
+    await turn.incoming.progress(f"Got {document.filename}, reading it…")
+    data = await document.read()
+    sha256 = hashlib.sha256(data).hexdigest()
+    known = await materials_repo.find_by_sha(turn.session, turn.scope.id, sha256)
+    material = await ingest(
+        turn.session,
+        scope=turn.scope,
+        filename=document.filename,
+        data=data,
+        uploaded_by=turn.user.id,
+        embedder=embedder,
+        indexes=indexes,
+        files=files,
+        max_bytes=limit,
+        progress=turn.incoming.progress,
+    )
+    if known is not None and known.id == material.id:
+        return [
+            Reply(
+                f"You already sent this file: {_name(material)} ({_counts(material)}). "
+                "Nothing new to add. Try /topics or /quiz.",
+            )
+        ]
+    return [
+        Reply(
+            f"{_name(material)} is ready: {_counts(material)}.\n"
+            "Send /topics to see what's in it, or /quiz to start practising.",
+            title="Material added",
+            tone=Tone.GOOD,
+        )
+    ]
+
+
+async def upload_help(turn: Turn) -> list[Reply]:
+    """`/upload`: how to send a PDF (the file itself arrives as a document, not a command)."""
+    limit = turn.services.settings.max_upload_mb
+    return [
+        Reply(
+            "Send me a PDF as a file: attach it to a message in this chat (no command "
+            f"needed). Up to {limit} MB; text PDFs work best — lecture slides, notes, a "
+            "textbook chapter. Scanned pages without selectable text can't be read yet.\n"
+            "I'll read it, split it into passages that remember their page numbers, and "
+            "then /quiz asks you questions that cite those pages.",
+            title="Adding material",
+        )
+    ]
+
+
+# --- /materials and delete -----------------------------------------------------------------
+
+
+async def list_materials(turn: Turn) -> list[Reply]:
+    """`/materials`: each material with status, pages, passages, questions and a delete
+    button."""
+    summaries = await materials_repo.materials_for_scope(turn.session, turn.scope.id)
+    if not summaries:
+        where = "this group" if turn.in_group else "you"
+        return [Reply(f"No materials for {where} yet. Send a PDF to add one (see /upload).")]
+    lines = []
+    buttons = []
+    for number, summary in enumerate(summaries, start=1):
+        material = summary.material
+        questions = summary.question_count
+        lines.append(
+            f"{number}. {_name(material)} — {_status(material)} · {_counts(material)} · "
+            f"{questions} question{'s' if questions != 1 else ''}"
+        )
+        buttons.append((Button(f"Delete {number}", encode("matdel", material.id)),))
+    lines.append("\n/topics N lists what material N covers.")
+    return [Reply("\n".join(lines), title="Your materials", buttons=tuple(buttons))]
+
+
+async def ask_delete(turn: Turn) -> list[Reply]:
+    material = await _clicked_material(turn)
+    summaries = await materials_repo.materials_for_scope(turn.session, turn.scope.id)
+    questions = next((s.question_count for s in summaries if s.material.id == material.id), 0)
+    consequence = (
+        f" Its {questions} question{'s' if questions != 1 else ''} and their review cards go too."
+        if questions
+        else ""
+    )
+    return [
+        Reply(
+            f"Delete {_name(material)}?{consequence}",
+            buttons=(
+                (
+                    Button("Yes, delete", encode("matok", material.id)),
+                    Button("Keep it", encode("matno", material.id)),
+                ),
+            ),
+            edit_of=turn.incoming.message_ref,
+        )
+    ]
+
+
+async def confirm_delete(turn: Turn) -> list[Reply]:
+    material = await _clicked_material(turn)
+    _, indexes, files = _materials_services(turn.services)
+    name = _name(material)
+    await delete_material(turn.session, material=material, indexes=indexes, files=files)
+    return [Reply(f"Deleted {name}.", tone=Tone.GOOD, edit_of=turn.incoming.message_ref)]
+
+
+async def keep(turn: Turn) -> list[Reply]:
+    material = await _clicked_material(turn, for_delete=False)
+    return [Reply(f"Kept {_name(material)}.", edit_of=turn.incoming.message_ref)]
+
+
+async def _clicked_material(turn: Turn, *, for_delete: bool = True) -> Material:
+    """The material a button names, only if it is in this chat's scope (and deletable)."""
+    material_id = decode(turn.incoming.payload).int_part(0)
+    material = await materials_repo.material_in_scope(turn.session, turn.scope.id, material_id)
+    if material is None:
+        raise MaterialGone(reason="material not in scope")
+    if (
+        for_delete
+        and turn.in_group
+        and material.uploaded_by != turn.user.id
+        and not turn.incoming.user.is_admin
+    ):
+        raise NotYours(reason="group material of another member")
+    return material
+
+
+# --- /topics -------------------------------------------------------------------------------
+
+
+async def list_topics(turn: Turn) -> list[Reply]:
+    """`/topics [material number]`: the sections (or key phrases) of one or all materials."""
+    summaries = await materials_repo.materials_for_scope(turn.session, turn.scope.id)
+    ready = [s.material for s in summaries]
+    if not ready:
+        return [Reply("Nothing to list yet: send a PDF first (see /upload).")]
+    chosen = list(enumerate(ready, start=1))
+    if turn.incoming.args:
+        try:
+            number = int(turn.incoming.args[0])
+        except ValueError:
+            raise NoSuchMaterial(reason="not a number") from None
+        if not 1 <= number <= len(ready):
+            raise NoSuchMaterial(reason="out of range")
+        chosen = [(number, ready[number - 1])]
+    replies = []
+    for number, material in chosen:
+        if material.status is not MaterialStatus.READY:
+            continue
+        topics = await topics_for_material(turn.session, material.id)
+        replies.append(_topics_reply(number, material, topics, single=len(chosen) == 1))
+    return replies or [Reply("None of your materials is ready yet.")]
+
+
+def _topics_reply(number: int, material: Material, topics: list[Topic], *, single: bool) -> Reply:
+    shown = topics if single else [t for t in topics if t.level == 1] or topics
+    lines = [
+        f"{'   ' if topic.level > 1 else ''}• {topic.title} (p. {topic.page})"
+        for topic in shown[:MAX_TOPICS_SHOWN]
+    ]
+    if len(shown) > MAX_TOPICS_SHOWN:
+        lines.append(f"…and {len(shown) - MAX_TOPICS_SHOWN} more")
+    if not lines:
+        lines.append("I couldn't find headings or key phrases in it.")
+    else:
+        example = shown[0].query
+        lines.append(f"\nPractise one with /quiz {example}")
+        if not single:
+            lines.append(f"/topics {number} shows every subsection.")
+    return Reply("\n".join(lines), title=f"{number}. {_name(material)}")
+
+
+# --- wording -------------------------------------------------------------------------------
+
+
+def _name(material: Material) -> str:
+    return material.title or material.filename
+
+
+def _counts(material: Material) -> str:
+    pages, chunks = material.pages, material.chunk_count
+    return f"{pages} page{'s' if pages != 1 else ''}, {chunks} passage{'s' if chunks != 1 else ''}"
+
+
+def _status(material: Material) -> str:
+    return {
+        MaterialStatus.READY: "ready",
+        MaterialStatus.PROCESSING: "still processing",
+        MaterialStatus.FAILED: "failed",
+    }[material.status]
+
+
+COMMANDS = {"upload": upload_help, "materials": list_materials, "topics": list_topics}
+BUTTONS = {"matdel": ask_delete, "matok": confirm_delete, "matno": keep}
+DOCUMENT = upload_document
