@@ -40,7 +40,7 @@ WIDTH_IN, HEIGHT_IN, DPI = 7.2, 12.8, 150
 SIZE_PX = (round(WIDTH_IN * DPI), round(HEIGHT_IN * DPI))  # 1080 x 1920, 9:16 like a phone
 TITLE_PT, LABEL_PT, SMALL_PT = 17, 14, 12
 FULL_LEFT, FULL_WIDTH = 0.06, 0.90
-MAX_TOPICS = 8
+MAX_TOPICS = 7
 TOPIC_CHARS = 38
 KEEP_CHARTS = 3  # per student: the one just sent plus a couple an adapter may still upload
 
@@ -89,6 +89,9 @@ def shown_topics(board: Dashboard) -> list[TopicAccuracy]:
     return sorted(chosen, key=lambda t: (t.accuracy, -t.attempts, t.topic))
 
 
+BAR = 0.36  # bar thickness in rows; the rest of a row holds the topic's name
+
+
 def _topics_panel(ax: Axes, board: Dashboard) -> None:
     title = "Accuracy by topic"
     topics = shown_topics(board)
@@ -99,20 +102,22 @@ def _topics_panel(ax: Axes, board: Dashboard) -> None:
     weak_names = {t.topic for t in board.weak}
     rows = range(len(topics))
     # A pale full-width track behind every bar, so 0% still reads as a bar, not a gap.
-    ax.barh(rows, [1.0] * len(topics), height=0.42, color="#ECECEC", linewidth=0)
+    ax.barh(rows, [1.0] * len(topics), height=BAR, color="#ECECEC", linewidth=0)
     for row, topic in zip(rows, topics, strict=True):
         weak = topic.topic in weak_names
         ax.barh(
-            row, topic.accuracy, height=0.42, color=VERMILLION if weak else BLUE,
+            row, topic.accuracy, height=BAR, color=VERMILLION if weak else BLUE,
             hatch="//" if weak else None, edgecolor="white", linewidth=0,
         )  # fmt: skip
         # Name and figures sit above their bar, so long names get the full phone width.
-        ax.text(0, row - 0.28, _topic_name(topic.topic), fontsize=LABEL_PT, color=INK, va="bottom")
+        above = row - BAR / 2 - 0.04
+        ax.text(0, above, _topic_name(topic.topic), fontsize=LABEL_PT, color=INK, va="bottom")
         ax.text(
-            1, row - 0.28, f"{topic.accuracy:.0%} of {topic.attempts}", fontsize=LABEL_PT,
+            1, above, f"{topic.accuracy:.0%} of {topic.attempts}", fontsize=LABEL_PT,
             color=INK, va="bottom", ha="right", fontweight="bold" if weak else "normal",
         )  # fmt: skip
-    ax.set_ylim(len(topics) - 0.5, -0.95)
+    # Always room for MAX_TOPICS rows, so a few topics keep the same bar size as many.
+    ax.set_ylim(max(len(topics), MAX_TOPICS) - 0.6, -0.9)
     ax.set_xlim(0, 1)
     ax.set_yticks([])
     ax.set_xticks([])
@@ -183,9 +188,15 @@ def _calibration_panel(ax: Axes, board: Dashboard) -> None:
     ys = [p.accuracy for p in board.calibration]
     ax.plot(xs, ys, color=VERMILLION, linewidth=2.2, marker="o", markersize=11, label="you")
     for point in board.calibration:
+        # The label goes on the side away from the diagonal, unless that leaves the axes.
+        below = point.accuracy < point.target
+        if point.accuracy < 0.3:
+            below = False
+        elif point.accuracy > 0.85:
+            below = True
         ax.annotate(
             f"{point.accuracy:.0%}\n({point.attempts})", (point.confidence, point.accuracy),
-            textcoords="offset points", xytext=(0, 12 if point.accuracy < 0.8 else -36),
+            textcoords="offset points", xytext=(0, -40 if below else 12),
             ha="center", fontsize=SMALL_PT, color=INK,
         )  # fmt: skip
     ax.set_xticks(levels, CONFIDENCE_LABELS)
@@ -236,9 +247,9 @@ def dashboard_figure(board: Dashboard) -> Figure:
     # Hand-placed rectangles (left, bottom, width, height): faster than a layout engine
     # and the same every time, so a phone user always finds a panel in the same spot.
     rects = (
-        (FULL_LEFT, 0.70, FULL_WIDTH, 0.21),
-        (0.10, 0.49, 0.86, 0.15),
-        (0.14, 0.27, 0.82, 0.165),
+        (FULL_LEFT, 0.655, FULL_WIDTH, 0.255),
+        (0.10, 0.465, 0.86, 0.14),
+        (0.14, 0.25, 0.82, 0.16),
         (FULL_LEFT, 0.045, FULL_WIDTH, 0.12),
     )
     panels = (_topics_panel, _activity_panel, _calibration_panel, _forecast_panel)
