@@ -1,7 +1,12 @@
 """The terminal tutor: one line in (a command, or a button's number), rich replies out.
 
 Works interactively and from a pipe, so `printf '/help\\n/quit\\n' | python -m bot console`
-is a scripted session. The console is one student in one private chat.
+is a scripted session. The console is one student in one private chat; a second run in the
+same data dir greets them back and reopens a quiz left unfinished.
+
+Test/demo seam: ROUNDS_CLOCK_OFFSET (e.g. `36h`, `2d`, `-30m`, `90` seconds) shifts the
+console's clock, so "come back tomorrow" can be shown or tested without waiting. Only this
+module reads it; no other adapter has a movable clock.
 """
 
 from __future__ import annotations
@@ -10,17 +15,28 @@ import asyncio
 import getpass
 import itertools
 import logging
+import os
+import re
 import shlex
 import sys
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.status import Status
 from rich.text import Text
+from sqlalchemy import select
 
 from bot.app import App, build_app
 from core.settings import Settings
+from core.streaks import StreakState, current_streak
+from core.study import user_zone
+from core.xp import progress
 from handlers.types import (
     Actor,
     Button,
@@ -32,7 +48,10 @@ from handlers.types import (
     SentMessage,
     Tone,
 )
-from storage.enums import ChatKind, Platform
+from storage.enums import ChatKind, Platform, SessionKind
+from storage.models import User
+from storage.repos.cards import count_due
+from storage.repos.study import active_session_for
 
 QUIT_WORDS = {"/quit", "/exit", "quit", "exit"}
 TONE_STYLE = {
@@ -42,21 +61,42 @@ TONE_STYLE = {
     Tone.WARNING: "yellow",
 }
 PROGRESS_MIN_INTERVAL_S = 0.5
+CLOCK_OFFSET_ENV = "ROUNDS_CLOCK_OFFSET"
+_OFFSET = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def clock_offset(raw: str | None) -> timedelta:
+    """Parses ROUNDS_CLOCK_OFFSET ('36h', '2d', '-30m', '90'); empty means no shift."""
+    if not raw or not raw.strip():
+        return timedelta(0)
+    match = _OFFSET.match(raw)
+    if match is None:
+        raise ValueError(f"{CLOCK_OFFSET_ENV}={raw!r}: use a number with s, m, h, d or w")
+    return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2].lower()])
+
+
+def shifted_clock(clock: Callable[[], datetime], offset: timedelta) -> Callable[[], datetime]:
+    if not offset:
+        return clock
+    return lambda: clock() + offset
 
 
 class ConsoleChat:
     """Turns typed lines into Incoming events and renders Replies in the terminal."""
 
-    def __init__(self, app: App, console: Console, *, user_id: str) -> None:
+    def __init__(self, app: App, console: Console, *, user_id: str, animate: bool = False) -> None:
         self.app = app
         self.console = console
+        self.animate = animate
         self.actor = Actor(external_id=user_id, display_name=user_id)
         self.chat = ChatRef(external_id=user_id, kind=ChatKind.PRIVATE, title="console")
         self.message_ids = itertools.count(1)
         self.choices: list[tuple[Button, str]] = []
         self._last_progress = 0.0
+        self._status: Status | None = None
 
-    def _incoming(self, kind: EventKind, **fields: object) -> Incoming:
+    def _incoming(self, kind: EventKind, **fields: Any) -> Incoming:
         return Incoming(
             platform=Platform.CONSOLE,
             user=self.actor,
@@ -64,10 +104,13 @@ class ConsoleChat:
             kind=kind,
             received_at=self.app.services.clock(),
             progress=self._progress,
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
     async def _progress(self, text: str) -> None:
+        if self._status is not None:
+            self._status.update(f"[cyan]{text}[/cyan]")
+            return
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_MIN_INTERVAL_S:
             self._last_progress = now
@@ -117,16 +160,21 @@ class ConsoleChat:
         for reply in replies:
             message_ref = str(next(self.message_ids))
             style = TONE_STYLE[reply.tone]
+            if reply.is_alert:
+                self.console.print(Text(reply.text, style=f"bold {style}"))
+                continue
             body = Text(reply.text)
             if reply.buttons:
                 self.choices = [(button, message_ref) for button in reply.flat_buttons]
-                for number, button in enumerate(reply.flat_buttons, start=1):
-                    body.append(f"\n  {number}. {button.label}", style="bold")
-            title = reply.title or None
-            if reply.is_alert:
-                self.console.print(Text(reply.text, style=style))
-            else:
-                self.console.print(Panel(body, title=title, border_style=style, expand=False))
+                body.append("\n")
+                numbers = itertools.count(1)
+                for row in reply.buttons:  # one line per row of buttons, as a keyboard shows
+                    body.append("\n")
+                    for button in row:
+                        body.append(f"  {next(numbers)}) ", style="dim")
+                        body.append(button.label, style="bold")
+            title = Text(reply.title, style=f"bold {style}") if reply.title else None
+            self.console.print(Panel(body, title=title, border_style=style, expand=False))
             for label, path in (("Chart", reply.image), ("File", reply.document)):
                 if path is not None:
                     self.console.print(f"{label} saved to {path}")
@@ -136,8 +184,63 @@ class ConsoleChat:
 
     async def handle_line(self, line: str) -> None:
         incoming = self.parse(line)
-        if incoming is not None:
-            await self.render(await self.app.router.route(incoming))
+        if incoming is None:
+            return
+        busy = incoming.kind in (EventKind.DOCUMENT, EventKind.COMMAND, EventKind.BUTTON)
+        status = self.console.status("Working…", spinner="dots") if self.animate and busy else None
+        with status if status is not None else nullcontext():
+            self._status = status
+            try:
+                replies = await self.app.router.route(incoming)
+            finally:
+                self._status = None
+        await self.render(replies)
+
+    async def greet(self) -> None:
+        """First run: the /start welcome. Later runs: welcome back, and an open quiz reopened."""
+        returning = await self._returning_student()
+        if returning is None:
+            await self.handle_line("/start")
+            return
+        lines, resume = returning
+        self.console.print(
+            Panel(Text("\n".join(lines)), title=Text("Welcome back", style="bold green"),
+                  border_style="green", expand=False)
+        )  # fmt: skip
+        if resume:
+            await self.handle_line(resume)
+
+    async def _returning_student(self) -> tuple[list[str], str] | None:
+        now = self.app.services.clock()
+        async with self.app.services.db.session() as session:
+            user = await session.scalar(
+                select(User).where(
+                    User.platform == Platform.CONSOLE, User.external_id == self.actor.external_id
+                )
+            )
+            if user is None:
+                return None
+            due = await count_due(session, user.id, now)
+            active = await active_session_for(session, user.id)
+            streak = current_streak(
+                StreakState(user.streak, user.best_streak, user.last_study_day,
+                            user.freeze_used_week),
+                now=now, tz=user_zone(user),
+            )  # fmt: skip
+            level = progress(user.xp)
+            lines = [
+                f"Hi {user.display_name or 'there'}! Level {level.level} · {user.xp} XP "
+                f"({level.xp_for_next} to the next level) · streak {streak} "
+                f"day{'s' if streak != 1 else ''}",
+                f"{due} card{'s' if due != 1 else ''} due for review"
+                + (" — send /review" if due and active is None else ""),
+            ]
+            resume = ""
+            if active is not None:
+                noun = "review" if active.kind is SessionKind.REVIEW else "quiz"
+                lines.append(f"Your {noun} is still open; here is where you left off.")
+                resume = "/review" if active.kind is SessionKind.REVIEW else "/quiz"
+            return lines, resume
 
 
 async def run_console(settings: Settings, *, stdin=sys.stdin) -> int:  # type: ignore[no-untyped-def]
@@ -145,10 +248,14 @@ async def run_console(settings: Settings, *, stdin=sys.stdin) -> int:  # type: i
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     interactive = stdin.isatty()
     console = Console(highlight=False, width=None if interactive else 100)
+    offset = clock_offset(os.environ.get(CLOCK_OFFSET_ENV))
     app = await build_app(settings)
+    app.services.clock = shifted_clock(app.services.clock, offset)
     try:
-        chat = ConsoleChat(app, console, user_id=_console_user())
-        await chat.handle_line("/start")
+        chat = ConsoleChat(app, console, user_id=_console_user(), animate=interactive)
+        if offset:
+            console.print(f"[dim]({CLOCK_OFFSET_ENV}: the clock is shifted by {offset})[/dim]")
+        await chat.greet()
         while True:
             if interactive:
                 console.print("[bold]>[/bold] ", end="")
@@ -159,6 +266,8 @@ async def run_console(settings: Settings, *, stdin=sys.stdin) -> int:  # type: i
                 console.print(f"[bold]>[/bold] {line.strip()}")
             await chat.handle_line(line)
         console.print("Bye — see you at your next review.")
+    except KeyboardInterrupt:
+        console.print("\nBye — your progress is saved.")
     finally:
         await app.close()
     return 0

@@ -320,7 +320,7 @@ async def answer(
     session: AsyncSession, *, user: User, token: str, shown_index: int, now: datetime
 ) -> AwaitingConfidence:
     """Records the choice behind an answer button. Idempotent: a second click raises."""
-    item, quiz = await _owned_item(session, user, token)
+    item, quiz, question = await _owned_item(session, user, token)
     if item.state in (ItemState.ANSWERED, ItemState.REVEALED):
         raise AlreadyAnswered()
     if item.state is ItemState.SKIPPED:
@@ -329,7 +329,6 @@ async def answer(
         raise QuizEnded()
     if not 0 <= shown_index < len(item.option_order):
         raise InvalidChoice(reason="answer index out of range")
-    question = await _question(session, item.question_id)
     if question is None:
         raise StaleButton("That question was deleted with its material. Send /quiz to carry on.")
     time_ms = max(0, round((now - item.sent_at).total_seconds() * 1000))
@@ -345,7 +344,7 @@ async def confide(
     session: AsyncSession, *, user: User, token: str, confidence: int, now: datetime
 ) -> tuple[Reveal, QuizSession]:
     """Records how sure the student was: appends the attempt, updates card, XP and streak."""
-    item, quiz = await _owned_item(session, user, token)
+    item, quiz, _ = await _owned_item(session, user, token)
     if item.state is ItemState.ASKED:
         raise AnswerFirst() if quiz.state is SessionState.ACTIVE else QuizEnded()
     if item.state is ItemState.REVEALED:
@@ -361,7 +360,6 @@ async def confide(
     reveal = await _finalize(session, user, quiz, item, confidence=confidence, now=now)
     if reveal is None:
         raise StaleButton("That question was deleted with its material. Send /quiz to carry on.")
-    quiz.position = max(quiz.position, item.position + 1)
     return reveal, quiz
 
 
@@ -372,8 +370,9 @@ async def skip(
     quiz = await repo.active_session_for(session, user.id)
     if quiz is None:
         raise NoActiveSession()
+    current = quiz.position
     reveal = await _close_current(session, user, quiz, now=now)
-    quiz.position += 1
+    quiz.position = max(quiz.position, current + 1)
     return reveal, quiz
 
 
@@ -410,14 +409,13 @@ async def _close_current(
 
 async def _owned_item(
     session: AsyncSession, user: User, token: str
-) -> tuple[QuizItem, QuizSession]:
+) -> tuple[QuizItem, QuizSession, Question | None]:
     found = await repo.item_with_session(session, token)
     if found is None:
         raise StaleButton()
-    item, quiz = found
-    if quiz.user_id != user.id:
+    if found[1].user_id != user.id:
         raise NotYourQuestion()
-    return item, quiz
+    return found
 
 
 async def _finalize(
@@ -466,6 +464,10 @@ async def _finalize(
 
     question.times_answered += 1
     question.times_correct += int(correct)
+    quiz.position = max(quiz.position, item.position + 1)  # one UPDATE with the counters
+    quiz.answered += 1
+    quiz.correct += int(correct)
+    quiz.xp_gained += xp
     await append_attempt(
         session,
         Attempt(
@@ -476,9 +478,6 @@ async def _finalize(
             answered_at=answered_at,
         ),
     )  # fmt: skip
-    quiz.answered += 1
-    quiz.correct += int(correct)
-    quiz.xp_gained += xp
 
     shown = [int(i) for i in item.option_order]
     return Reveal(

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import Select, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,16 +48,17 @@ async def add_item(session: AsyncSession, item: QuizItem) -> QuizItem:
 
 async def item_with_session(
     session: AsyncSession, token: str
-) -> tuple[QuizItem, QuizSession] | None:
-    """The item a button token names, with its session; None for an unknown token."""
+) -> tuple[QuizItem, QuizSession, Question | None] | None:
+    """The item a button token names, with its session and question, in one query."""
     row = (
         await session.execute(
-            select(QuizItem, QuizSession)
+            select(QuizItem, QuizSession, Question)
             .join(QuizSession, QuizSession.id == QuizItem.session_id)
+            .outerjoin(Question, Question.id == QuizItem.question_id)
             .where(QuizItem.token == token)
         )
     ).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (row[0], row[1], row[2])
 
 
 async def claim_answer(
@@ -240,23 +242,25 @@ class SourceRef:
 
 async def source_of(session: AsyncSession, question: Question) -> SourceRef:
     """The heading of the question's first source chunk and the file it came from."""
-    heading = ""
-    if question.source_chunk_ids:
-        first = question.source_chunk_ids[0]
-        if isinstance(first, int):
-            heading = await session.scalar(select(Chunk.heading).where(Chunk.id == first)) or ""
-    filename = title = ""
-    if question.material_id is not None:
-        row = (
-            await session.execute(
-                select(Material.filename, Material.title).where(
-                    Material.id == question.material_id
-                )
+    first = question.source_chunk_ids[0] if question.source_chunk_ids else None
+    heading = (
+        select(Chunk.heading).where(Chunk.id == first).scalar_subquery()
+        if isinstance(first, int)
+        else sa.literal("")
+    )
+    if question.material_id is None:
+        return SourceRef(heading=await session.scalar(select(heading)) or "", filename="",
+                         material_title="")  # fmt: skip
+    row = (
+        await session.execute(
+            select(heading, Material.filename, Material.title).where(
+                Material.id == question.material_id
             )
-        ).first()
-        if row is not None:
-            filename, title = row[0] or "", row[1] or ""
-    return SourceRef(heading=heading, filename=filename, material_title=title)
+        )
+    ).first()
+    if row is None:
+        return SourceRef(heading="", filename="", material_title="")
+    return SourceRef(heading=row[0] or "", filename=row[1] or "", material_title=row[2] or "")
 
 
 async def questions_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Question]:
