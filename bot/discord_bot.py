@@ -53,6 +53,8 @@ LONG_COMMANDS = frozenset({"upload", "quiz", "review", "round"})
 # In a server channel these are for everyone to see; every other command is the student's own.
 PUBLIC_IN_SERVERS = frozenset({"upload", "round", "leaderboard", "stop_round"})
 PROGRESS_MIN_INTERVAL_S = 1.0
+# What an answered command with nothing to show says, so Discord does not call it failed.
+DONE = "Done."
 SHUTDOWN_GRACE_S = 10.0
 # Discord JSON error codes the notifier maps to "this recipient can never be reached".
 UNKNOWN_CHANNEL, UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER = 10003, 10013, 50001, 50007
@@ -239,15 +241,17 @@ class RoundsDiscord(discord.Client):
             await self._deliver(replier, await route)
 
     async def _deliver(self, sender: Sender, replies: list[Reply]) -> None:
-        for reply in sender.in_delivery_order(replies):
-            try:
+        try:
+            for reply in sender.in_delivery_order(replies):
                 message_ref = await sender.send(reply)
-            except discord.HTTPException:
-                log.exception("could not deliver a reply (%s)", reply.track or reply.title)
-                return
-            if reply.track:
-                sent = SentMessage(reply.track, message_ref, self.app.services.clock())
-                await self.app.router.message_sent(sent)
+                if reply.track:
+                    sent = SentMessage(reply.track, message_ref, self.app.services.clock())
+                    await self.app.router.message_sent(sent)
+        except discord.HTTPException:
+            # Later replies would arrive out of context; the student can simply retry.
+            log.exception("could not deliver a reply")
+        finally:
+            await sender.finish()
 
     # -- shutdown -----------------------------------------------------------------------
 
@@ -281,6 +285,10 @@ class Sender:
         raise NotImplementedError
 
     async def progress(self, text: str) -> None:
+        return None
+
+    async def finish(self) -> None:
+        """Called after the last reply: nothing may be left waiting (a "thinking…" state)."""
         return None
 
 
@@ -321,6 +329,19 @@ class InteractionReplier(Sender):
                 await self.interaction.edit_original_response(content=f"⏳ {text}")
         except discord.HTTPException:
             log.warning("progress update failed", exc_info=True)
+
+    async def finish(self) -> None:
+        try:
+            if not self.interaction.response.is_done():
+                if self._is_click:
+                    await self.interaction.response.defer()  # nothing to say: just acknowledge
+                else:
+                    await self.interaction.response.send_message(DONE, ephemeral=True)
+            elif self._original_pending:
+                self._original_pending = False
+                await self.interaction.edit_original_response(content=DONE)
+        except discord.HTTPException:
+            log.warning("could not close interaction %s", self.interaction.id, exc_info=True)
 
     def in_delivery_order(self, replies: list[Reply]) -> list[Reply]:
         # Updating the clicked message must be the interaction's own response: once a new
@@ -501,7 +522,7 @@ def _upload(client: RoundsDiscord, name: str) -> CommandCallback:
 
 
 def _settings(client: RoundsDiscord, name: str) -> CommandCallback:
-    @app_commands.describe(change="What to change, e.g. `hour 19` or `tz Europe/Paris`")
+    @app_commands.describe(change="e.g. `reminder 7:30`, `tz Europe/Berlin`, `goal 20`, `pause`")
     async def command(interaction: discord.Interaction, change: str | None = None) -> None:
         await client.on_command(interaction, name, _split_args(change or ""))
 
@@ -518,7 +539,9 @@ def _round(client: RoundsDiscord, name: str) -> CommandCallback:
         n: app_commands.Range[int, 1, None] | None = None,
         seconds: app_commands.Range[int, 1, None] | None = None,
     ) -> None:
-        await client.on_command(interaction, name, _words(topic, n, seconds))
+        # "30s" is always read as seconds, even when no question count is given.
+        timer = f"{seconds}s" if seconds is not None else None
+        await client.on_command(interaction, name, _words(topic, n, timer))
 
     return command
 

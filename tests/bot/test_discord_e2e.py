@@ -8,52 +8,36 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import discord
 import pytest
 from pydantic import SecretStr
 
 from bot import discord_bot
-from bot.app import App, build_app
-from core.settings import Settings
+from bot.app import App
 from storage.enums import Platform
-from tests.fakes.discord_server import (
-    PRIVILEGED_INTENTS,
-    FakeDiscord,
-    FakeUser,
-    bot_running,
-)
+from tests.bot.discord_harness import app_for, discord_settings, fake_discord, running
+from tests.fakes.discord_server import PRIVILEGED_INTENTS, FakeDiscord, FakeUser
 
 GUILD_ID = 4242
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    yield server
-    await server.close()
-
-
-def discord_settings(tmp_path: Path, fake: FakeDiscord, **overrides: object) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "var",
-        discord_bot_token=SecretStr(fake.token),
-        discord_api_base_url=fake.api_base,
-        **overrides,  # type: ignore[arg-type]
-    )
+    async with fake_discord() as server:
+        yield server
 
 
 @pytest.fixture
-async def app(tmp_path: Path, fake: FakeDiscord) -> AsyncIterator[App]:
-    application = await build_app(discord_settings(tmp_path, fake))
-    yield application
-    await application.close()
+async def app(tmp_path: Path, fake: FakeDiscord, embedder: Any) -> AsyncIterator[App]:
+    async with app_for(discord_settings(tmp_path, fake), embedder=embedder) as application:
+        yield application
 
 
 @pytest.fixture
 async def bot(app: App, fake: FakeDiscord) -> AsyncIterator[App]:
-    async with bot_running(fake, lambda stop: discord_bot.serve(app, stop)):
+    async with running(app, fake):
         yield app
 
 
@@ -85,9 +69,8 @@ async def test_guild_sync_and_an_explicit_gateway_url(tmp_path: Path, fake: Fake
         discord_guild_id=GUILD_ID,
         discord_gateway_url=fake.gateway_url.replace("/gateway", "/gateway-override"),
     )
-    application = await build_app(settings)
-    try:
-        async with bot_running(fake, lambda stop: discord_bot.serve(application, stop)):
+    async with app_for(settings) as application:
+        async with running(application, fake):
             assert fake.gateway_paths == ["/gateway-override"]
             assert not fake.requests_to("GET", "/gateway/bot")
             assert not fake.global_commands
@@ -96,9 +79,7 @@ async def test_guild_sync_and_an_explicit_gateway_url(tmp_path: Path, fake: Fake
             channel = fake.guild_channel(5150, guild_id=GUILD_ID)
             interaction = await fake.slash(STUDENT, "help", channel=channel)
             await fake.wait_for(lambda: interaction.original_id)
-    finally:
-        await application.close()
-    assert application.notifiers == {}
+        assert application.notifiers == {}, "a stopped adapter unregisters its notifier"
 
 
 async def test_start_in_a_dm_is_a_normal_message(bot: App, fake: FakeDiscord) -> None:
@@ -123,14 +104,11 @@ async def test_help_in_a_server_channel_is_ephemeral_and_lists_commands(
 
 
 async def test_wrong_token_fails_to_start(tmp_path: Path, fake: FakeDiscord) -> None:
-    application = await build_app(discord_settings(tmp_path, fake))
-    application.settings.discord_bot_token = SecretStr("not-the-token")
-    try:
-        with pytest.raises(Exception, match="token"):
-            async with bot_running(fake, lambda stop: discord_bot.serve(application, stop)):
+    settings = discord_settings(tmp_path, fake, discord_bot_token=SecretStr("not-the-token"))
+    async with app_for(settings) as application:
+        with pytest.raises(discord.LoginFailure, match="token"):
+            async with running(application, fake):
                 pass
-    finally:
-        await application.close()
     assert not fake.identify_payloads
 
 

@@ -6,42 +6,27 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from bot import discord_bot
-from bot.app import App, build_app
-from core.settings import Settings
 from scheduler.notifier import Notifier, PushButton, RecipientUnreachable
 from storage.enums import Platform
-from tests.fakes.discord_server import FakeDiscord, FakeUser, bot_running
+from tests.bot.discord_harness import app_for, discord_settings, fake_discord, running
+from tests.fakes.discord_server import FakeDiscord, FakeUser
 
 STUDENT = FakeUser(333_333_333_333_333_333, "cleo")
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    yield server
-    await server.close()
+    async with fake_discord() as server:
+        yield server
 
 
 @pytest.fixture
 async def notifier(tmp_path: Path, fake: FakeDiscord) -> AsyncIterator[Notifier]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "var",
-        discord_bot_token=SecretStr(fake.token),
-        discord_api_base_url=fake.api_base,
-    )
-    app: App = await build_app(settings)
-    try:
-        async with bot_running(fake, lambda stop: discord_bot.serve(app, stop)):
-            notifier = app.notifiers[Platform.DISCORD]
-            assert isinstance(notifier, Notifier)
-            yield notifier
-    finally:
-        await app.close()
+    async with app_for(discord_settings(tmp_path, fake)) as app, running(app, fake):
+        notifier = app.notifiers[Platform.DISCORD]
+        assert isinstance(notifier, Notifier)
+        yield notifier
 
 
 REVIEW = ((PushButton("Start review", "rev:start"), PushButton("Later", "rev:snooze")),)

@@ -111,6 +111,10 @@ class FakeMessage:
     author_id: int = BOT_ID
     versions: list[dict[str, Any]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if not self.versions:
+            self.versions.append(json.loads(json.dumps(self.payload)))
+
     @property
     def text(self) -> str:
         """Content plus every embed's title, description and fields, as a reader sees it."""
@@ -383,17 +387,33 @@ class FakeDiscord:
         return await self._interact(2, user, channel, data)
 
     async def click(
-        self, user: FakeUser, message: FakeMessage, custom_id: str, *, forged: bool = False
+        self,
+        user: FakeUser,
+        message: FakeMessage,
+        custom_id: str,
+        *,
+        forged: bool = False,
+        stale: bool = False,
     ) -> FakeInteraction:
-        """The user presses a button. Discord only delivers custom_ids that are on the
-        message, so `forged=True` models a hand-crafted request carrying any custom_id."""
-        payload = json.loads(json.dumps(message.payload))
+        """The user presses a button on `message`. `stale=True`: on the last version that had
+        the button (a second press before the first one's edit reached the client). Discord
+        only delivers custom_ids that are on the message; `forged=True` models a hand-crafted
+        request carrying any custom_id."""
+        payload = message.payload
+        if stale:
+            payload = next(
+                version
+                for version in reversed(message.versions)
+                if custom_id in {cid for _l, cid in FakeMessage(0, 0, version).buttons}
+            )
+        payload = json.loads(json.dumps(payload))
+        shown = FakeMessage(message.id, message.channel_id, payload)
         if forged:
             row = {"type": 1, "components": [
                 {"type": 2, "style": 2, "label": "forged", "custom_id": custom_id}
             ]}  # fmt: skip
             payload["components"] = [*payload.get("components", [])[:4], row]
-        elif custom_id not in {cid for _label, cid in message.buttons}:
+        elif custom_id not in {cid for _label, cid in shown.buttons}:
             raise ValueError(f"{custom_id!r} is not a button on message {message.id}")
         channel = self.channel_by_id(message.channel_id)
         assert channel is not None
@@ -546,9 +566,10 @@ class FakeDiscord:
 
     def _edit_message(self, message: FakeMessage, fields: dict[str, Any]) -> FakeMessage:
         payload = dict(message.payload)
-        for key in ("content", "embeds", "components", "attachments"):
+        for key, empty in (("content", ""), ("embeds", []), ("components", []),
+                           ("attachments", [])):  # fmt: skip
             if key in fields:
-                payload[key] = fields[key] if fields[key] is not None else []
+                payload[key] = fields[key] if fields[key] is not None else empty
         # A deferred "thinking" response stops loading once it is edited with the answer.
         payload["flags"] = (payload.get("flags", 0) & ~LOADING) | (fields.get("flags", 0) or 0)
         payload["edited_timestamp"] = iso_now()
