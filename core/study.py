@@ -117,6 +117,7 @@ Step = Asked | AwaitingConfidence
 
 @dataclass(frozen=True)
 class Reveal:
+    stem: str
     correct: bool
     chosen_letter: str
     chosen_text: str
@@ -481,6 +482,7 @@ async def _finalize(
 
     shown = [int(i) for i in item.option_order]
     return Reveal(
+        stem=question.stem,
         correct=correct,
         chosen_letter=LETTERS[shown.index(item.choice)],
         chosen_text=options[item.choice],

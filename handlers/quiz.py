@@ -246,13 +246,11 @@ def confidence_reply(step: study.AwaitingConfidence) -> Reply:
 
 
 def reveal_reply(reveal: study.Reveal, *, now: datetime) -> Reply:
-    if reveal.correct:
-        lines = [f"Your answer: {reveal.chosen_letter}. {reveal.chosen_text}"]
-    else:
-        lines = [
-            f"Your answer: {reveal.chosen_letter}. {reveal.chosen_text}",
-            f"Correct answer: {reveal.key_letter}. {reveal.key_text}",
-        ]
+    # The stem comes first: on Telegram/Discord the reveal replaces the question message, and
+    # scrolling back should still show what was asked.
+    lines = [reveal.stem, "", f"Your answer: {reveal.chosen_letter}. {reveal.chosen_text}"]
+    if not reveal.correct:
+        lines.append(f"Correct answer: {reveal.key_letter}. {reveal.key_text}")
     if reveal.explanation:
         lines.append(reveal.explanation)
     if reveal.source:
