@@ -13,6 +13,7 @@ of aggregates. Scores are on one 0-1 scale so the kinds can be compared:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import stats
+from core.chunking import HEADING_SEPARATOR
+from core.topics import topics_from_chunks
 from storage.enums import CardStatus, ChunkKind, MaterialStatus
 from storage.models import Card, Chunk, Material, Question, User
 
@@ -30,6 +33,7 @@ WEAK_BASE, WEAK_SPAN, WEAK_EVIDENCE, WEAK_STALE_BONUS = 0.35, 0.65, 5, 0.1
 NEW_BASE, NEW_STEP, NEW_MAX = 0.45, 0.02, 3
 REFRESH_AFTER_DAYS, REFRESH_BASE, REFRESH_SPAN, REFRESH_FULL_DAYS = 7, 0.2, 0.3, 60
 STALE_FULL_DAYS = 30
+_SECTION_NUMBER = re.compile(r"^\d{1,3}(?:\.\d{1,3}){0,2}\s+")
 
 
 class Kind(StrEnum):
@@ -41,8 +45,9 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class MaterialTopic:
-    topic: str
+    topic: str  # as shown and as /quiz takes it
     filename: str
+    aliases: tuple[str, ...] = ()  # other spellings, e.g. with the section number
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,15 @@ def _key(topic: str) -> str:
     return " ".join(topic.casefold().split())
 
 
+def _keys(topic: str) -> set[str]:
+    """Every spelling under which `topic` may be a material's section: itself, and each part
+    of a heading path ("19 The Heart › 19.1 Heart Anatomy"), with or without its number."""
+    keys = {_key(topic)}
+    for part in topic.split(HEADING_SEPARATOR):
+        keys |= {_key(part), _key(_SECTION_NUMBER.sub("", part.strip()))}
+    return keys - {""}
+
+
 def recommend(signals: Signals, *, now: datetime, limit: int = 3) -> list[Recommendation]:
     """The best `limit` things to study at `now`, best first, one per topic."""
     candidates: list[Recommendation] = []
@@ -120,8 +134,12 @@ def recommend(signals: Signals, *, now: datetime, limit: int = 3) -> list[Recomm
         candidates.append(_review(signals.due_now))
     weak_keys = {_key(t.topic) for t in signals.weak}
     candidates += [_weak(topic, rank, now) for rank, topic in enumerate(signals.weak)]
-    studied_keys = {_key(t.topic) for t in signals.studied}
-    fresh = [m for m in signals.material_topics if _key(m.topic) not in studied_keys]
+    studied_keys = set().union(*(_keys(t.topic) for t in signals.studied))
+    fresh = [
+        m
+        for m in signals.material_topics
+        if not {_key(m.topic), *map(_key, m.aliases)} & studied_keys
+    ]
     candidates += [_new(material, rank) for rank, material in enumerate(fresh[:NEW_MAX])]
     for topic in signals.studied:
         days = _days_since(topic.last_answered_at, now)
@@ -139,10 +157,15 @@ def recommend(signals: Signals, *, now: datetime, limit: int = 3) -> list[Recomm
 
 
 async def material_topics(session: AsyncSession, scope_id: int) -> list[MaterialTopic]:
-    """Topics of the scope's ready material in book order: its section headings, then any
-    question topics that are not headings."""
-    headings = await session.execute(
-        select(Chunk.heading, func.min(Material.filename))
+    """Sections of the scope's ready material in book order (core.topics reads them from
+    the chunk headings), then question topics that are not among them."""
+    rows = await session.execute(
+        select(
+            Chunk.material_id,
+            func.min(Material.filename),
+            Chunk.heading,
+            func.min(Chunk.page_start),
+        )
         .join(Material, Material.id == Chunk.material_id)
         .where(
             Material.scope_id == scope_id,
@@ -150,10 +173,23 @@ async def material_topics(session: AsyncSession, scope_id: int) -> list[Material
             Chunk.kind == ChunkKind.BODY,
             Chunk.heading != "",
         )
-        .group_by(Chunk.heading)
-        .order_by(func.min(Material.id), func.min(Chunk.ordinal))
+        .group_by(Chunk.material_id, Chunk.heading)
+        .order_by(Chunk.material_id, func.min(Chunk.ordinal))
     )
-    topics = [MaterialTopic(heading, filename) for heading, filename in headings]
+    by_material: dict[int, tuple[str, list[Chunk]]] = {}
+    for material_id, filename, heading, page in rows:
+        entry = by_material.setdefault(material_id, (filename, []))
+        # One stand-in chunk per distinct heading: core.topics needs only heading and page,
+        # and the chunk texts (and key-phrase extraction) stay out of /next.
+        entry[1].append(Chunk(heading=heading, page_start=page))
+    found: list[MaterialTopic] = []
+    known: set[str] = set()
+    for filename, chunks in by_material.values():
+        for topic in topics_from_chunks(chunks):
+            key = _key(topic.query)
+            if topic.level == 1 and key not in known:
+                known.add(key)
+                found.append(MaterialTopic(topic.query, filename, aliases=(topic.title,)))
     questions = await session.execute(
         select(Question.topic, func.min(Material.filename))
         .outerjoin(Material, Material.id == Question.material_id)
@@ -161,12 +197,11 @@ async def material_topics(session: AsyncSession, scope_id: int) -> list[Material
         .group_by(Question.topic)
         .order_by(func.min(Question.id))
     )
-    known = {_key(t.topic) for t in topics}
-    for topic, filename in questions:
-        if _key(topic) not in known:
-            known.add(_key(topic))
-            topics.append(MaterialTopic(topic, filename or "your material"))
-    return topics
+    for question_topic, filename in questions:
+        if not _keys(question_topic) & known:
+            known.add(_key(question_topic))
+            found.append(MaterialTopic(question_topic, filename or "your material"))
+    return found
 
 
 async def quiz_question_ids(

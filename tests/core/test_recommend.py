@@ -96,3 +96,32 @@ async def test_material_topics_come_in_book_order_and_only_from_ready_body_chunk
     # then the seeded question topics that are not headings, first question first
     assert names[3:] == ["Cardiac muscle", "Skeletal muscle", "Bone tissue", "Nerves", "Blood"]
     assert ids == {"Blood": seeded.question_ids["Blood"]}
+
+
+async def test_sections_studied_through_a_subsection_heading_are_not_new(db: Database) -> None:
+    seeded = await seed_history(db)
+    await add_material(
+        db,
+        seeded.scope_id,
+        [
+            "19.1 Heart Anatomy",
+            "19.1 Heart Anatomy › Location of the Heart",
+            "19.2 Cardiac Muscle and Electrical Activity",
+            "Key Terms",
+        ],
+        filename="heart.pdf",
+    )
+    async with db.session() as session:
+        topics = await recommend.material_topics(session, seeded.scope_id)
+    assert [(t.topic, t.filename) for t in topics[:2]] == [
+        ("Heart Anatomy", "heart.pdf"),
+        ("Cardiac Muscle and Electrical Activity", "heart.pdf"),
+    ]
+    # The offline generator files questions under the chunk's full heading path.
+    studied = (_topic("19.1 Heart Anatomy › Location of the Heart", 4, 4, 0),)
+    signals = Signals(due_now=0, weak=(), studied=studied, material_topics=tuple(topics[:2]))
+    picks = recommend.recommend(signals, now=NOW)
+    assert [(p.kind, p.topic) for p in picks] == [
+        (Kind.NEW, "Cardiac Muscle and Electrical Activity")
+    ]
+    assert picks[0].reason.startswith("Cardiac Muscle and Electrical Activity is in heart.pdf")
