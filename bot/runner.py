@@ -14,6 +14,7 @@ import signal
 
 from bot.app import App, build_app
 from core.settings import Settings
+from scheduler.rounds import RoundTimers
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,11 @@ async def run_platforms(settings: Settings, mode: str) -> int:
         log.error("cannot start %s: set %s", "/".join(missing), names)
         return 2
     app = await build_app(settings)
+    # Before the adapters serve, so /round can book its timers (they wait for a notifier).
+    app.services.round_timers = timers = RoundTimers(
+        db=app.services.db, notifiers=app.notifiers, clock=app.services.clock
+    )
+    await timers.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -39,6 +45,7 @@ async def run_platforms(settings: Settings, mode: str) -> int:
         ]
         await _run_scheduler_until(app, stop, servers)
     finally:
+        timers.stop()
         await app.close()
     return 0
 

@@ -109,12 +109,9 @@ async def answer(turn: Turn) -> list[Reply]:
         chat=turn.chat,
         now=turn.now,
     )
+    # A toast, not an alert: it must not get in the way of the next question.
     return [
-        Reply(
-            f"Locked in: {answered.letter}. The answer shows when time is up.",
-            is_alert=True,
-            ephemeral=True,
-        )
+        Reply(f"Locked in: {answered.letter}. The answer shows when time is up.", ephemeral=True)
     ]
 
 

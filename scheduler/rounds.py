@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from core import round_service
@@ -48,21 +49,37 @@ def job_id(round_id: int) -> str:
 
 
 class RoundTimers:
-    """Books and runs the round ticks. `scheduler` is an APScheduler 3 scheduler."""
+    """Books and runs the round ticks on an APScheduler 3 scheduler (its own by default).
+
+    Not elected like the push tick: a tick locks its round's row (PostgreSQL) and acts only
+    on what is still due, so two processes ticking one round cannot post anything twice.
+    """
 
     def __init__(
         self,
         *,
         db: Database,
-        scheduler: Any,
-        notifiers: Mapping[Platform, Notifier],
+        notifiers: Mapping[Platform, Any],
         clock: Callable[[], datetime],
+        scheduler: Any = None,
     ) -> None:
         self.db = db
-        self.scheduler = scheduler
+        self.scheduler = scheduler if scheduler is not None else AsyncIOScheduler(timezone=UTC)
         # The App's live dict: adapters register their notifier in it as they come up.
         self.notifiers = notifiers
         self.clock = clock
+
+    async def start(self) -> None:
+        """Starts the scheduler (on the running loop), the sweep, and resumes open rounds."""
+        if not self.scheduler.running:
+            self.scheduler.start()
+        self.install()
+        await self.resume_open_rounds()
+
+    def stop(self) -> None:
+        """Drops the booked ticks; the rounds' rows let the next start resume them."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
 
     # --- booking ----------------------------------------------------------------------------
 

@@ -210,7 +210,7 @@ async def test_first_click_counts_and_feeds_the_members_own_card(
     key = await key_of(db, payloads[0])
     await rig.driver.advance(2)
     ok = await rig.click("bea", payloads[key])
-    assert ok[0].is_alert and ok[0].ephemeral and "Locked in: " + "ABCD"[key] in ok[0].text
+    assert not ok[0].is_alert and ok[0].ephemeral and "Locked in: " + "ABCD"[key] in ok[0].text
     again = await rig.click("bea", payloads[key])
     assert "already answered" in again[0].text
     async with db.session() as session:
