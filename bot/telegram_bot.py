@@ -176,9 +176,8 @@ class TelegramAdapter:
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
         private = chat.type == ChatType.PRIVATE
-        is_admin = False
-        if not private and kind is EventKind.COMMAND:
-            is_admin = user.id in await self._chat_admins(chat.id)
+        # Handlers check it for group commands and buttons (e.g. deleting group material).
+        is_admin = not private and user.id in await self._chat_admins(chat.id)
         return Incoming(
             platform=Platform.TELEGRAM,
             user=Actor(str(user.id), user.first_name or user.full_name, is_admin),
@@ -214,7 +213,7 @@ class TelegramAdapter:
     ) -> None:
         """Routes one event and delivers its replies. The handler's progress notes go to one
         status message, which its first reply then replaces."""
-        status = fields.pop("status", None) or StatusMessage(self.bot, chat_id)
+        status = StatusMessage(self.bot, chat_id)
         incoming = await self._incoming(update, kind, progress=status.show, **fields)
         replies = await self.app.router.route(incoming)
         await self._renderer(chat_id).deliver(replies, status=status)
@@ -253,11 +252,9 @@ class TelegramAdapter:
                 [Reply(error.user_message, tone=Tone.WARNING)]
             )
             return
-        status = StatusMessage(self.bot, message.chat_id)
-        await status.show(f"Got {document.file_name or 'your file'}. Reading it…")
         await self._converse(
-            update, EventKind.DOCUMENT, message.chat_id, status=status,
-            document=self._document(document), text=message.caption or "",
+            update, EventKind.DOCUMENT, message.chat_id, document=self._document(document),
+            text=message.caption or "",
         )  # fmt: skip
 
     def _document(self, document: TelegramDocument) -> Document:
