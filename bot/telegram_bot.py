@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 POLL_TIMEOUT_S = 25
-# Updates of different chats run side by side; one chat's updates keep their order.
-MAX_CONCURRENT_UPDATES = 32
+# Updates of different chats run side by side; one chat's updates keep their order. PTB takes
+# a slot before our per-chat lock, so a busy group's queued presses hold slots: keep it roomy.
+MAX_CONCURRENT_UPDATES = 256
 # A 429 is retried this many times (after the retry_after Telegram names) before giving up.
 RATE_LIMIT_RETRIES = 3
 # Bots may download files up to 20 MB through getFile (decimal MB, as PTB's constant says).
@@ -72,17 +73,22 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+        # chat id -> (its lock, how many updates hold or await it); dropped when idle.
+        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock, users = self._chats.get(key, (asyncio.Lock(), 0))
+        self._chats[key] = (lock, users + 1)
         try:
             async with lock:
                 await coroutine
         finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+            lock, users = self._chats[key]
+            if users == 1:
+                del self._chats[key]
+            else:
+                self._chats[key] = (lock, users - 1)
 
     async def initialize(self) -> None:
         return None

@@ -1,13 +1,18 @@
-"""Replies as Bot API calls: a real PTB Bot renders them into the fake server."""
+"""Replies as Bot API calls: a real PTB Bot renders them into the fake server; and the
+update processor that keeps one chat's updates in order."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from telegram import Bot
+from telegram import Bot, Chat, Update
+from telegram import Message as TgMessage
 
+from bot.telegram_bot import PerChatUpdateProcessor
 from bot.telegram_render import (
     MAX_TEXT,
     ReplyRenderer,
@@ -155,3 +160,30 @@ def test_a_button_press_is_answered_with_the_short_alert() -> None:
     assert split_notice([edit, alert]) == (alert, [edit])
     too_long = Reply("x" * 201, is_alert=True)
     assert split_notice([too_long]) == (None, [too_long])
+
+
+async def test_updates_of_one_chat_run_in_order_and_other_chats_run_alongside() -> None:
+    processor = PerChatUpdateProcessor(8)
+    started: list[str] = []
+    release = asyncio.Event()
+
+    def update(update_id: int, chat_id: int) -> Update:
+        chat = Chat(chat_id, "private")
+        return Update(update_id, message=TgMessage(update_id, datetime.now(UTC), chat))
+
+    async def work(name: str, wait: bool = False) -> None:
+        started.append(name)
+        if wait:
+            await release.wait()
+
+    first = asyncio.create_task(processor.process_update(update(1, 5), work("a1", wait=True)))
+    second = asyncio.create_task(processor.process_update(update(2, 5), work("a2")))
+    other = asyncio.create_task(processor.process_update(update(3, 6), work("b1")))
+    await other
+    assert started == ["a1", "b1"], "chat 6 is not held up by chat 5; a2 waits for a1"
+    release.set()
+    await asyncio.gather(first, second)
+    assert started == ["a1", "b1", "a2"]
+    third = asyncio.create_task(processor.process_update(update(4, 5), work("a3")))
+    await third
+    assert started[-1] == "a3"
