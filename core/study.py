@@ -255,6 +255,10 @@ async def start_review(
     )  # fmt: skip
 
 
+async def due_count(session: AsyncSession, user: User, *, now: datetime) -> int:
+    return await count_due(session, user.id, now)
+
+
 async def next_due_at(session: AsyncSession, user: User) -> datetime | None:
     return await repo.next_due_at(session, user.id)
 

@@ -41,16 +41,20 @@ async def quiz(turn: Turn) -> list[Reply]:
 
 
 async def review(turn: Turn) -> list[Reply]:
-    """`/review`: the cards due now (resumes a review in progress)."""
-    replies: list[Reply] = []
+    """`/review`: the cards due now (resumes a review in progress; a quiz waits if none are)."""
     current = await study.active_session(turn.session, turn.user)
-    if current is not None:
-        if current.kind is SessionKind.REVIEW:
-            resumed = await _resume(turn, current)
-            if resumed:
-                return resumed
-        else:
-            replies += await _set_aside(turn, current)
+    if current is not None and current.kind is SessionKind.REVIEW:
+        resumed = await _resume(turn, current)
+        if resumed:
+            return resumed
+    if not await study.due_count(turn.session, turn.user, now=turn.now):
+        nothing = await _nothing_due(turn)
+        if current is not None and current.state is SessionState.ACTIVE:
+            nothing = replace(nothing, text=f"{nothing.text} Your quiz is still open: /quiz.")
+        return [nothing]
+    replies: list[Reply] = []
+    if current is not None and current.state is SessionState.ACTIVE:
+        replies += await _set_aside(turn, current)
     session = await study.start_review(
         turn.session, user=turn.user, scope_id=turn.scope.id, chat_id=turn.chat.id, now=turn.now
     )

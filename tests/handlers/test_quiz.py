@@ -225,9 +225,15 @@ async def test_quiz_topic_button_and_review_button(db: Database, ada: Student) -
     assert "no longer in your material" in reply.text  # bob's question: never shown to ada
     question = question_of(await ada.click(encode("qt", seeded.question_ids[1])))
     assert question.title == "Question 1 of 2 · Heart development"
-    closed, nothing = await ada.click("rv")
-    assert closed.text == "Your earlier quiz is closed (0/0 right); its answers are saved."
+    (nothing,) = await ada.click("rv")  # nothing due: the open quiz is left alone
     assert nothing.text.startswith("You have no cards yet.")
+    assert nothing.text.endswith("Your quiz is still open: /quiz.")
+    (confidence,) = await ada.click(right_button(question))
+    await ada.click(confidence.flat_buttons[4].payload)
+    ada.clock.tick(86_400)
+    closed, due = await ada.click("rv")  # once a card is due, the review takes over
+    assert closed.text == "Your earlier quiz is closed (1/1 right); its answers are saved."
+    assert due.title == "Review 1 of 1 · Heart development"
 
 
 async def test_review_brings_back_cards_once_due(db: Database, ada: Student) -> None:
