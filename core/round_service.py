@@ -431,8 +431,6 @@ async def record_answer(
         or now >= item.closes_at
     ):
         raise QuestionClosed(reason="late click")
-    if await repo.answer_of(session, item.id, user.id) is not None:
-        raise AlreadyAnsweredRound(reason="second click")
     if not 0 <= shown_index < len(item.option_order):
         raise UnknownRoundQuestion(reason="option index out of range")
     question = None if item.question_id is None else await session.get(Question, item.question_id)
@@ -462,8 +460,8 @@ async def record_answer(
             answered_at=now,
         ),
     )
-    if not stored:
-        raise AlreadyAnsweredRound(reason="second click raced the first")
+    if not stored:  # the unique (item, member) row is the one check for a second tap
+        raise AlreadyAnsweredRound(reason="second click")
     await _feed_own_study(
         session,
         user=user,

@@ -44,7 +44,7 @@ async def start_round(turn: Turn) -> list[Reply]:
         top_up=_top_up(turn, request.topic),
     )
     timers.wake(started.round.id, started.first_step_at)
-    return [Reply(started.text, title="Quiz round", tone=Tone.GOOD)]
+    return [Reply(started.text, title="Quiz round")]
 
 
 def _top_up(turn: Turn, topic: str) -> round_service.QuestionTopUp | None:

@@ -86,14 +86,6 @@ async def item_by_token(
     return await session.scalar(query)
 
 
-async def answer_of(session: AsyncSession, item_id: int, user_id: int) -> RoundAnswer | None:
-    return await session.scalar(
-        select(RoundAnswer).where(
-            RoundAnswer.round_item_id == item_id, RoundAnswer.user_id == user_id
-        )
-    )
-
-
 async def add_answer(session: AsyncSession, answer: RoundAnswer) -> bool:
     """Stores a member's answer; False (and nothing stored) if they had already answered.
 

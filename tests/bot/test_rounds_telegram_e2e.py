@@ -158,3 +158,37 @@ async def test_a_round_in_a_telegram_group_with_a_restart(settings: Settings) ->
                 )
     finally:
         await fake.stop()
+
+
+async def test_an_admin_stops_a_round_and_the_open_question_closes_in_place(
+    settings: Settings,
+) -> None:
+    fake = await FakeTelegram().start()
+    settings = telegram_settings(settings, fake)
+    clock = FakeClock(T0)
+    ann, bea, cy = fake.user(ANN, "Ann"), fake.user(BEA, "Bea"), fake.user(CY, "Cy")
+    fake.group(GROUP, "Cardio study group", admins=(CY,))
+    try:
+        async with bot_process(settings, fake, clock) as bot:
+            db = bot.app.services.db
+            await seed_group(db, platform=Platform.TELEGRAM, chat_external_id=str(GROUP),
+                             members=(), questions=3)  # fmt: skip
+            fake.send_text(ann, "/round@rounds_test_bot 3 5", chat_id=GROUP)
+            await fake.wait_for_message(GROUP, "Round starting")
+            fake.send_text(bea, "/round 2 10", chat_id=GROUP)
+            await fake.wait_for_message(GROUP, "A round is already running in this chat")
+            await bot.driver.advance(5)
+            q1 = await _question(fake, 1)
+            await bot.driver.advance(2)
+            await _press(fake, bea, q1, q1.callback_data[await key_of(db, q1.callback_data[0])])
+
+            fake.send_text(bea, "/stop_round", chat_id=GROUP)
+            await fake.wait_for_message(GROUP, "Only the member who started the round")
+            fake.send_text(cy, "/stop_round", chat_id=GROUP)
+            stopped = await fake.wait_for_message(GROUP, "Round stopped (by Cy)")
+            assert "🥇 Bea · 800 pts · 1/1 right (100%)" in stopped.text
+            assert q1.text.startswith("Question 1/3 · closed") and q1.buttons == []
+            await bot.driver.advance(60)
+            assert not [m for m in fake.bot_messages(GROUP) if "Question 2/3" in m.text]
+    finally:
+        await fake.stop()
