@@ -4,16 +4,20 @@ router the way an adapter would."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
 from handlers.context import Services
 from handlers.router import Router
-from handlers.types import Actor, ChatRef, EventKind, Incoming, Reply, SentMessage
+from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, SentMessage
 from storage.db import Database
 from storage.enums import ChatKind, MaterialStatus, Platform
 from storage.models import Chunk, Material, Question, User
@@ -145,6 +149,16 @@ class Student:
         incoming = self._incoming(EventKind.BUTTON, payload=payload, message_ref="1")
         return await self._deliver(await self.router.route(incoming))
 
+    async def upload(self, path: Path) -> list[Reply]:
+        async def read() -> bytes:
+            return await asyncio.to_thread(path.read_bytes)
 
-def router_for(settings: Settings, db: Database, clock: Clock) -> Router:
-    return Router(Services(settings=settings, db=db, clock=clock))
+        size = await asyncio.to_thread(os.path.getsize, path)
+        document = Document(filename=path.name, size=size, read=read)
+        incoming = self._incoming(EventKind.DOCUMENT, document=document)
+        return await self._deliver(await self.router.route(incoming))
+
+
+def router_for(settings: Settings, db: Database, clock: Clock, **services: Any) -> Router:
+    """A router over `db`; `services` adds collaborators (embedder, indexes, files)."""
+    return Router(Services(settings=settings, db=db, clock=clock, **services))

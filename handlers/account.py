@@ -1,0 +1,122 @@
+"""/forget_me: delete the student and everything Rounds keeps about them, after a confirm button.
+
+Deleted: the student's own material (rows, stored PDFs, vectors), questions, cards, answers,
+quiz sessions, XP, streak, settings and group memberships. Material the student shared in a
+group chat belongs to the group and stays (its uploader becomes unknown).
+
+Buttons: `fm:<user_id>:<issued minute>` confirms (only for that student, for CONFIRM_MINUTES),
+`fmno` cancels. Files go once the deletion commits; a rolled-back deletion keeps everything.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from core.errors import RoundsError
+from core.ingest import delete_material
+from handlers.context import Turn
+from handlers.payloads import MalformedPayload, decode, encode
+from handlers.types import Button, Reply, Tone
+from storage.models import Attempt, Card, Material, Scope
+from storage.repos.users import delete_user
+from storage.vector_index import on_transaction_end
+
+CONFIRM_MINUTES = 10
+
+
+class NotYourConfirmation(RoundsError):
+    user_message = "This button is not for you. Send /forget_me to delete your own data."
+
+
+class ConfirmationExpired(RoundsError):
+    user_message = "That confirmation has expired. Send /forget_me again if you still want to."
+
+
+async def forget_me(turn: Turn) -> list[Reply]:
+    materials, cards, answers = await _what_we_keep(turn)
+    minute = _minute(turn.now)
+    return [
+        Reply(
+            "This deletes everything Rounds keeps about you: "
+            f"{materials} PDF{'s' if materials != 1 else ''} with their questions, "
+            f"{cards} review card{'s' if cards != 1 else ''}, "
+            f"{answers} answer{'s' if answers != 1 else ''}, your XP, streak and settings.\n"
+            "It cannot be undone.",
+            title="Delete everything?",
+            tone=Tone.WARNING,
+            buttons=(
+                (
+                    Button("Yes, delete everything", encode("fm", turn.user.id, minute)),
+                    Button("Cancel", encode("fmno")),
+                ),
+            ),
+        )
+    ]
+
+
+async def confirm(turn: Turn) -> list[Reply]:
+    payload = decode(turn.incoming.payload)
+    if len(payload.parts) != 2:
+        raise MalformedPayload(reason="fm takes a user id and a minute")
+    user_id, issued = payload.int_part(0), payload.int_part(1)
+    if user_id != turn.user.id:
+        raise NotYourConfirmation()
+    if not 0 <= _minute(turn.now) - issued <= CONFIRM_MINUTES:
+        raise ConfirmationExpired()
+    await _delete_everything(turn)
+    return [
+        Reply(
+            "Done. Everything Rounds kept about you is gone. If you write again, you start fresh.",
+            title="Deleted",
+            tone=Tone.GOOD,
+            edit_of=turn.incoming.message_ref,
+        )
+    ]
+
+
+async def cancel(turn: Turn) -> list[Reply]:
+    if decode(turn.incoming.payload).parts:
+        raise MalformedPayload(reason="fmno takes no parts")
+    return [Reply("Nothing was deleted.", edit_of=turn.incoming.message_ref)]
+
+
+async def _delete_everything(turn: Turn) -> None:
+    session, services = turn.session, turn.services
+    scope_id = await session.scalar(select(Scope.id).where(Scope.user_id == turn.user.id))
+    if scope_id is not None:
+        materials = list(
+            await session.scalars(select(Material).where(Material.scope_id == scope_id))
+        )
+        indexes, files = services.indexes, services.files
+        if materials:
+            if indexes is None or files is None:
+                raise RuntimeError("forget_me needs the vector indexes and the file store")
+            for material in materials:
+                # Rows and vectors now; each stored PDF once the whole deletion commits.
+                await delete_material(session, material=material, indexes=indexes, files=files)
+        if indexes is not None:
+            on_transaction_end(session, committed=lambda: indexes.forget(scope_id))
+    await delete_user(session, turn.user)
+
+
+async def _what_we_keep(turn: Turn) -> tuple[int, int, int]:
+    session, user_id = turn.session, turn.user.id
+    materials = await session.scalar(
+        select(func.count(Material.id)).join(Scope, Scope.id == Material.scope_id)
+        .where(Scope.user_id == user_id)
+    )  # fmt: skip
+    cards = await session.scalar(select(func.count(Card.id)).where(Card.user_id == user_id))
+    answers = await session.scalar(
+        select(func.count(Attempt.id)).where(Attempt.user_id == user_id)
+    )
+    return int(materials or 0), int(cards or 0), int(answers or 0)
+
+
+def _minute(moment: datetime) -> int:
+    return int(moment.astimezone(UTC).timestamp() // 60)
+
+
+COMMANDS = {"forget_me": forget_me}
+BUTTONS = {"fm": confirm, "fmno": cancel}
