@@ -55,6 +55,8 @@ STREAK_CAP = 5
 ANSWER_ACTION = "ra"
 LETTERS = "ABCDEFGH"
 MEDALS = ("🥇", "🥈", "🥉")
+# A board lists this many members (a message must stay readable, and under 4,096 chars).
+MAX_LISTED = 20
 UNNAMED = "member"
 
 
@@ -330,8 +332,9 @@ def final_text(
     lines = [head, ""]
     if not standings:
         lines.append("Nobody answered this time.")
-    for standing in standings:
-        lines.append(_standing_line(standing))
+    lines += [_standing_line(standing) for standing in standings[:MAX_LISTED]]
+    if len(standings) > MAX_LISTED:
+        lines.append(f"… and {len(standings) - MAX_LISTED} more")
     lines.append("")
     lines.append(f"{_plural(total, 'question')}. Your answers also went into your own reviews.")
     return "\n".join(lines)
@@ -343,7 +346,9 @@ def leaderboard_text(standings: Sequence[Standing], *, period: str, rounds: int)
     if not standings:
         return f"{head}\n\nNo round answers yet. Start one with /round [topic] [n] [seconds]."
     lines = [f"{head} · {_plural(rounds, 'round')}", ""]
-    lines += [_standing_line(standing) for standing in standings]
+    lines += [_standing_line(standing) for standing in standings[:MAX_LISTED]]
+    if len(standings) > MAX_LISTED:
+        lines.append(f"… and {len(standings) - MAX_LISTED} more")
     return "\n".join(lines)
 
 

@@ -234,6 +234,13 @@ def test_final_board_lists_ranks_scores_and_accuracy() -> None:
     assert lines[3] == "🥈 Bea · 700 pts · 1/1 right (100%)"
 
 
+def test_a_big_group_board_lists_the_top_and_counts_the_rest() -> None:
+    standings = rank_standings([_record(i, f"M{i:02d}", True, 1000 - i) for i in range(25)])
+    text = rounds.final_text(standings, total=1)
+    assert "M19" in text and "M20" not in text
+    assert "… and 5 more" in text
+
+
 def test_answer_payload_fits_a_telegram_button() -> None:
     payload = rounds.answer_payload("A" * 16, 7)
     assert payload.startswith("ra:")

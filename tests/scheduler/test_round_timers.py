@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from core.settings import Settings
+from scheduler.notifier import RecipientUnreachable
 from storage.db import Database
 from storage.enums import AttemptSource, CardStatus, RoundState
 from storage.models import Attempt, Card, GroupRound, RoundAnswer
@@ -192,3 +193,38 @@ async def test_a_round_started_where_no_job_was_booked_is_found_by_the_sweep(
     await rig.timers.sweep()
     await rig.driver.run_due()
     assert notifier.messages and notifier.messages[0].text.startswith("Question 1/2")
+
+
+class _KickedOut(RecordingNotifier):
+    """The bot was removed from the group: every send is refused for good."""
+
+    async def send(self, address: str, text: str, buttons=()) -> str:  # type: ignore[no-untyped-def]
+        raise RecipientUnreachable(address, "Forbidden: bot was kicked from the group chat")
+
+
+async def test_a_round_in_a_chat_the_bot_was_removed_from_stops(
+    db: Database, settings: Settings
+) -> None:
+    await seed_group(db, questions=3)
+    clock = FakeClock(T0)
+    rig = await make_rig(db, settings, clock, _KickedOut())
+    await rig.command("ann", "round", "3", "5")
+    await rig.driver.advance(5)
+    assert rig.driver.pending() == []
+    async with db.session() as session:
+        group_round = await session.scalar(select(GroupRound))
+        assert group_round is not None and group_round.state is RoundState.STOPPED
+
+
+async def test_ticks_wait_for_the_platforms_notifier(db: Database, settings: Settings) -> None:
+    await seed_group(db, questions=2)
+    clock = FakeClock(T0)
+    notifier = RecordingNotifier()
+    rig = await make_rig(db, settings, clock, notifier)
+    rig.timers.notifiers = {}  # the adapter is still starting
+    await rig.command("ann", "round", "2", "5")
+    await rig.driver.advance(6)
+    assert rig.driver.next_wake() is not None  # retried, not dropped
+    rig.timers.notifiers = {notifier.platform: notifier}
+    await rig.driver.advance(2)
+    assert [m.text.splitlines()[0] for m in notifier.messages] == ["Question 1/2 · 5 s"]
