@@ -93,7 +93,7 @@ class ConsoleChat:
         self.chat = ChatRef(external_id=user_id, kind=ChatKind.PRIVATE, title="console")
         self.message_ids = itertools.count(1)
         self.choices: list[tuple[Button, str]] = []
-        self._last_progress = 0.0
+        self._last_progress = float("-inf")
         self._status: Status | None = None
 
     def _incoming(self, kind: EventKind, **fields: Any) -> Incoming:
@@ -186,6 +186,7 @@ class ConsoleChat:
         incoming = self.parse(line)
         if incoming is None:
             return
+        self._last_progress = float("-inf")  # the first note of every event is shown
         busy = incoming.kind in (EventKind.DOCUMENT, EventKind.COMMAND, EventKind.BUTTON)
         status = self.console.status("Working…", spinner="dots") if self.animate and busy else None
         with status if status is not None else nullcontext():

@@ -330,7 +330,7 @@ def _noun(kind: SessionKind) -> str:
     return "review" if kind is SessionKind.REVIEW else "question"
 
 
-def _short(text: str, limit: int = 28) -> str:
+def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
