@@ -110,6 +110,11 @@ class MiniLMEmbedder:
     async def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         return await asyncio.to_thread(self.embed_sync, list(texts))
 
+    def word_pieces(self, texts: Sequence[str]) -> list[int]:
+        """How many word pieces the model sees per text (it truncates past 256)."""
+        tokenizer = self._load().tokenizer
+        return [len(ids) for ids in tokenizer(list(texts))["input_ids"]]
+
 
 def embedder_for(settings: Settings) -> Embedder:
     """The embedder ROUNDS_EMBED_MODEL names; cheap to call (nothing loads until first use)."""

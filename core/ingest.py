@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chunking import ChunkDraft, chunk_document
 from core.embed import Embedder
+from core.errors import RoundsError
 from core.pdf_text import PdfText, check_pdf_bytes, extract
 from core.upload_errors import TooLarge, TooLittleText, UploadRejected
 from storage.enums import MaterialStatus
 from storage.files import FileStore
 from storage.models import Chunk, Material, Scope
 from storage.repos import materials as materials_repo
-from storage.vector_index import VectorIndexes
+from storage.vector_index import VectorIndexes, on_transaction_end
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ EMBED_BATCH = 64
 PROGRESS_INTERVAL_S = 1.5
 
 __all__ = ["Progress", "UploadRejected", "delete_material", "ingest"]
+
+
+class AlreadyUploading(RoundsError):
+    """The same file is being added by another upload right now."""
+
+    user_message = "I'm already reading that file from your other upload; it'll be ready soon."
 
 
 class _Reporter:
@@ -94,35 +101,36 @@ async def ingest(
 
     await report("Saving…", force=True)
     relative = await asyncio.to_thread(files.save, scope.id, sha256, data)
+    # No savepoint here: SQLite's driver turns RELEASE SAVEPOINT into a commit. The writes
+    # below are quick and an error propagates, so the caller's transaction rolls them back.
     synced = False
     try:
-        async with session.begin_nested():
-            if existing is not None:  # a failed earlier attempt: replace it
-                await materials_repo.delete_material(session, existing)
-            material = await materials_repo.add_material(
-                session,
-                scope_id=scope.id,
-                uploaded_by=uploaded_by,
-                filename=_safe_filename(filename),
-                title=text.title or PurePath(_safe_filename(filename)).stem,
-                sha256=sha256,
-                size_bytes=len(data),
-                file_path=relative,
-            )
-            material.pages = text.page_count
-            await materials_repo.add_chunks(session, material, _rows(drafts, vectors))
-            synced = True
-            await indexes.get(session, scope.id)
-    except IntegrityError:
-        # The same file arrived twice at once and the other upload won: use that one.
-        await _discard(files, relative, indexes, scope.id, synced=synced)
-        winner = await materials_repo.find_by_sha(session, scope.id, sha256)
-        if winner is None:
-            raise
-        return winner
+        if existing is not None:  # an earlier attempt that never became ready
+            await materials_repo.delete_material(session, existing)
+        material = await materials_repo.add_material(
+            session,
+            scope_id=scope.id,
+            uploaded_by=uploaded_by,
+            filename=_safe_filename(filename),
+            title=text.title or PurePath(_safe_filename(filename)).stem,
+            sha256=sha256,
+            size_bytes=len(data),
+            file_path=relative,
+        )
+        material.pages = text.page_count
+        await materials_repo.add_chunks(session, material, _rows(drafts, vectors))
+        synced = True
+        await indexes.get(session, scope.id)
+    except IntegrityError as error:
+        # The same bytes arrived twice at once and the other upload won; its file is ours.
+        if synced:
+            indexes.forget(scope.id)
+        raise AlreadyUploading() from error
     except BaseException:
         await _discard(files, relative, indexes, scope.id, synced=synced)
         raise
+    # Should the caller's transaction roll back later, the stored file goes too.
+    on_transaction_end(session, rolled_back=lambda: files.delete(relative))
     log.info("ingested material %s: %d pages, %d chunks", material.id, material.pages, len(drafts))
     return material
 
@@ -134,11 +142,12 @@ async def delete_material(
     indexes: VectorIndexes,
     files: FileStore,
 ) -> None:
-    """Deletes a material's rows, vectors and stored file."""
+    """Deletes a material's rows and vectors now, its stored file once the deletion commits
+    (a rolled-back delete keeps everything)."""
     scope_id = material.scope_id
     relative = await materials_repo.delete_material(session, material)
-    await indexes.get(session, scope_id)  # drops the vectors now, file after commit
-    await asyncio.to_thread(files.delete, relative)
+    await indexes.get(session, scope_id)
+    on_transaction_end(session, committed=lambda: files.delete(relative))
 
 
 async def _extract(data: bytes, report: _Reporter) -> PdfText:

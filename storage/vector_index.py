@@ -17,7 +17,7 @@ import logging
 import os
 import tempfile
 from collections import OrderedDict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,17 +158,15 @@ class VectorIndexes:
         """Writes the file only once the transaction that produced this state commits, and
         forgets the state if it rolls back: the file never holds uncommitted chunks."""
 
-        def committed(_session: object) -> None:
+        def committed() -> None:
             if self._cache.get(entry.scope_id) is entry:
                 self._persist(entry)
 
-        def rolled_back(_session: object) -> None:
+        def rolled_back() -> None:
             if self._cache.get(entry.scope_id) is entry:
                 self.forget(entry.scope_id)
 
-        sync_session = session.sync_session
-        event.listen(sync_session, "after_commit", committed, once=True)
-        event.listen(sync_session, "after_rollback", rolled_back, once=True)
+        on_transaction_end(session, committed=committed, rolled_back=rolled_back)
 
     def _remember(self, entry: ScopeIndex) -> None:
         self._cache[entry.scope_id] = entry
@@ -220,11 +218,11 @@ class VectorIndexes:
         path = self.path_for(scope_id)
         if path.exists():
             try:
+                # read_index returns the concrete type; a downcast copy would not own its
+                # C++ object and would crash once the original wrapper is collected.
                 index = faiss.read_index(str(path))
-                if index.d == self.dim and isinstance(
-                    faiss.downcast_index(index), faiss.IndexIDMap2
-                ):
-                    return ScopeIndex(scope_id, self.dim, index=faiss.downcast_index(index))
+                if index.d == self.dim and isinstance(index, faiss.IndexIDMap2):
+                    return ScopeIndex(scope_id, self.dim, index=index)
                 log.warning("index %s has another shape; rebuilding", path)
             except RuntimeError:
                 log.warning("index %s is unreadable; rebuilding", path)
@@ -249,3 +247,37 @@ class VectorIndexes:
             Path(tmp).unlink(missing_ok=True)
             raise
         fsync_directory(path.parent)
+
+
+def on_transaction_end(
+    session: AsyncSession,
+    *,
+    committed: Callable[[], None] | None = None,
+    rolled_back: Callable[[], None] | None = None,
+) -> None:
+    """Runs one of the callbacks when the session's outermost transaction ends: `committed`
+    after a real COMMIT, `rolled_back` after a rollback (savepoints do not count)."""
+    sync_session = session.sync_session
+    root = sync_session.get_transaction()
+    if root is None:  # nothing pending: the state is already what the database holds
+        if committed is not None:
+            committed()
+        return
+    last_commit = {"ok": False}
+
+    # SQLAlchemy fires after_commit for savepoints too; only the root's end decides, and
+    # after_commit always fires just before its transaction's after_transaction_end.
+    def after_commit(_session: object) -> None:
+        last_commit["ok"] = True
+
+    def after_end(_session: object, transaction: object) -> None:
+        if transaction is not root:
+            last_commit["ok"] = False
+            return
+        event.remove(sync_session, "after_commit", after_commit)
+        callback = committed if last_commit["ok"] else rolled_back
+        if callback is not None:
+            callback()
+
+    event.listen(sync_session, "after_commit", after_commit)
+    event.listen(sync_session, "after_transaction_end", after_end)
