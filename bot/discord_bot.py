@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -26,7 +25,14 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.app import App
-from bot.discord_render import PayloadButton, render
+from bot.discord_render import (
+    ChannelSender,
+    InteractionReplier,
+    PayloadButton,
+    Sender,
+    in_server,
+    render,
+)
 from core.settings import Settings
 from core.upload_errors import TooLarge
 from handlers.router import COMMAND_CATALOGUE, Router
@@ -52,9 +58,6 @@ ACK_DEADLINE_S = 2.0
 LONG_COMMANDS = frozenset({"upload", "quiz", "review", "round"})
 # In a server channel these are for everyone to see; every other command is the student's own.
 PUBLIC_IN_SERVERS = frozenset({"upload", "round", "leaderboard", "stop_round"})
-PROGRESS_MIN_INTERVAL_S = 1.0
-# What an answered command with nothing to show says, so Discord does not call it failed.
-DONE = "Done."
 SHUTDOWN_GRACE_S = 10.0
 # Discord JSON error codes the notifier maps to "this recipient can never be reached".
 UNKNOWN_CHANNEL, UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER = 10003, 10013, 50001, 50007
@@ -138,11 +141,11 @@ class RoundsDiscord(discord.Client):
         incoming = self._incoming(
             interaction, EventKind.COMMAND, command=name, args=tuple(args), text=text
         )
-        private = _in_server(interaction) and name not in PUBLIC_IN_SERVERS
+        private = in_server(interaction) and name not in PUBLIC_IN_SERVERS
         await self._answer(interaction, incoming, private=private, long_work=name in LONG_COMMANDS)
 
     async def on_upload(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
-        private = _in_server(interaction) and "upload" not in PUBLIC_IN_SERVERS
+        private = in_server(interaction) and "upload" not in PUBLIC_IN_SERVERS
         limit = self.app.settings.max_upload_bytes
         if file.size > limit:  # refused before a single byte is downloaded
             replier = InteractionReplier(interaction, private=private)
@@ -201,7 +204,7 @@ class RoundsDiscord(discord.Client):
         self, interaction: discord.Interaction, kind: EventKind, **fields: Any
     ) -> Incoming:
         user = interaction.user
-        if _in_server(interaction):
+        if in_server(interaction):
             permissions = interaction.permissions
             is_admin = permissions.administrator or permissions.manage_guild
             title = getattr(interaction.channel, "name", "") or ""
@@ -270,163 +273,6 @@ class RoundsDiscord(discord.Client):
         """Lets events being handled finish (their replies sent) before the client closes."""
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=grace_s)
-
-
-# -- delivery -------------------------------------------------------------------------------
-
-
-class Sender:
-    """Delivers Replies somewhere; returns the message id of each one sent."""
-
-    def in_delivery_order(self, replies: list[Reply]) -> list[Reply]:
-        return replies
-
-    async def send(self, reply: Reply) -> str:
-        raise NotImplementedError
-
-    async def progress(self, text: str) -> None:
-        return None
-
-    async def finish(self) -> None:
-        """Called after the last reply: nothing may be left waiting (a "thinking…" state)."""
-        return None
-
-
-class InteractionReplier(Sender):
-    """Answers one interaction: its response, then edits of it, then followups."""
-
-    def __init__(self, interaction: discord.Interaction, *, private: bool) -> None:
-        self.interaction = interaction
-        self.private = private
-        self.in_server = _in_server(interaction)
-        self._original_pending = False  # a deferred "thinking…" response awaiting its answer
-        self._last_progress = 0.0
-
-    @property
-    def _is_click(self) -> bool:
-        return self.interaction.type is discord.InteractionType.component
-
-    async def acknowledge(self) -> None:
-        """Defers the interaction unless it is already answered (idempotent)."""
-        response = self.interaction.response
-        if response.is_done():
-            return
-        if self._is_click:
-            await response.defer()  # "deferred update": the clicked message stays as it is
-        else:
-            await response.defer(ephemeral=self.private, thinking=True)
-            self._original_pending = True
-
-    async def progress(self, text: str) -> None:
-        """Shows a long command's progress in its deferred response ("Reading page 3/4…")."""
-        now = time.monotonic()
-        if self._is_click or now - self._last_progress < PROGRESS_MIN_INTERVAL_S:
-            return
-        self._last_progress = now
-        try:
-            await self.acknowledge()
-            if self._original_pending:
-                await self.interaction.edit_original_response(content=f"⏳ {text}")
-        except discord.HTTPException:
-            log.warning("progress update failed", exc_info=True)
-
-    async def finish(self) -> None:
-        try:
-            if not self.interaction.response.is_done():
-                if self._is_click:
-                    await self.interaction.response.defer()  # nothing to say: just acknowledge
-                else:
-                    await self.interaction.response.send_message(DONE, ephemeral=True)
-            elif self._original_pending:
-                self._original_pending = False
-                await self.interaction.edit_original_response(content=DONE)
-        except discord.HTTPException:
-            log.warning("could not close interaction %s", self.interaction.id, exc_info=True)
-
-    def in_delivery_order(self, replies: list[Reply]) -> list[Reply]:
-        # Updating the clicked message must be the interaction's own response: once a new
-        # message answers the click, "@original" means that message instead.
-        return sorted(replies, key=lambda reply: not self._edits_clicked(reply))
-
-    def _edits_clicked(self, reply: Reply) -> bool:
-        message = self.interaction.message
-        return self._is_click and message is not None and reply.edit_of == str(message.id)
-
-    async def send(self, reply: Reply) -> str:
-        rendered = render(reply)
-        response = self.interaction.response
-        if self._edits_clicked(reply):
-            if response.is_done():
-                await self.interaction.edit_original_response(**rendered.edit())
-            else:
-                await response.edit_message(**rendered.edit())
-            return reply.edit_of
-        if reply.edit_of and await _edit_channel_message(
-            self.interaction, reply.edit_of, rendered
-        ):
-            return reply.edit_of
-        ephemeral = reply.is_alert or (self.in_server and (self.private or reply.ephemeral))
-        if not response.is_done():
-            callback = await response.send_message(**rendered.new_message(), ephemeral=ephemeral)
-            return str(callback.message_id or "")
-        if self._original_pending:
-            self._original_pending = False
-            message = await self.interaction.edit_original_response(**rendered.edit())
-            return str(message.id)
-        followup = await self.interaction.followup.send(
-            **rendered.new_message(), ephemeral=ephemeral, wait=True
-        )
-        return str(followup.id)
-
-
-class ChannelSender(Sender):
-    """Replies in a channel outside any interaction (a DM); progress is one status message."""
-
-    def __init__(self, channel: discord.abc.Messageable) -> None:
-        self.channel = channel
-        self._status: discord.Message | None = None
-        self._last_progress = 0.0
-
-    async def progress(self, text: str) -> None:
-        now = time.monotonic()
-        if now - self._last_progress < PROGRESS_MIN_INTERVAL_S:
-            return
-        self._last_progress = now
-        try:
-            if self._status is None:
-                self._status = await self.channel.send(f"⏳ {text}")
-            else:
-                await self._status.edit(content=f"⏳ {text}")
-        except discord.HTTPException:
-            log.warning("progress update failed", exc_info=True)
-
-    async def send(self, reply: Reply) -> str:
-        rendered = render(reply)
-        target: discord.Message | discord.PartialMessage | None = None
-        if reply.edit_of:
-            target = self.channel.get_partial_message(int(reply.edit_of))  # type: ignore[attr-defined]
-        elif self._status is not None:
-            target, self._status = self._status, None  # the status message becomes the answer
-        if target is not None:
-            try:
-                edited = await target.edit(**rendered.edit())
-                return str(edited.id if edited is not None else target.id)
-            except discord.NotFound:
-                log.info("message %s is gone; sending a new one", target.id)
-        message = await self.channel.send(**rendered.new_message())
-        return str(message.id)
-
-
-async def _edit_channel_message(
-    interaction: discord.Interaction, message_ref: str, rendered: Any
-) -> bool:
-    """Edits an earlier, non-ephemeral message in the interaction's channel, if it can."""
-    channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)  # type: ignore[union-attr]
-    try:
-        await channel.get_partial_message(int(message_ref)).edit(**rendered.edit())
-    except (discord.NotFound, discord.Forbidden, ValueError):
-        return False
-    return True
 
 
 # -- the scheduler's way in -----------------------------------------------------------------
@@ -521,6 +367,16 @@ def _upload(client: RoundsDiscord, name: str) -> CommandCallback:
     return command
 
 
+def _topics(client: RoundsDiscord, name: str) -> CommandCallback:
+    @app_commands.describe(material="The material's number in /materials (empty: all)")
+    async def command(
+        interaction: discord.Interaction, material: app_commands.Range[int, 1, None] | None = None
+    ) -> None:
+        await client.on_command(interaction, name, _words(material))
+
+    return command
+
+
 def _settings(client: RoundsDiscord, name: str) -> CommandCallback:
     @app_commands.describe(change="e.g. `reminder 7:30`, `tz Europe/Berlin`, `goal 20`, `pause`")
     async def command(interaction: discord.Interaction, change: str | None = None) -> None:
@@ -559,6 +415,7 @@ def _leaderboard(client: RoundsDiscord, name: str) -> CommandCallback:
 COMMAND_SHAPES: dict[str, Callable[[RoundsDiscord, str], CommandCallback]] = {
     "quiz": _quiz,
     "upload": _upload,
+    "topics": _topics,
     "settings": _settings,
     "round": _round,
     "leaderboard": _leaderboard,
@@ -574,10 +431,6 @@ def slash_commands(router: Router) -> list[tuple[str, str]]:
 
 
 # -- small translations ---------------------------------------------------------------------
-
-
-def _in_server(interaction: discord.Interaction) -> bool:
-    return interaction.guild_id is not None
 
 
 def _document(attachment: discord.Attachment) -> Document:

@@ -1,4 +1,6 @@
-"""Reply -> discord.py message parts: a tone-coloured embed, persistent buttons, files.
+"""How a Reply reaches Discord: rendered as a tone-coloured embed with persistent buttons
+and files, then delivered as an interaction's response, its edits and followups, or as plain
+channel messages.
 
 Buttons are `PayloadButton`s, a discord.py `DynamicItem` whose custom_id is the opaque
 handler payload itself. The client registers the class once at start-up, so a button works
@@ -7,7 +9,9 @@ for as long as its message exists, across restarts, without keeping any View in 
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,6 +20,12 @@ import discord
 
 from handlers.payloads import MAX_PAYLOAD_BYTES
 from handlers.types import Button, Reply, Tone
+
+log = logging.getLogger(__name__)
+
+PROGRESS_MIN_INTERVAL_S = 1.0
+# What an answered command with nothing to show says, so Discord does not call it failed.
+DONE = "Done."
 
 # Discord's limits (https://discord.com/developers/docs/resources/message).
 CONTENT_LIMIT = 2000
@@ -137,3 +147,164 @@ def button_view(rows: tuple[tuple[Button, ...], ...]) -> discord.ui.View | None:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- delivery -------------------------------------------------------------------------------
+
+
+def in_server(interaction: discord.Interaction) -> bool:
+    return interaction.guild_id is not None
+
+
+class Sender:
+    """Delivers Replies somewhere; returns the message id of each one sent."""
+
+    def in_delivery_order(self, replies: list[Reply]) -> list[Reply]:
+        return replies
+
+    async def send(self, reply: Reply) -> str:
+        raise NotImplementedError
+
+    async def progress(self, text: str) -> None:
+        return None
+
+    async def finish(self) -> None:
+        """Called after the last reply: nothing may be left waiting (a "thinking…" state)."""
+        return None
+
+
+class InteractionReplier(Sender):
+    """Answers one interaction: its response, then edits of it, then followups."""
+
+    def __init__(self, interaction: discord.Interaction, *, private: bool) -> None:
+        self.interaction = interaction
+        self.private = private
+        self.in_server = in_server(interaction)
+        self._original_pending = False  # a deferred "thinking…" response awaiting its answer
+        self._last_progress = 0.0
+
+    @property
+    def _is_click(self) -> bool:
+        return self.interaction.type is discord.InteractionType.component
+
+    async def acknowledge(self) -> None:
+        """Defers the interaction unless it is already answered (idempotent)."""
+        response = self.interaction.response
+        if response.is_done():
+            return
+        if self._is_click:
+            await response.defer()  # "deferred update": the clicked message stays as it is
+        else:
+            await response.defer(ephemeral=self.private, thinking=True)
+            self._original_pending = True
+
+    async def progress(self, text: str) -> None:
+        """Shows a long command's progress in its deferred response ("Reading page 3/4…")."""
+        now = time.monotonic()
+        if self._is_click or now - self._last_progress < PROGRESS_MIN_INTERVAL_S:
+            return
+        self._last_progress = now
+        try:
+            await self.acknowledge()
+            if self._original_pending:
+                await self.interaction.edit_original_response(content=f"⏳ {text}")
+        except discord.HTTPException:
+            log.warning("progress update failed", exc_info=True)
+
+    async def finish(self) -> None:
+        try:
+            if not self.interaction.response.is_done():
+                if self._is_click:
+                    await self.interaction.response.defer()  # nothing to say: just acknowledge
+                else:
+                    await self.interaction.response.send_message(DONE, ephemeral=True)
+            elif self._original_pending:
+                self._original_pending = False
+                await self.interaction.edit_original_response(content=DONE)
+        except discord.HTTPException:
+            log.warning("could not close interaction %s", self.interaction.id, exc_info=True)
+
+    def in_delivery_order(self, replies: list[Reply]) -> list[Reply]:
+        # Updating the clicked message must be the interaction's own response: once a new
+        # message answers the click, "@original" means that message instead.
+        return sorted(replies, key=lambda reply: not self._edits_clicked(reply))
+
+    def _edits_clicked(self, reply: Reply) -> bool:
+        message = self.interaction.message
+        return self._is_click and message is not None and reply.edit_of == str(message.id)
+
+    async def send(self, reply: Reply) -> str:
+        rendered = render(reply)
+        response = self.interaction.response
+        if self._edits_clicked(reply):
+            if response.is_done():
+                await self.interaction.edit_original_response(**rendered.edit())
+            else:
+                await response.edit_message(**rendered.edit())
+            return reply.edit_of
+        if reply.edit_of and await _edit_channel_message(
+            self.interaction, reply.edit_of, rendered
+        ):
+            return reply.edit_of
+        ephemeral = reply.is_alert or (self.in_server and (self.private or reply.ephemeral))
+        if not response.is_done():
+            callback = await response.send_message(**rendered.new_message(), ephemeral=ephemeral)
+            return str(callback.message_id or "")
+        if self._original_pending:
+            self._original_pending = False
+            message = await self.interaction.edit_original_response(**rendered.edit())
+            return str(message.id)
+        followup = await self.interaction.followup.send(
+            **rendered.new_message(), ephemeral=ephemeral, wait=True
+        )
+        return str(followup.id)
+
+
+class ChannelSender(Sender):
+    """Replies in a channel outside any interaction (a DM); progress is one status message."""
+
+    def __init__(self, channel: discord.abc.Messageable) -> None:
+        self.channel = channel
+        self._status: discord.Message | None = None
+        self._last_progress = 0.0
+
+    async def progress(self, text: str) -> None:
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_MIN_INTERVAL_S:
+            return
+        self._last_progress = now
+        try:
+            if self._status is None:
+                self._status = await self.channel.send(f"⏳ {text}")
+            else:
+                await self._status.edit(content=f"⏳ {text}")
+        except discord.HTTPException:
+            log.warning("progress update failed", exc_info=True)
+
+    async def send(self, reply: Reply) -> str:
+        rendered = render(reply)
+        target: discord.Message | discord.PartialMessage | None = None
+        if reply.edit_of:
+            target = self.channel.get_partial_message(int(reply.edit_of))  # type: ignore[attr-defined]
+        elif self._status is not None:
+            target, self._status = self._status, None  # the status message becomes the answer
+        if target is not None:
+            try:
+                edited = await target.edit(**rendered.edit())
+                return str(edited.id if edited is not None else target.id)
+            except discord.NotFound:
+                log.info("message %s is gone; sending a new one", target.id)
+        message = await self.channel.send(**rendered.new_message())
+        return str(message.id)
+
+
+async def _edit_channel_message(
+    interaction: discord.Interaction, message_ref: str, rendered: Any
+) -> bool:
+    """Edits an earlier, non-ephemeral message in the interaction's channel, if it can."""
+    channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)  # type: ignore[union-attr]
+    try:
+        await channel.get_partial_message(int(message_ref)).edit(**rendered.edit())
+    except (discord.NotFound, discord.Forbidden, ValueError):
+        return False
+    return True

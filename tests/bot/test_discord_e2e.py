@@ -6,6 +6,7 @@ against tests/fakes/discord_server.py and looks only at what Discord would have 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,16 @@ from bot import discord_bot
 from bot.app import App
 from storage.enums import Platform
 from tests.bot.discord_harness import app_for, discord_settings, fake_discord, running
-from tests.fakes.discord_server import PRIVILEGED_INTENTS, FakeDiscord, FakeUser
+from tests.fakes.discord_server import (
+    DEFERRED_MESSAGE,
+    MESSAGE,
+    PRIVILEGED_INTENTS,
+    UPDATE_MESSAGE,
+    FakeDiscord,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+)
 
 GUILD_ID = 4242
 
@@ -131,3 +141,57 @@ async def test_an_oversized_pdf_in_a_dm_is_refused_before_download(
     [answer] = await fake.wait_for(lambda: fake.bot_messages(dm))
     assert "60 MB" in answer.text and "20 MB" in answer.text
     assert fake.downloads == []
+
+
+PDF = "ap2e_19-5_heart_development_excerpt.pdf"
+
+
+async def test_a_student_uploads_a_pdf_and_takes_a_quiz_that_cites_the_page(
+    bot: App, fake: FakeDiscord, shared_data: Path
+) -> None:
+    pdf = fake.host_file(PDF, (shared_data / PDF).read_bytes())
+    upload = await fake.slash(STUDENT, "upload", attachments={"file": pdf})
+    await fake.wait_for(lambda: upload.original_id and "ready" in original(fake, upload).text)
+    # Acknowledged at once ("thinking…"), then that same message became the answer.
+    assert upload.callback_types == [DEFERRED_MESSAGE]
+    assert upload.ack_latency_s is not None and upload.ack_latency_s < 1
+    assert fake.downloads == [pdf["url"].split("/cdn/")[1]]
+    ready = original(fake, upload)
+    assert "Material added" in ready.text and "4 pages" in ready.text
+    assert any(v["content"].startswith("⏳") for v in ready.versions), "progress was shown"
+
+    quiz = await fake.slash(STUDENT, "quiz", {"n": 2})
+    await fake.wait_for(lambda: quiz.original_id and original(fake, quiz).buttons)
+    assert quiz.callback_types == [DEFERRED_MESSAGE]
+    question = original(fake, quiz)
+    assert "Question 1 of 2" in question.text and not question.ephemeral
+    letters = [label for label, _ in question.buttons]
+    assert letters[:2] == ["A", "B"] and len(letters) >= 4
+
+    click = await fake.click(STUDENT, question, question.custom_id("A"))
+    await fake.wait_for(lambda: "How sure were you?" in question.text)
+    assert click.callback_types == [UPDATE_MESSAGE]
+    click = await fake.click(STUDENT, question, question.custom_id("Fairly sure"))
+    await fake.wait_for(lambda: click.followup_ids)
+    assert re.search(r"Source: .*p\. \d+ of " + re.escape(PDF), question.text), question.text
+    assert question.buttons == []
+    assert "Question 2 of 2" in fake.messages[click.followup_ids[0]].text
+    for interaction in (upload, quiz, click):
+        assert interaction.ack_latency_s is not None and interaction.ack_latency_s < 3
+
+
+async def test_an_oversized_upload_is_refused_without_downloading_it(
+    bot: App, fake: FakeDiscord
+) -> None:
+    huge = fake.host_file("whole_textbook.pdf", b"%PDF-1.7 stub", size=60 * 1024 * 1024)
+    upload = await fake.slash(STUDENT, "upload", attachments={"file": huge})
+    await fake.wait_for(lambda: upload.original_id)
+    answer = original(fake, upload)
+    assert "60 MB" in answer.text and "20 MB" in answer.text
+    assert upload.callback_types == [MESSAGE], "answered at once, nothing to wait for"
+    assert fake.downloads == []
+
+
+def original(fake: FakeDiscord, interaction: FakeInteraction) -> FakeMessage:
+    assert interaction.original_id is not None
+    return fake.messages[interaction.original_id]
