@@ -5,6 +5,7 @@ ephemeral quizzes in a server channel, forged and double clicks, and a restart m
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from storage.repos.chats import get_or_create_chat, group_scope
 from tests.bot.discord_harness import app_for, discord_settings, fake_discord, running
 from tests.fakes.discord_server import (
     DEFERRED_MESSAGE,
+    DEFERRED_UPDATE,
     UPDATE_MESSAGE,
     FakeDiscord,
     FakeInteraction,
@@ -190,3 +192,23 @@ async def seed_group(app: App, *, channel_id: int, count: int) -> None:
             question_row(scope.id, material.id, chunk.id, i, topic="Heart development")
             for i in range(count)
         )
+
+
+async def test_a_click_that_takes_long_is_deferred_in_time_then_edited(
+    bot: App, fake: FakeDiscord
+) -> None:
+    question = await ask(fake, ANA)
+    # Another writer holds SQLite's write lock (a long upload elsewhere, say), so recording
+    # the answer has to wait: the click is acknowledged before Discord's 3 s are up.
+    blocker = sqlite3.connect(bot.settings.database_url.split("///", 1)[1], isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        click = await answered(fake, await fake.click(ANA, question, right_option(question)))
+        assert click.callback_types == [DEFERRED_UPDATE]
+        assert 1.5 < click.ack_latency_s < 3  # type: ignore[operator]
+        assert "Question 1 of 3" in question.text
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    await fake.wait_for(lambda: "How sure were you?" in question.text)
+    assert click.followup_ids == [], "the deferred click edited its own message"
