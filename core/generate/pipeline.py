@@ -1,11 +1,463 @@
-"""The generation pipeline (work in progress: the interface in __init__ is final)."""
+"""One generation run: sources -> generator -> validate -> dedupe -> shuffle -> store.
+
+Every stage is counted on the run's generation_runs row (requested, generated, parse
+failures, rejections per rule, exact and semantic duplicates, inserted, API calls,
+duration). Review-question chunks are never sources, and every stem is also checked
+against them (validate.NOT_A_REVIEW_QUESTION), so the book's own questions are not copied.
+"""
 
 from __future__ import annotations
 
+import random
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from core.generate.errors import GenerationError
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.generate.dedupe import DuplicateGuard, answer_key
+from core.generate.errors import (
+    GenerationError,
+    NoMaterial,
+    NothingOnTopic,
+    ProviderUnavailable,
+)
+from core.generate.facts import SourceChunk, read_material
+from core.generate.llm import ITEMS_PER_CALL, SOURCES_PER_CALL, LLMGenerator, provider_of
+from core.generate.offline import (
+    OFFLINE_MODEL,
+    OFFLINE_PROMPT_VERSION,
+    OfflineRequest,
+    TermVectors,
+    key_of,
+    offline_items,
+)
+from core.generate.prompts import PROMPT_VERSION, load_prompt
+from core.generate.schema import DraftItem
+from core.generate.shuffle import shuffle_options
+from core.generate.text import stem_hash
+from core.generate.validate import (
+    ValidationContext,
+    failed_rules,
+    review_texts_for,
+)
+from core.settings import Settings
+from storage.enums import ChunkKind, RunStatus
+from storage.models import Chunk, GenerationRun, Question
+from storage.repos import questions as question_repo
+from storage.repos import runs as run_repo
+
+# The chunk kinds questions are written from (never the book's review questions).
+SOURCE_KINDS = (ChunkKind.BODY, ChunkKind.KEY_TERMS, ChunkKind.SUMMARY)
+MAX_QUESTIONS_PER_RUN = 50
+# Offline candidates validated and embedded together.
+CANDIDATE_BATCH = 16
+# Retrieval for a topic: hits below this cosine are not about it.
+MIN_TOPIC_SCORE = 0.2
+TOPIC_HITS = 12
+# A glossary entry this far from the topic (cosine) is not asked in a topic run.
+MIN_FACT_RELEVANCE = 0.25
+# LLM calls per run: one per batch of ITEMS_PER_CALL, plus room for rejected items.
+EXTRA_LLM_CALLS = 2
+# A source passage shorter than this gives the model too little to ask about.
+MIN_LLM_SOURCE_CHARS = 300
 
 
-async def run_generation(session: Any, **kwargs: Any) -> Any:
-    raise GenerationError("Question generation is not ready yet.", reason="not_implemented")
+@dataclass
+class _Tally:
+    """Counts of one run, copied onto its row at the end."""
+
+    generated: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    exact: int = 0
+    semantic: int = 0
+    inserted: int = 0
+
+
+def _source(chunk: Chunk) -> SourceChunk:
+    return SourceChunk(
+        id=chunk.id,
+        material_id=chunk.material_id,
+        ordinal=chunk.ordinal,
+        kind=chunk.kind,
+        text=chunk.text,
+        page_start=chunk.page_start,
+        page_end=chunk.page_end,
+        heading=chunk.heading,
+    )
+
+
+def _siblings(chunks: Sequence[SourceChunk]) -> dict[int, list[SourceChunk]]:
+    """Each chunk's neighbours in reading order (they pin down a quote's page)."""
+    ordered = sorted(chunks, key=lambda c: (c.material_id, c.ordinal))
+    found: dict[int, list[SourceChunk]] = {}
+    for i, chunk in enumerate(ordered):
+        found[chunk.id] = [
+            other
+            for other in ordered[max(0, i - 1) : i + 2]
+            if other.id != chunk.id and other.material_id == chunk.material_id
+        ]
+    return found
+
+
+class _Run:
+    """The mutable state of one run; `consider` takes candidates through every check."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        row: GenerationRun,
+        n: int,
+        embedder: Any,
+        context: ValidationContext,
+        stored: list[Question],
+        topic: str,
+        rng: random.Random,
+        material_of: dict[int, int],
+    ) -> None:
+        self.session = session
+        self.row = row
+        self.n = n
+        self.embedder = embedder
+        self.context = context
+        self.stored = stored
+        self.topic = topic
+        self.rng = rng
+        self.material_of = material_of
+        self.tally = _Tally()
+        self.guard = DuplicateGuard()
+        self._stored_vectors: dict[int, NDArray[np.float32]] = {}
+
+    @property
+    def done(self) -> bool:
+        return self.tally.inserted >= self.n
+
+    async def consider(self, items: Sequence[DraftItem]) -> None:
+        self.tally.generated += len(items)
+        valid: list[DraftItem] = []
+        for item in items:
+            failed = failed_rules(item, self.context)
+            self.tally.rejected.update(failed)
+            if not failed:
+                valid.append(item)
+        hashes = [stem_hash(item.stem) for item in valid]
+        known = await question_repo.existing_hashes(self.session, self.row.scope_id, set(hashes))
+        fresh: list[tuple[DraftItem, str]] = []
+        for item, digest in zip(valid, hashes, strict=True):
+            if digest in known or self.guard.is_exact(digest):
+                self.tally.exact += 1
+            else:
+                fresh.append((item, digest))
+                known.add(digest)  # a twin later in this batch is an exact duplicate
+        if not fresh:
+            return
+        vectors = await self.embedder.embed([item.stem for item, _ in fresh])
+        for (item, digest), vector in zip(fresh, vectors, strict=True):
+            if self.done:
+                return
+            if self.guard.is_semantic(vector, await self._related_vectors(item)):
+                self.tally.semantic += 1
+                continue
+            self.guard.keep(digest, vector)
+            await self._store(shuffle_options(item, self.rng), digest)
+
+    async def _related_vectors(self, item: DraftItem) -> NDArray[np.float32]:
+        """Stems of stored questions that might repeat `item` (same chunk or same answer)."""
+        chunks = set(item.source_chunk_ids)
+        key = answer_key(item.key)
+        related = [
+            q
+            for q in self.stored
+            if chunks & set(q.source_chunk_ids or ())
+            or (
+                0 <= q.correct_index < len(q.options)
+                and answer_key(q.options[q.correct_index]) == key
+            )
+        ]
+        missing = [q for q in related if q.id not in self._stored_vectors]
+        if missing:
+            vectors = await self.embedder.embed([q.stem for q in missing])
+            for question, vector in zip(missing, vectors, strict=True):
+                self._stored_vectors[question.id] = vector
+        if not related:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.vstack([self._stored_vectors[q.id] for q in related])
+
+    async def _store(self, item: DraftItem, digest: str) -> None:
+        first = item.source_chunk_ids[0] if item.source_chunk_ids else None
+        question = Question(
+            scope_id=self.row.scope_id,
+            material_id=self.material_of.get(first) if first is not None else None,
+            run_id=self.row.id,
+            stem=item.stem,
+            stem_hash=digest,
+            options=list(item.options),
+            correct_index=item.correct_index,
+            explanation=item.explanation,
+            topic=(self.topic or item.topic)[:255],
+            difficulty=item.difficulty,
+            source_chunk_ids=list(item.source_chunk_ids),
+            source_pages=list(item.source_pages),
+            prompt_version=self.row.prompt_version,
+            model=self.row.model,
+            flags=[item.kind] if item.kind else [],
+        )
+        await question_repo.add_question(self.session, question)
+        self.tally.inserted += 1
+
+    def finish(self, *, started: float, api_calls: int, parse_failures: int, error: str) -> None:
+        row, tally = self.row, self.tally
+        row.generated = tally.generated + parse_failures
+        row.parse_failures = parse_failures
+        row.rejected_by_rule = dict(sorted(tally.rejected.items()))
+        row.exact_duplicates = tally.exact
+        row.semantic_duplicates = tally.semantic
+        row.inserted = tally.inserted
+        row.api_calls = api_calls
+        row.duration_ms = int((time.perf_counter() - started) * 1000)
+        if tally.inserted >= self.n:
+            row.status, row.error = RunStatus.COMPLETED, ""
+        elif tally.inserted > 0:
+            row.status = RunStatus.PARTIAL
+            row.error = error or (
+                f"Only {tally.inserted} of {self.n} questions passed the checks; "
+                "the material has no more facts I could ask about well."
+            )
+        else:
+            row.status, row.error = RunStatus.FAILED, error or "No question passed the checks."
+
+
+async def run_generation(
+    session: AsyncSession,
+    *,
+    scope_id: int,
+    topic: str | None,
+    material_id: int | None,
+    n: int,
+    difficulty: int,
+    embedder: Any,
+    indexes: Any,
+    settings: Settings,
+    requested_by: int | None,
+    seed: int | None,
+) -> GenerationRun:
+    """See `core.generate.generate`."""
+    started = time.perf_counter()
+    n = max(1, min(MAX_QUESTIONS_PER_RUN, n))
+    difficulty = max(1, min(5, difficulty))
+    topic = (topic or "").strip()
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    use_llm = bool(settings.llm_model.strip())
+
+    rows = await run_repo.source_chunks(
+        session, scope_id, material_ids=[material_id] if material_id is not None else None
+    )
+    usable = [_source(c) for c in rows if c.kind in SOURCE_KINDS]
+    if not usable:
+        raise NoMaterial()
+    review = review_texts_for([c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS])
+    relevance: dict[int, float] | None = None
+    if topic:
+        relevance = await _topic_relevance(
+            session, embedder, indexes, scope_id, topic, material_id
+        )
+        if not relevance:
+            raise NothingOnTopic()
+    sources = [c for c in usable if relevance is None or c.id in relevance]
+    material_ids = sorted({c.material_id for c in sources})
+
+    model = settings.llm_model.strip() if use_llm else OFFLINE_MODEL
+    row = GenerationRun(
+        scope_id=scope_id,
+        material_id=material_id,
+        requested_by=requested_by,
+        topic=topic[:255],
+        difficulty=difficulty,
+        status=RunStatus.RUNNING,
+        generator="llm" if use_llm else "offline",
+        provider=(provider_of(model) or "unknown") if use_llm else "rounds",
+        model=model[:128],
+        prompt_version=PROMPT_VERSION if use_llm else OFFLINE_PROMPT_VERSION,
+        requested=n,
+    )
+    await run_repo.start_run(session, row)
+    stored = await question_repo.questions_of_materials(session, scope_id, material_ids)
+    run = _Run(
+        session,
+        row=row,
+        n=n,
+        embedder=embedder,
+        context=ValidationContext(
+            min_options=5 if use_llm else 4,
+            max_options=5,
+            chunk_texts={c.id: c.text for c in usable},
+            review_texts=review,
+        ),
+        stored=stored,
+        topic=topic,
+        rng=random.Random(f"shuffle:{seed}"),
+        material_of={c.id: c.material_id for c in usable},
+    )
+    material_chunks = [c for c in usable if c.material_id in set(material_ids)]
+    if use_llm:
+        generator = LLMGenerator(settings, load_prompt(), siblings=_siblings(usable))
+        await _run_llm(run, generator, sources, relevance, difficulty, topic, seed)
+        calls, failures = generator.stats.api_calls, generator.stats.parse_failures
+        error = f"Stopped early: {generator.stats.error}." if generator.stats.error else ""
+    else:
+        await _run_offline(
+            run, material_chunks, sources, relevance, stored, difficulty, seed, topic
+        )
+        calls, failures, error = 0, 0, ""
+    run.finish(started=started, api_calls=calls, parse_failures=failures, error=error)
+    await session.flush()
+    if run.tally.inserted == 0:
+        if use_llm and error:
+            raise ProviderUnavailable(reason=row.error, run=row)
+        raise GenerationError(
+            "I could not write any new question from this material just now "
+            "(everything I found was already asked, or did not pass my quality checks).",
+            reason=row.error,
+            run=row,
+        )
+    return row
+
+
+async def _topic_relevance(
+    session: AsyncSession,
+    embedder: Any,
+    indexes: Any,
+    scope_id: int,
+    topic: str,
+    material_id: int | None,
+) -> dict[int, float]:
+    """Chunk id -> cosine with the topic, for the chunks retrieval finds about it."""
+    from core.retrieve import retrieve
+
+    hits = await retrieve(
+        session,
+        embedder=embedder,
+        indexes=indexes,
+        scope_id=scope_id,
+        query=topic,
+        k=TOPIC_HITS,
+        material_id=material_id,
+        kinds=SOURCE_KINDS,
+        diversify=True,
+    )
+    return {h.chunk.id: float(h.score) for h in hits if h.score >= MIN_TOPIC_SCORE}
+
+
+def _batches(items: Iterator[DraftItem], size: int) -> Iterator[list[DraftItem]]:
+    batch: list[DraftItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _run_offline(
+    run: _Run,
+    material_chunks: list[SourceChunk],
+    sources: list[SourceChunk],
+    relevance: dict[int, float] | None,
+    stored: list[Question],
+    difficulty: int,
+    seed: int,
+    topic: str,
+) -> None:
+    # A topic run also looks at the glossaries: their entries are kept by relevance below.
+    glossaries = [c for c in material_chunks if c.kind is ChunkKind.KEY_TERMS]
+    material = read_material(material_chunks, [*sources, *glossaries])
+    if not material.facts:
+        return
+    names, full = zip(*(t.embedding_texts() for t in material.bank.terms), strict=True)
+    vectors = TermVectors(
+        await run.embedder.embed(list(names)), await run.embedder.embed(list(full))
+    )
+    fact_relevance: list[float] | None = None
+    facts = material.facts
+    if relevance is not None:
+        query = (await run.embedder.embed([topic]))[0]
+        fact_relevance = []
+        for fact in facts:
+            if fact.kind in ("term", "definition"):
+                score = float(vectors.full[fact.term] @ query)
+            else:
+                score = max(relevance.get(cid, 0.0) for cid in fact.chunk_ids)
+            fact_relevance.append(score)
+        keep = [i for i, score in enumerate(fact_relevance) if score >= MIN_FACT_RELEVANCE]
+        material = type(material)(material.bank, tuple(facts[i] for i in keep), material.notes)
+        fact_relevance = [fact_relevance[i] for i in keep]
+    avoid = frozenset(
+        key_of(q.options[q.correct_index]) for q in stored if 0 <= q.correct_index < len(q.options)
+    )
+    request = OfflineRequest(
+        difficulty=difficulty, seed=seed, avoid_keys=avoid, relevance=fact_relevance
+    )
+    for batch in _batches(offline_items(material, vectors, request), CANDIDATE_BATCH):
+        await run.consider(batch)
+        if run.done:
+            return
+
+
+def _llm_contexts(
+    sources: list[SourceChunk], relevance: dict[int, float] | None, seed: int
+) -> list[list[SourceChunk]]:
+    """Groups of source chunks, one group per call: the best topic hits first, or (without
+    a topic) a seeded spread over the material in reading order."""
+    pool = [c for c in sources if len(c.text) >= MIN_LLM_SOURCE_CHARS] or list(sources)
+    if relevance is not None:
+        pool.sort(key=lambda c: -relevance.get(c.id, 0.0))
+    else:
+        random.Random(f"contexts:{seed}").shuffle(pool)
+    return [pool[i : i + SOURCES_PER_CALL] for i in range(0, len(pool), SOURCES_PER_CALL)]
+
+
+async def _run_llm(
+    run: _Run,
+    generator: LLMGenerator,
+    sources: list[SourceChunk],
+    relevance: dict[int, float] | None,
+    difficulty: int,
+    topic: str,
+    seed: int,
+) -> None:
+    contexts = _llm_contexts(sources, relevance, seed)
+    budget = -(-run.n // ITEMS_PER_CALL) + EXTRA_LLM_CALLS
+    for group in contexts[:budget]:
+        if run.done or generator.failed:
+            return
+        count = min(ITEMS_PER_CALL, run.n - run.tally.inserted)
+        drafts = await generator.write(group, count=count, difficulty=difficulty, topic=topic)
+        if drafts:
+            await run.consider(await _with_support_similarity(run, drafts))
+
+
+async def _with_support_similarity(run: _Run, drafts: list[DraftItem]) -> list[DraftItem]:
+    """Adds the cosine of "stem + key" with the cited chunks' stored embeddings, so an
+    answer the source implies without naming it can still count as supported."""
+    from dataclasses import replace
+
+    chunk_ids = sorted({cid for d in drafts for cid in d.source_chunk_ids})
+    stored = await run_repo.chunk_vectors(run.session, chunk_ids)
+    if not stored:
+        return drafts
+    statements = await run.embedder.embed([f"{d.stem} {d.key}" for d in drafts])
+    result = []
+    for draft, statement in zip(drafts, statements, strict=True):
+        scores = [
+            float(np.frombuffer(stored[cid], dtype=np.float32) @ statement)
+            for cid in draft.source_chunk_ids
+            if cid in stored and len(stored[cid]) == statement.nbytes
+        ]
+        result.append(replace(draft, support_similarity=max(scores)) if scores else draft)
+    return result

@@ -1,0 +1,298 @@
+"""Testable facts in the student's chunks: glossary entries and defining sentences.
+
+A fact is one statement the material makes about one term, where it was found (chunks and
+pages), and how it can be asked: "term" (definition -> which term), "definition" (term ->
+which definition), "cloze" (the sentence with the term blanked), "which" ("X is the Y."
+-> "Which of the following is the Y?"). Pure functions over plain dataclasses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from core.generate.glossary import GlossaryEntry, PhraseCounts, parse_glossary
+from core.generate.terms import NAMING, Term, TermBank, build_term_bank, key_name
+from core.generate.text import (
+    FIGURE_REFERENCE,
+    clean,
+    content_words,
+    normalise,
+    prose_sentence,
+    sentences,
+)
+from storage.enums import ChunkKind
+
+TERM = "term"
+DEFINITION = "definition"
+CLOZE = "cloze"
+WHICH = "which"
+
+# "(The) X is/are the|a|an|one of ..." -> a "Which of the following" stem.
+_IS_A = re.compile(
+    r"^(?:the\s+)?(?P<term>.+?)\s+(?P<verb>is|are)\s+(?P<rest>(?:the|a|an|one)\s.+)$"
+)
+
+
+@dataclass(frozen=True)
+class SourceChunk:
+    """A chunk as the generator sees it (built from a storage row by the pipeline)."""
+
+    id: int
+    material_id: int
+    ordinal: int
+    kind: ChunkKind
+    text: str
+    page_start: int
+    page_end: int
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: str
+    term: int  # index into the term bank
+    # The printed text that makes the key right (a sentence or a glossary entry).
+    support: str
+    chunk_ids: tuple[int, ...]
+    pages: tuple[int, ...]
+    # The sentence with the term blanked (cloze) or the predicate of "X is the Y" (which).
+    frame: str = ""
+    heading: str = ""
+    priority: int = 1
+
+
+@dataclass(frozen=True)
+class Material:
+    """What the offline generator knows about the materials at hand."""
+
+    bank: TermBank
+    facts: tuple[Fact, ...]
+    # Per term: one sentence of the material that says what it is (for explanations), and
+    # the heading it sits under (the topic of glossary items about that term).
+    notes: dict[int, tuple[str, str]]
+
+
+def _merge_overlapping(texts: Sequence[str]) -> str:
+    """Consecutive chunk texts joined with the splitter's overlap removed."""
+    merged = ""
+    for text in texts:
+        if not merged:
+            merged = text
+            continue
+        overlap = 0
+        for size in range(min(len(merged), len(text), 600), 10, -1):
+            if merged.endswith(text[:size]):
+                overlap = size
+                break
+        merged = merged + text[overlap:] if overlap else f"{merged}\n{text}"
+    return merged
+
+
+def _runs(chunks: Sequence[SourceChunk], kind: ChunkKind) -> list[list[SourceChunk]]:
+    """Chunks of one kind in reading order, cut where another kind intervenes."""
+    runs: list[list[SourceChunk]] = []
+    ordered = sorted(chunks, key=lambda c: (c.material_id, c.ordinal))
+    for chunk in ordered:
+        if chunk.kind is not kind:
+            continue
+        last = runs[-1][-1] if runs else None
+        if last and last.material_id == chunk.material_id and last.ordinal + 1 == chunk.ordinal:
+            runs[-1].append(chunk)
+        else:
+            runs.append([chunk])
+    return runs
+
+
+def locate(
+    support: str, candidates: Sequence[SourceChunk], siblings: Sequence[SourceChunk]
+) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """(chunk ids, pages) citing `support`: the chunk(s) holding it, and its page.
+
+    A chunk spanning two pages does not say on which one a sentence is; an overlapping
+    neighbour that sits on one page does. Otherwise both pages are cited.
+    """
+    needle = normalise(support)
+    holding = [c for c in candidates if needle in normalise(c.text)]
+    if not holding:
+        joined = normalise(" ".join(c.text for c in candidates))
+        if needle not in joined:
+            return None
+        holding = list(candidates)
+    ids = tuple(c.id for c in holding)
+    single = [
+        c
+        for c in (*holding, *siblings)
+        if c.page_start == c.page_end and needle in normalise(c.text)
+    ]
+    if single:
+        return ids, (single[0].page_start,)
+    first, last = min(c.page_start for c in holding), max(c.page_end for c in holding)
+    return ids, tuple(range(first, last + 1))
+
+
+def _glossary_facts(
+    run: list[SourceChunk], counts: PhraseCounts
+) -> list[tuple[GlossaryEntry, tuple[int, ...], tuple[int, ...]]]:
+    found = []
+    for entry in parse_glossary(_merge_overlapping([c.text for c in run]), counts):
+        where = locate(entry.text, run, run)
+        if where:
+            found.append((entry, *where))
+    return found
+
+
+def _term_pattern(term: Term) -> re.Pattern[str]:
+    bare = re.sub(r"\s*\([A-Z][A-Za-z0-9]{0,6}\)", "", term.text)
+    words = [re.escape(w) for w in clean(bare).split()]
+    return re.compile(r"(?<![\w-])" + r"\s+".join(words) + r"(?![\w-])", re.IGNORECASE)
+
+
+def _sentence_facts(
+    chunk: SourceChunk,
+    bank: TermBank,
+    counts: PhraseCounts,
+    patterns: list[re.Pattern[str]],
+    lookup: dict[str, int],
+    siblings: Sequence[SourceChunk],
+) -> Iterable[Fact]:
+    for sentence in sentences(chunk.text):
+        if not prose_sentence(sentence):
+            continue
+        words = normalise(sentence).split()
+        present = {
+            lookup[" ".join(words[i : i + n])]
+            for n in range(1, 7)
+            for i in range(len(words) - n + 1)
+            if " ".join(words[i : i + n]) in lookup
+        }
+        # A sentence naming one term inside another ("heart" in "heart bulge") tests the
+        # longer one; the shorter appears in the frame and is never an option there.
+        for index in sorted(present):
+            term = bank.terms[index]
+            if any(
+                other != index and normalise(term.text) in normalise(bank.terms[other].text)
+                for other in present
+            ):
+                continue
+            matches = list(patterns[index].finditer(sentence))
+            if len(matches) != 1:
+                continue
+            fact = _fact_for(sentence, term, matches[0], counts)
+            if fact is None:
+                continue
+            where = locate(sentence, [chunk], siblings)
+            if where is None:
+                continue
+            yield Fact(
+                kind=fact[0],
+                term=index,
+                support=sentence,
+                chunk_ids=where[0],
+                pages=where[1],
+                frame=fact[1],
+                heading=chunk.heading,
+                priority=fact[2],
+            )
+
+
+def _inside_longer_name(sentence: str, match: re.Match[str], counts: PhraseCounts) -> bool:
+    """Whether the term is part of a longer name here ("amphotericin | B", "target | mimicry"),
+    so that blanking it would leave half a name in the stem."""
+    before = sentence[: match.start()].split()[-1:]
+    after = sentence[match.end() :].split()[:1]
+    term = match.group(0)
+    for phrase in (f"{before[0]} {term}" if before else "", f"{term} {after[0]}" if after else ""):
+        bare = phrase.strip(",.;:()")
+        if phrase and bare == phrase and counts.count(bare) >= 2:
+            return True
+    return False
+
+
+def _fact_for(
+    sentence: str, term: Term, match: re.Match[str], counts: PhraseCounts
+) -> tuple[str, str, int] | None:
+    """(kind, frame, priority) for a sentence about `term`, or None if it defines nothing."""
+    plain = FIGURE_REFERENCE.sub("", sentence)
+    is_a = _IS_A.match(plain)
+    if is_a and normalise(is_a.group("term")) in term.names():
+        rest = is_a.group("rest").rstrip(".")
+        # One clause only: "X is the A, and Y is the B" asks two things.
+        single = not re.search(r"\b(is|are)\b", rest)
+        if single and len(rest.split()) >= 5 and not _term_pattern(term).search(rest):
+            return WHICH, rest, 3
+    if _inside_longer_name(sentence, match, counts):
+        return None
+    start, end = match.span()
+    blanked = FIGURE_REFERENCE.sub("", sentence[:start] + "________" + sentence[end:])
+    # "an ________" would give the first letter away.
+    blanked = re.sub(r"\b([Aa])n?\s+________", r"\1(n) ________", blanked)
+    naming = any(m.start("term") <= start < m.end("term") + 1 for m in NAMING.finditer(sentence))
+    if naming:
+        return CLOZE, blanked, 3
+    # A sentence opening with the term says something about it; only a glossary term is
+    # known to be what the sentence is about ("Acyclovir can be administered ..." fits
+    # any drug).
+    opening = re.match(r"^(?:The\s+)?", sentence)
+    if term.definition and opening and start == opening.end() and len(sentence.split()) <= 30:
+        return CLOZE, blanked, 2
+    if term.definition:
+        shared = set(content_words(term.definition)) & set(content_words(sentence))
+        if len(shared) >= 3:
+            return CLOZE, blanked, 1
+    return None
+
+
+def read_material(
+    chunks: Sequence[SourceChunk], sources: Sequence[SourceChunk] | None = None
+) -> Material:
+    """Term bank and facts of the given chunks; facts only from `sources` (default all).
+
+    `chunks` are all non-review chunks of the materials involved (the glossary and the
+    distractor pool come from them); `sources` are the chunks a run should ask about.
+    """
+    body = [c for c in chunks if c.kind in (ChunkKind.BODY, ChunkKind.SUMMARY)]
+    counts = PhraseCounts([c.text for c in body])
+    glossary: list[tuple[GlossaryEntry, tuple[int, ...], tuple[int, ...]]] = []
+    for run in _runs(chunks, ChunkKind.KEY_TERMS):
+        glossary.extend(_glossary_facts(run, counts))
+    bank = build_term_bank([g[0] for g in glossary], [c.text for c in body])
+    lookup: dict[str, int] = {}
+    for index, term in enumerate(bank.terms):
+        for name in term.names():
+            lookup.setdefault(name, index)
+    source_ids = {c.id for c in (sources if sources is not None else chunks)}
+    facts: list[Fact] = []
+    by_name = {normalise(t.text): i for i, t in enumerate(bank.terms)}
+    glossary_facts: list[tuple[int, GlossaryEntry, tuple[int, ...], tuple[int, ...]]] = []
+    for entry, ids, pages in glossary:
+        found = by_name.get(normalise(entry.term))
+        if found is not None and source_ids.intersection(ids):
+            glossary_facts.append((found, entry, ids, pages))
+    patterns = [_term_pattern(t) for t in bank.terms]
+    by_material: dict[int, list[SourceChunk]] = {}
+    for chunk in body:
+        by_material.setdefault(chunk.material_id, []).append(chunk)
+    notes: dict[int, tuple[str, str]] = {}
+    for chunk in body:
+        siblings = [
+            c
+            for c in by_material[chunk.material_id]
+            if abs(c.ordinal - chunk.ordinal) <= 1 and c.id != chunk.id
+        ]
+        for fact in _sentence_facts(chunk, bank, counts, patterns, lookup, siblings):
+            if fact.priority >= 2:
+                notes.setdefault(fact.term, (fact.support, fact.heading))
+            if chunk.id in source_ids:
+                facts.append(fact)
+    normalised_body = [(f" {normalise(c.text)} ", c.heading) for c in body]
+    for index, entry, ids, pages in glossary_facts:
+        # A glossary item belongs to the section that uses the term, not to "Key Terms".
+        heading = notes[index][1] if index in notes else ""
+        if not heading:
+            name = f" {key_name(bank.terms[index].text)} "
+            heading = next((h for text, h in normalised_body if name in text and h), "Key Terms")
+        for kind in (TERM, DEFINITION):
+            facts.append(Fact(kind, index, entry.text, ids, pages, heading=heading))
+    return Material(bank=bank, facts=tuple(facts), notes=notes)

@@ -1,0 +1,288 @@
+"""The offline generator: single-best-answer items built from the material's own facts.
+
+No model and no network: a fact (glossary entry or defining sentence, see facts.py)
+becomes a stem; the key is its term (or definition); distractors are other terms of the
+same material, close in meaning (embedding similarity, banded by difficulty) but never
+the key in another form, a synonym, or a phrase the stem already shows. Deterministic for
+a given seed. Options come out key-first; the pipeline shuffles after validation.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from rapidfuzz import fuzz
+
+from core.generate.facts import CLOZE, DEFINITION, TERM, WHICH, Fact, Material
+from core.generate.schema import DraftItem
+from core.generate.terms import Term, key_name
+from core.generate.text import clean, contains_phrase, content_words, normalise
+
+OFFLINE_PROMPT_VERSION = "offline_v1"
+OFFLINE_MODEL = "offline"
+OFFLINE_OPTIONS = 4
+
+# Where in the similarity ranking distractors are drawn from, per difficulty 1-5: hard
+# items offer the closest terms, easy ones terms a little further away.
+DIFFICULTY_WINDOWS = {1: (6, 24), 2: (3, 16), 3: (1, 10), 4: (0, 7), 5: (0, 4)}
+# Closer than this (cosine of "term: definition") is a synonym, not a distractor.
+SYNONYM_COSINE = 0.92
+# Below this, a term has nothing to do with the key ("hospitalization" for a blood disease).
+MIN_DISTRACTOR_SIMILARITY = 0.3
+# Spellings this alike are one term ("valve"/"valves", "AV node"/"A-V node").
+SAME_TERM_RATIO = 85
+# Definitions this alike say the same thing (glossary synonyms without an "also" note).
+SAME_DEFINITION_RATIO = 85
+# Definition options longer than this are cut at a clause boundary or not offered.
+MAX_DEFINITION_OPTION_CHARS = 140
+_VERB_START = frozenset(
+    {"develops", "forms", "becomes", "known", "used", "term", "feeds", "parallels", "lies"}
+    | {"runs", "carries", "in", "on", "at", "of", "within", "between", "during"}
+)
+
+
+@dataclass(frozen=True)
+class TermVectors:
+    """Unit vectors per bank term: of its name, and of "name: definition"."""
+
+    names: NDArray[np.float32]
+    full: NDArray[np.float32]
+
+    def similarity(self, index: int) -> NDArray[np.float32]:
+        """Cosine of every term with term `index`, names and definitions weighted alike."""
+        return 0.5 * (self.names @ self.names[index] + self.full @ self.full[index])
+
+    def pair(self, a: int, b: int) -> float:
+        return float(0.5 * (self.names[a] @ self.names[b] + self.full[a] @ self.full[b]))
+
+
+@dataclass(frozen=True)
+class OfflineRequest:
+    difficulty: int = 3
+    seed: int = 0
+    # Normalised keys already asked in this scope: asked again only when nothing else is left.
+    avoid_keys: frozenset[str] = frozenset()
+    # Per fact index, how relevant it is to the requested topic (None: no topic).
+    relevance: Sequence[float] | None = None
+
+
+def _first_clause(definition: str) -> str:
+    return clean(definition.split(";")[0]).rstrip(" ,.")
+
+
+def _article_form(definition: str, plural: bool) -> str | None:
+    """ "Which of the following is the <definition>?" when the definition reads as a noun
+    phrase; None when it opens with a verb or preposition (then the quoted form is used)."""
+    words = definition.split()
+    if not words:
+        return None
+    first, second = words[0].lower(), (words[1].lower() if len(words) > 1 else "")
+    # Agreement with what the definition names ("the walls or partitions ...").
+    plural = plural or (first.endswith("s") and not first.endswith(("ss", "us", "is")))
+    verb = "are" if plural else "is"
+    if first in {"the", "a", "an", "one", "any", "each"}:
+        return f"Which of the following {verb} {definition}?"
+    if first in _VERB_START or (
+        first.endswith("s") and second in {"into", "the", "a", "an", "to", "from", "with", "as"}
+    ):
+        return None
+    return f"Which of the following {verb} the {definition}?"
+
+
+def _stem(fact: Fact, key: Term) -> str | None:
+    if fact.kind == TERM:
+        definition = _first_clause(key.definition)
+        return _article_form(definition, key.plural) or (
+            f'Which term is defined as "{definition}"?'
+        )
+    if fact.kind == DEFINITION:
+        return f'Which of the following best defines "{key.text}"?'
+    if fact.kind == WHICH:
+        verb = "are" if key.plural else "is"
+        return f"Which of the following {verb} {fact.frame}?"
+    return fact.frame
+
+
+def _same_thing(a: Term, b: Term, cosine: float) -> bool:
+    """Whether b is a in another form: a synonym, a spelling variant, or contains it."""
+    if a.names() & b.names():
+        return True
+    na, nb = normalise(a.text), normalise(b.text)
+    if fuzz.ratio(na, nb) >= SAME_TERM_RATIO:
+        return True
+    wa, wb = set(content_words(a.text)), set(content_words(b.text))
+    if wa and wb and (wa <= wb or wb <= wa):
+        return True
+    if (
+        a.definition
+        and b.definition
+        and fuzz.ratio(normalise(a.definition), normalise(b.definition)) >= SAME_DEFINITION_RATIO
+    ):
+        return True
+    return cosine >= SYNONYM_COSINE
+
+
+def _shown_in(term: Term, text: str) -> bool:
+    """The option would repeat the stem's words (all of its meaningful words appear)."""
+    if any(contains_phrase(text, name) for name in term.names()):
+        return True
+    words = set(content_words(term.text))
+    return bool(words) and words <= set(content_words(text))
+
+
+def _option_text(fact: Fact, term: Term) -> str | None:
+    if fact.kind != DEFINITION:
+        return term.text
+    clause = _first_clause(term.definition)
+    if not clause or len(clause) > MAX_DEFINITION_OPTION_CHARS:
+        return None
+    return clause
+
+
+def _distractors(
+    fact: Fact,
+    material: Material,
+    vectors: TermVectors,
+    stem: str,
+    key_option: str,
+    rng: random.Random,
+    difficulty: int,
+) -> list[tuple[int, str]] | None:
+    bank = material.bank
+    key = bank.terms[fact.term]
+    similarity = vectors.similarity(fact.term)
+    order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
+    eligible: list[tuple[int, str]] = []
+    for index in order:
+        if index == fact.term:
+            continue
+        term = bank.terms[index]
+        if fact.kind == DEFINITION and not term.definition:
+            continue
+        if _same_thing(key, term, float(similarity[index])) or _shown_in(term, stem):
+            continue
+        if fact.kind in (CLOZE, WHICH) and term.plural != key.plural:
+            continue  # "the ____ are" must not rule options out by grammar
+        text = _option_text(fact, term)
+        if text is None:
+            continue
+        if fact.kind == DEFINITION and any(contains_phrase(text, name) for name in key.names()):
+            continue  # a definition naming the key is a giveaway
+        if not 0.4 <= len(text) / max(len(key_option), 1) <= 2.2:
+            continue
+        if float(similarity[index]) < MIN_DISTRACTOR_SIMILARITY:
+            break  # ranked by similarity: everything after is further still
+        eligible.append((index, text))
+        if len(eligible) >= 40:
+            break
+    low, high = DIFFICULTY_WINDOWS.get(difficulty, DIFFICULTY_WINDOWS[3])
+    window = eligible[low:high]
+    if len(window) < OFFLINE_OPTIONS - 1:
+        window = eligible[: max(high, OFFLINE_OPTIONS - 1)]
+    picked: list[tuple[int, str]] = []
+    for index, text in rng.sample(window, len(window)):
+        term = bank.terms[index]
+        if any(_same_thing(term, bank.terms[p], vectors.pair(index, p)) for p, _ in picked):
+            continue
+        picked.append((index, text))
+        if len(picked) == OFFLINE_OPTIONS - 1:
+            return picked
+    return None
+
+
+def _describe(term: Term, material: Material, index: int) -> str:
+    if term.definition:
+        return f"{term.text}: {_first_clause(term.definition)}"
+    note = material.notes.get(index)
+    if note:
+        return f"{term.text}: {note[0].rstrip('.')}"
+    return f"{term.text} is another term from this material; it does not fit here"
+
+
+def _pages_label(pages: Sequence[int]) -> str:
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}-{pages[-1]}"
+
+
+def _explanation(fact: Fact, material: Material, distractors: list[tuple[int, str]]) -> str:
+    key = material.bank.terms[fact.term]
+    where = _pages_label(fact.pages)
+    if fact.kind in (TERM, DEFINITION):
+        lead = f'"{key.text}" is defined as: {_first_clause(key.definition)} (Key Terms, {where}).'
+    else:
+        lead = f'The answer is "{key.text}". Your material says ({where}): "{fact.support}"'
+    others = "; ".join(_describe(material.bank.terms[i], material, i) for i, _ in distractors)
+    return f"{lead} The other options are different things: {others}."
+
+
+def _order(facts: Sequence[Fact], request: OfflineRequest) -> list[int]:
+    """Fact indexes in asking order: by topic relevance (if any), kinds interleaved."""
+    rng = random.Random(f"order:{request.seed}")
+    indexes = list(range(len(facts)))
+    rng.shuffle(indexes)
+    if request.relevance is not None:
+        relevance = request.relevance
+        indexes.sort(key=lambda i: -round(float(relevance[i]), 1))
+    else:
+        indexes.sort(key=lambda i: -facts[i].priority)
+    # Interleave kinds so a run is not ten glossary look-ups in a row.
+    queues: dict[str, list[int]] = {}
+    for i in indexes:
+        queues.setdefault(facts[i].kind, []).append(i)
+    ordered: list[int] = []
+    kinds = sorted(queues, key=lambda k: [CLOZE, TERM, WHICH, DEFINITION].index(k))
+    while any(queues.values()):
+        for kind in kinds:
+            if queues[kind]:
+                ordered.append(queues[kind].pop(0))
+    return ordered
+
+
+def offline_items(
+    material: Material, vectors: TermVectors, request: OfflineRequest
+) -> Iterator[DraftItem]:
+    """Candidate items in asking order; at most one per key term, fresh keys first."""
+    facts = material.facts
+    used: set[int] = set()
+    order = _order(facts, request)
+    terms = material.bank.terms
+    fresh = [i for i in order if key_of(terms[facts[i].term].text) not in request.avoid_keys]
+    stale = [i for i in order if i not in set(fresh)]
+    for i in fresh + stale:
+        fact = facts[i]
+        if fact.term in used:
+            continue
+        key = material.bank.terms[fact.term]
+        stem = _stem(fact, key)
+        key_option = _option_text(fact, key)
+        if stem is None or key_option is None:
+            continue
+        rng = random.Random(f"{request.seed}:{fact.kind}:{fact.term}:{fact.support}")
+        distractors = _distractors(
+            fact, material, vectors, stem, key_option, rng, request.difficulty
+        )
+        if distractors is None:
+            continue
+        used.add(fact.term)
+        yield DraftItem(
+            stem=stem,
+            options=(key_option, *(text for _, text in distractors)),
+            correct_index=0,
+            explanation=_explanation(fact, material, distractors),
+            source_chunk_ids=fact.chunk_ids,
+            source_pages=fact.pages,
+            support=fact.support,
+            topic=fact.heading,
+            difficulty=request.difficulty,
+            kind=fact.kind,
+        )
+
+
+def key_of(text: str) -> str:
+    """The normalised form `OfflineRequest.avoid_keys` holds."""
+    return key_name(text)

@@ -1,0 +1,42 @@
+"""Versioned prompt templates: one file per version; its file name is the version id.
+
+A template file has `### system`, `### user` and `### repair` sections; `{name}` fields
+are filled with `str.format`. Changing a prompt means adding a new file (mcq_v2.txt) and
+pointing PROMPT_VERSION at it, so every stored question keeps naming the words it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+PROMPT_VERSION = "mcq_v1"
+_SECTIONS = ("system", "user", "repair")
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    version: str
+    system: str
+    user: str
+    repair: str
+
+
+@lru_cache(maxsize=8)
+def load_prompt(version: str = PROMPT_VERSION) -> PromptTemplate:
+    """The template of `version`; raises FileNotFoundError for an unknown version."""
+    text = resources.files(__package__).joinpath(f"{version}.txt").read_text("utf-8")
+    parts: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        header = line.strip()
+        if header.startswith("### ") and header[4:] in _SECTIONS:
+            current = header[4:]
+            parts[current] = []
+        elif current is not None:
+            parts[current].append(line)
+    missing = [s for s in _SECTIONS if s not in parts]
+    if missing:
+        raise ValueError(f"prompt {version} lacks sections {missing}")
+    return PromptTemplate(version, *("\n".join(parts[s]).strip() for s in _SECTIONS))

@@ -1,0 +1,51 @@
+"""Generated questions: store, look up by stem hash, and find likely repeats of new ones."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Question
+
+# Stored questions compared with a run's candidates, newest first; bounds the work per run.
+MAX_COMPARED = 2000
+
+
+async def add_question(session: AsyncSession, question: Question) -> Question:
+    session.add(question)
+    await session.flush()
+    return question
+
+
+async def existing_hashes(
+    session: AsyncSession, scope_id: int, hashes: Collection[str]
+) -> set[str]:
+    """Which of these normalised-stem hashes the scope already has."""
+    if not hashes:
+        return set()
+    rows = await session.scalars(
+        select(Question.stem_hash).where(
+            Question.scope_id == scope_id, Question.stem_hash.in_(list(hashes))
+        )
+    )
+    return set(rows)
+
+
+async def questions_of_materials(
+    session: AsyncSession, scope_id: int, material_ids: Collection[int] | None
+) -> list[Question]:
+    """The scope's questions (of these materials, if given), newest first, bounded."""
+    query = select(Question).where(Question.scope_id == scope_id)
+    if material_ids is not None:
+        query = query.where(Question.material_id.in_(list(material_ids)))
+    rows = await session.scalars(query.order_by(Question.id.desc()).limit(MAX_COMPARED))
+    return list(rows)
+
+
+async def questions_of_run(session: AsyncSession, run_id: int) -> Sequence[Question]:
+    rows = await session.scalars(
+        select(Question).where(Question.run_id == run_id).order_by(Question.id)
+    )
+    return rows.all()

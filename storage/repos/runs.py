@@ -1,0 +1,67 @@
+"""Generation runs: one row per generate() call with the counts of every stage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from storage.enums import ChunkKind, MaterialStatus
+from storage.models import Chunk, GenerationRun, Material
+
+
+async def start_run(session: AsyncSession, run: GenerationRun) -> GenerationRun:
+    """Stores a new run (status RUNNING) so its questions can point at it."""
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def recent_runs(
+    session: AsyncSession, scope_id: int, limit: int = 20
+) -> Sequence[GenerationRun]:
+    """The scope's newest runs first."""
+    rows = await session.scalars(
+        select(GenerationRun)
+        .where(GenerationRun.scope_id == scope_id)
+        .order_by(GenerationRun.id.desc())
+        .limit(limit)
+    )
+    return rows.all()
+
+
+async def source_chunks(
+    session: AsyncSession,
+    scope_id: int,
+    *,
+    material_ids: Sequence[int] | None = None,
+    kinds: Sequence[ChunkKind] | None = None,
+) -> list[Chunk]:
+    """Chunks of the scope's ready materials a run may draw from, in reading order.
+
+    The stored embedding is not loaded (it is not needed to write questions).
+    """
+    query = (
+        select(Chunk)
+        .join(Material, Material.id == Chunk.material_id)
+        .where(Material.scope_id == scope_id, Material.status == MaterialStatus.READY)
+        .options(defer(Chunk.embedding))
+        .order_by(Chunk.material_id, Chunk.ordinal)
+    )
+    if material_ids is not None:
+        query = query.where(Chunk.material_id.in_(list(material_ids)))
+    if kinds is not None:
+        query = query.where(Chunk.kind.in_(list(kinds)))
+    return list(await session.scalars(query))
+
+
+async def chunk_vectors(session: AsyncSession, chunk_ids: Sequence[int]) -> dict[int, bytes]:
+    """Stored float32 embeddings of these chunks (the system of record), by chunk id."""
+    if not chunk_ids:
+        return {}
+    rows = await session.execute(
+        select(Chunk.id, Chunk.embedding).where(Chunk.id.in_(list(chunk_ids)))
+    )
+    return {cid: vector for cid, vector in rows.all() if vector is not None}

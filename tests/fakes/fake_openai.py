@@ -1,0 +1,158 @@
+"""A local OpenAI-compatible server (aiohttp) that plays back scripted chat completions.
+
+The real `ChatOpenAI` client talks to it through OPENAI_BASE_URL. Each POST to
+/v1/chat/completions takes the next step of the script: a reply whose message content is
+given verbatim (valid JSON, broken JSON, anything), an HTTP error (e.g. 429 with
+Retry-After), or a hang longer than the client's timeout. Every request body is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A 200 chat.completion whose assistant message content is `content`."""
+
+    content: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """An HTTP error answer, e.g. 429 with a Retry-After header."""
+
+    code: int
+    message: str = "error"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hang:
+    """No answer for `seconds` (longer than the client's timeout), then a 500."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Compose:
+    """A reply whose content is computed from the request body (e.g. from its sources)."""
+
+    build: Callable[[dict[str, Any]], str]
+
+
+Step = Reply | Status | Hang | Compose
+
+
+def item(
+    stem: str,
+    options: Sequence[str],
+    answer: str = "B",
+    *,
+    explanation: str = "Because the source says so; the other options are not what it says.",
+    source_id: str = "S1",
+    support_quote: str = "",
+) -> dict[str, Any]:
+    """One question as a model would write it (the schema's field names)."""
+    return {
+        "stem": stem,
+        "options": list(options),
+        "answer": answer,
+        "explanation": explanation,
+        "source_id": source_id,
+        "support_quote": support_quote,
+    }
+
+
+def batch(*items: dict[str, Any]) -> Reply:
+    return Reply(json.dumps({"questions": list(items)}))
+
+
+def sources_of(body: dict[str, Any]) -> list[str]:
+    """The source passages of a generation request, in order ([S1], [S2], ...)."""
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    blocks = re.split(r"^\[S\d+\] \([^)]*\)\n", user, flags=re.MULTILINE)[1:]
+    return [block.strip() for block in blocks]
+
+
+def rate_limited(retry_after_ms: int = 10) -> Status:
+    return Status(
+        429,
+        "Rate limit reached",
+        {"retry-after-ms": str(retry_after_ms), "retry-after": "0"},
+    )
+
+
+class FakeOpenAI:
+    """Plays `script` in order; `requests` holds every JSON body received."""
+
+    def __init__(self) -> None:
+        self.script: list[Step] = []
+        self.requests: list[dict[str, Any]] = []
+        self.base_url = ""
+        self.request_times: list[float] = []
+
+    def play(self, *steps: Step) -> None:
+        self.script.extend(steps)
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        self.request_times.append(time.monotonic())
+        if not self.script:
+            return _error(500, "the fake's script is exhausted")
+        step = self.script.pop(0)
+        if isinstance(step, Hang):
+            await asyncio.sleep(step.seconds)
+            return _error(500, "hung")
+        if isinstance(step, Status):
+            return _error(step.code, step.message, step.headers)
+        content = step.build(body) if isinstance(step, Compose) else step.content
+        return web.json_response(_completion(body, content))
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[FakeOpenAI]:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._completions)
+        runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        try:
+            yield self
+        finally:
+            await runner.cleanup()
+
+
+def _error(code: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    payload = {"error": {"message": message, "type": "fake_error", "code": code}}
+    return web.json_response(payload, status=code, headers=headers or {})
+
+
+def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-fake-{int(time.time() * 1000)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": None},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 100, "total_tokens": 200},
+    }
