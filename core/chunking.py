@@ -306,13 +306,14 @@ def _join(lines: list[_Line]) -> tuple[str, list[int], list[int]]:
     starts: list[int] = []
     pages: list[int] = []
     length = 0
+    after_heading = False
     for line in lines:
         if parts:
             if parts[-1].endswith(_SOFT_HYPHEN):
                 parts[-1] = parts[-1][:-1]
                 length -= 1
                 glue = ""
-            elif line.new_paragraph or _ITEM_START.match(line.text):
+            elif line.new_paragraph or after_heading or _ITEM_START.match(line.text):
                 glue = "\n"
             else:
                 glue = " "
@@ -322,6 +323,7 @@ def _join(lines: list[_Line]) -> tuple[str, list[int], list[int]]:
         pages.append(line.page)
         parts.append(line.text)
         length += len(line.text)
+        after_heading = line.heading_level is not None
     return "".join(parts), starts, pages
 
 

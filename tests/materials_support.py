@@ -161,8 +161,10 @@ async def leftovers(db: Database, settings: Settings, scope_id: int) -> Leftover
     )
 
 
-async def student_scope(db: Database, external_id: str = "ada") -> Scope:
+async def student_scope(
+    db: Database, external_id: str = "ada", platform: Platform = Platform.CONSOLE
+) -> Scope:
     """A student's personal scope, committed."""
     async with db.session() as session:
-        user = await get_or_create_user(session, Platform.CONSOLE, external_id, external_id)
+        user = await get_or_create_user(session, platform, external_id, external_id)
         return await personal_scope(session, user)

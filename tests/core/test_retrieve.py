@@ -1,0 +1,165 @@
+"""retrieve(): the right passages, with the page they are printed on, from the asker's own
+material only, and not k copies of one sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.embed import Embedder
+from core.ingest import ingest
+from core.retrieve import ChunkHit, mmr, retrieve
+from core.settings import Settings
+from storage.db import Database
+from storage.enums import ChunkKind
+from storage.files import FileStore
+from storage.models import Material, Scope
+from storage.vector_index import VectorIndexes
+from tests.materials_support import EXCERPT, HEART, slice_pdf, student_scope, text_pdf
+
+KIDNEY_NOTES = [
+    [
+        "Renal physiology lecture notes",
+        "The kidney filters about 180 litres of plasma every day through its glomeruli.",
+        "Each nephron has a glomerulus, a proximal tubule, the loop of Henle and a",
+        "distal tubule that empties into a collecting duct.",
+        "Antidiuretic hormone makes the collecting duct permeable to water, so urine",
+        "becomes concentrated when the body needs to save water.",
+        "Aldosterone acts on the distal nephron to reabsorb sodium and secrete potassium.",
+    ]
+]
+
+
+class Library:
+    """Ingests into scopes with one embedder and one index cache, as the app does."""
+
+    def __init__(self, settings: Settings, db: Database, embedder: Embedder) -> None:
+        self.settings, self.db, self.embedder = settings, db, embedder
+        self.indexes = VectorIndexes(settings.data_dir, dim=embedder.dim)
+        self.files = FileStore(settings.data_dir)
+
+    async def add(self, scope: Scope, data: bytes, name: str = "notes.pdf") -> Material:
+        async with self.db.session() as session:
+            return await ingest(
+                session, scope=scope, filename=name, data=data, uploaded_by=scope.user_id,
+                embedder=self.embedder, indexes=self.indexes, files=self.files,
+                max_bytes=self.settings.max_upload_bytes,
+            )  # fmt: skip
+
+    async def ask(self, scope: Scope, query: str, **options: object) -> list[ChunkHit]:
+        async with self.db.session() as session:
+            return await retrieve(
+                session, embedder=self.embedder, indexes=self.indexes, scope_id=scope.id,
+                query=query, **options,  # type: ignore[arg-type]
+            )  # fmt: skip
+
+
+@pytest.fixture
+def library(settings: Settings, db: Database, embedder: Embedder) -> Library:
+    return Library(settings, db, embedder)
+
+
+async def test_a_hit_cites_the_page_its_sentence_is_printed_on(
+    library: Library, shared_data: Path
+) -> None:
+    ada = await student_scope(library.db)
+    await library.add(ada, (shared_data / EXCERPT).read_bytes())
+    hits = await library.ask(
+        ada, "Which embryonic structure develops into the right ventricle?", kinds=[ChunkKind.BODY]
+    )
+    top = hits[0]
+    assert "The bulbus cordis develops into the right ventricle." in top.chunk.text
+    assert top.page == 2  # the excerpt's footer on that page reads 2
+    hits = await library.ask(ada, "When does the human heart begin beating?", k=3)
+    assert "It begins beating and pumping blood around day 21 or 22" in hits[0].chunk.text
+    assert hits[0].page == 1
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True) or (
+        len({hit.chunk.id for hit in hits}) == len(hits)
+    )
+
+
+async def test_two_students_asking_the_same_question_see_only_their_own_material(
+    library: Library, shared_data: Path
+) -> None:
+    ada, bo = await student_scope(library.db, "ada"), await student_scope(library.db, "bo")
+    heart = await library.add(ada, (shared_data / EXCERPT).read_bytes())
+    kidney = await library.add(bo, text_pdf(KIDNEY_NOTES))
+    query = "How does the heart develop in the embryo?"
+    ada_hits = await library.ask(ada, query, k=8)
+    bo_hits = await library.ask(bo, query, k=8)
+    assert ada_hits and bo_hits
+    assert {hit.chunk.material_id for hit in ada_hits} == {heart.id}
+    assert {hit.chunk.material_id for hit in bo_hits} == {kidney.id}
+    assert not {hit.chunk.id for hit in ada_hits} & {hit.chunk.id for hit in bo_hits}
+
+
+async def test_review_questions_can_be_left_out(library: Library, shared_data: Path) -> None:
+    ada = await student_scope(library.db)
+    material = await library.add(ada, (shared_data / EXCERPT).read_bytes())
+    question = "The earliest organ to form and begin function within the developing human is the"
+    (anything,) = await library.ask(ada, question, k=1)
+    assert anything.chunk.kind is ChunkKind.REVIEW_QUESTIONS
+    body = await library.ask(ada, question, k=4, kinds=[ChunkKind.BODY])
+    assert body and {hit.chunk.kind for hit in body} == {ChunkKind.BODY}
+    mine = await library.ask(ada, question, k=4, material_id=material.id)
+    assert {hit.chunk.material_id for hit in mine} == {material.id}
+    assert await library.ask(ada, question, material_id=material.id + 99) == []
+
+
+async def test_a_question_about_a_heading_finds_that_section(
+    library: Library, shared_data: Path
+) -> None:
+    # Pages 2-6 of the heart chapter: "Location", "Shape and Size", "Chambers and
+    # Circulation" and "Membranes, Surface Features, and Layers" (no outline in the slice).
+    ada = await student_scope(library.db)
+    await library.add(ada, slice_pdf(shared_data / HEART, [2, 3, 4, 5, 6]))
+    hits = await library.ask(ada, "What is the shape and size of the heart?", k=3)
+    assert hits[0].chunk.heading.endswith("Shape and Size of the Heart")
+    hits = await library.ask(ada, "the membranes and layers that surround the heart", k=3)
+    assert hits[0].chunk.heading.endswith("Membranes, Surface Features, and Layers")
+
+
+async def test_k_hits_are_not_near_copies(library: Library) -> None:
+    ada = await student_scope(library.db)
+    insulin = [
+        "Insulin from the beta cells of the pancreas lowers blood glucose.",
+        "It moves glucose into muscle and fat cells and makes the liver store glycogen.",
+        "Without insulin, cells starve while glucose builds up in the blood.",
+        "Type 1 diabetes destroys the beta cells, so patients need insulin injections.",
+        "Insulin also promotes fat storage and protein synthesis after a meal.",
+    ]
+    glucagon = [
+        "Glucagon from the alpha cells of the pancreas raises blood glucose.",
+        "It makes the liver break down glycogen and make new glucose from amino acids.",
+        "Glucagon is released between meals and during fasting, opposing insulin.",
+        "Low blood glucose is the main signal for glucagon release.",
+        "Together the two hormones keep blood glucose in a narrow range.",
+    ]
+    # One page, the insulin section printed three times (as happens with repeated boxes).
+    lines = [line for n in (1, 2, 3) for line in (f"1.{n} Insulin", *insulin)]
+    await library.add(ada, text_pdf([["Pancreas notes", *lines, "1.4 Glucagon", *glucagon]]))
+    query = "How does insulin lower blood glucose?"
+    plain = await library.ask(ada, query, k=3, diversify=False)
+    assert all("Insulin from the beta cells" in hit.chunk.text for hit in plain)
+    varied = await library.ask(ada, query, k=2)
+    assert "Insulin from the beta cells" in varied[0].chunk.text
+    assert "Glucagon from the alpha cells" in varied[1].chunk.text
+
+
+def test_mmr_skips_a_near_duplicate_for_the_next_best_distinct_passage() -> None:
+    query = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    candidates = np.array(
+        [[0.9, 0.436, 0.0], [0.9, 0.436, 0.001], [0.7, 0.0, 0.714]], dtype=np.float32
+    )
+    candidates /= np.linalg.norm(candidates, axis=1, keepdims=True)
+    assert mmr(query, candidates, k=2) == [0, 2]
+    assert mmr(query, candidates, k=3) == [0, 2]  # the copy is never taken
+    assert mmr(query, candidates, k=0) == []
+
+
+async def test_an_empty_scope_or_query_returns_nothing(library: Library) -> None:
+    ada = await student_scope(library.db)
+    assert await library.ask(ada, "anything") == []
+    assert await library.ask(ada, "   ") == []
