@@ -212,8 +212,9 @@ def _pages_label(pages: Sequence[int]) -> str:
 def _explanation(fact: Fact, material: Material, distractors: list[tuple[int, str]]) -> str:
     key = material.bank.terms[fact.term]
     where = _pages_label(fact.pages)
+    # The supporting text is quoted as printed, so the student can find it on the page.
     if fact.kind in (TERM, DEFINITION):
-        lead = f'"{key.text}" is defined as: {_first_clause(key.definition)} (Key Terms, {where}).'
+        lead = f'The answer is "{key.text}". Your key terms list ({where}) says: "{fact.support}"'
     else:
         lead = f'The answer is "{key.text}". Your material says ({where}): "{fact.support}"'
     others = "; ".join(_describe(material.bank.terms[i], material, i) for i, _ in distractors)

@@ -1,0 +1,198 @@
+"""The offline generator on the real PDFs: valid items, honest page citations, seeded."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from sqlalchemy import select
+
+from core.generate import NoMaterial, NothingOnTopic, generate
+from core.generate.schema import DraftItem
+from core.generate.text import normalise
+from core.generate.validate import ValidationContext, failed_rules, review_texts_for
+from storage.enums import ChunkKind, Platform, RunStatus
+from storage.models import Chunk, GenerationRun, Material, Question
+from storage.repos.chats import personal_scope
+from storage.repos.users import get_or_create_user
+from tests.core.generate.conftest import EXCERPT, Library
+
+HEART = "ap2e_ch19_heart.pdf"
+_QUOTED = re.compile(r'says(?: \([^)]*\))?: "(?P<support>.+?)"(?: The other options|$)')
+
+
+def page_texts(pdf: Path) -> list[str]:
+    """Each page's text straight from PDFium, normalised (independent of our ingest)."""
+    document = pdfium.PdfDocument(str(pdf))
+    try:
+        return [normalise(page.get_textpage().get_text_bounded()) for page in document]
+    finally:
+        document.close()
+
+
+async def generate_into(library: Library, n: int, **kwargs: object) -> GenerationRun:
+    async with library.db.session() as session:
+        return await generate(
+            session,
+            scope_id=library.scope.id,
+            n=n,
+            embedder=library.embedder,
+            indexes=library.indexes,
+            settings=library.settings,
+            requested_by=library.user_id,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+
+async def questions_of(library: Library, run_id: int) -> list[Question]:
+    async with library.db.session() as session:
+        rows = await session.scalars(
+            select(Question).where(Question.run_id == run_id).order_by(Question.id)
+        )
+        return list(rows)
+
+
+async def run_and_read(library: Library, n: int, *, seed: int) -> list[Question]:
+    return await questions_of(library, (await generate_into(library, n, seed=seed)).id)
+
+
+async def validation_context(library: Library) -> ValidationContext:
+    async with library.db.session() as session:
+        chunks = list(
+            await session.scalars(
+                select(Chunk).join(Material).where(Material.scope_id == library.scope.id)
+            )
+        )
+    return ValidationContext(
+        min_options=4,
+        chunk_texts={c.id: c.text for c in chunks if c.kind is not ChunkKind.REVIEW_QUESTIONS},
+        review_texts=review_texts_for(
+            [c.text for c in chunks if c.kind is ChunkKind.REVIEW_QUESTIONS]
+        ),
+    )
+
+
+def as_draft(question: Question) -> DraftItem:
+    return DraftItem(
+        stem=question.stem,
+        options=tuple(question.options),
+        correct_index=question.correct_index,
+        explanation=question.explanation,
+        source_chunk_ids=tuple(question.source_chunk_ids),
+        source_pages=tuple(question.source_pages),
+    )
+
+
+async def assert_stored_items_are_sound(
+    library: Library, questions: list[Question], pdf: Path
+) -> None:
+    pages = page_texts(pdf)
+    context = await validation_context(library)
+    for question in questions:
+        assert failed_rules(as_draft(question), context) == [], question.stem
+        # The quoted support is printed on a cited page (or across the two cited pages).
+        support = _QUOTED.search(question.explanation)
+        assert support, question.explanation
+        cited = " ".join(pages[p - 1] for p in question.source_pages)
+        assert normalise(support.group("support")) in cited, (question.source_pages, support)
+        key = question.options[question.correct_index]
+        assert normalise(re.sub(r"\s*\([A-Z]+\)", "", key)) in cited
+        assert len(question.options) == 4 and question.prompt_version == "offline_v1"
+        assert question.model == "offline" and 1 <= question.difficulty <= 5
+
+
+async def test_offline_items_pass_validation_and_cite_the_page_with_their_support(
+    excerpt_library: Library, shared_data: Path
+) -> None:
+    row = await generate_into(excerpt_library, 10, seed=3, difficulty=2)
+
+    questions = await questions_of(excerpt_library, row.id)
+    assert (row.status, row.generator, row.inserted) == (RunStatus.COMPLETED, "offline", 10)
+    assert row.api_calls == 0 and row.parse_failures == 0
+    assert all(q.difficulty == 2 and q.source_chunk_ids for q in questions)
+    await assert_stored_items_are_sound(excerpt_library, questions, shared_data / EXCERPT)
+    # One key term per item within a run: no two items test the same thing.
+    keys = [q.options[q.correct_index] for q in questions]
+    assert len(set(keys)) == len(keys)
+
+
+async def test_offline_generation_is_reproducible_for_a_seed(
+    excerpt_library: Library, shared_data: Path
+) -> None:
+    twin = Library(**{**excerpt_library.__dict__, "materials": {}})
+    async with twin.db.session() as session:
+        other = await get_or_create_user(session, Platform.CONSOLE, "student-2", "Bo")
+        twin.scope, twin.user_id = await personal_scope(session, other), other.id
+    await twin.add(shared_data / EXCERPT)
+
+    first = await run_and_read(excerpt_library, 8, seed=11)
+    second = await run_and_read(twin, 8, seed=11)
+    third = await run_and_read(twin, 8, seed=12)
+
+    def shape(items: list[Question]) -> list[tuple[str, list[str], int]]:
+        return [(q.stem, q.options, q.correct_index) for q in items]
+
+    assert shape(first) == shape(second)
+    assert shape(third) != shape(second)
+
+
+async def test_a_second_run_prefers_facts_not_asked_yet(excerpt_library: Library) -> None:
+    first = await run_and_read(excerpt_library, 6, seed=1)
+    second = await run_and_read(excerpt_library, 4, seed=2)
+
+    keys = {q.options[q.correct_index] for q in first}
+    assert not keys & {q.options[q.correct_index] for q in second}
+
+
+async def test_a_topic_run_asks_about_that_topic_and_files_it_under_it(
+    excerpt_library: Library,
+) -> None:
+    row = await generate_into(excerpt_library, 3, topic="primitive heart tube regions", seed=4)
+
+    questions = await questions_of(excerpt_library, row.id)
+    assert row.topic == "primitive heart tube regions" and questions
+    assert all(q.topic == "primitive heart tube regions" for q in questions)
+    vocabulary = ("primitive", "truncus", "bulbus", "sinus", "ventricle", "atrium", "heart tube")
+    for question in questions:
+        text = f"{question.stem} {question.options[question.correct_index]}".lower()
+        assert any(word in text for word in vocabulary), question.stem
+
+
+async def test_nothing_to_ask_from_gives_friendly_messages(
+    library: Library, excerpt_library: Library
+) -> None:
+    async with library.db.session() as session:
+        user = await get_or_create_user(session, Platform.CONSOLE, "new-student", "Cy")
+        empty_scope = await personal_scope(session, user)
+    empty = Library(**{**library.__dict__, "scope": empty_scope, "user_id": user.id})
+    with pytest.raises(NoMaterial) as no_material:
+        await generate_into(empty, 5)
+    assert "Send me a PDF" in no_material.value.user_message
+
+    with pytest.raises(NothingOnTopic) as off_topic:
+        await generate_into(excerpt_library, 5, topic="quantum chromodynamics of gluons")
+    assert "/topics" in off_topic.value.user_message
+
+
+@pytest.mark.slow
+async def test_offline_items_on_a_whole_chapter_are_sound(
+    library: Library, shared_data: Path
+) -> None:
+    await library.add(shared_data / HEART)
+
+    row = await generate_into(library, 25, seed=5, difficulty=4)
+
+    questions = await questions_of(library, row.id)
+    assert row.inserted == 25 and row.status is RunStatus.COMPLETED
+    await assert_stored_items_are_sound(library, questions, shared_data / HEART)
+    kinds = {q.flags[0] for q in questions}
+    assert {"term", "definition", "cloze"} <= kinds
+    # Never a distractor that is the key in another form, nor one the stem already shows.
+    for question in questions:
+        key = normalise(question.options[question.correct_index])
+        for option in question.options:
+            if normalise(option) != key and question.flags[0] != "definition":
+                assert normalise(option) not in normalise(question.stem), question.stem
+                assert key not in normalise(option) and normalise(option) not in key
