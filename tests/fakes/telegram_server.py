@@ -362,8 +362,11 @@ class FakeTelegram:
         try:
             return await asyncio.wait_for(_wait(), within)
         except TimeoutError:
-            methods = [call.method for call in self.calls[-15:]]
-            raise AssertionError(f"timed out; last calls: {methods}") from None
+            methods = [c.method for c in self.calls if c.method != "getUpdates"][-10:]
+            texts = [m.text[:120] for m in self.messages.values() if m.from_bot][-5:]
+            raise AssertionError(
+                f"timed out; last calls: {methods}; last bot messages: {texts}"
+            ) from None
 
     async def wait_for_message(self, chat_id: int, contains: str, within: float = 15.0) -> Message:
         """The first bot message in the chat whose current text contains `contains`."""
