@@ -228,3 +228,15 @@ async def test_a_failing_poll_is_retried_and_the_bot_carries_on(
     assert 502 in statuses and statuses[-1] == 200
     assert not tg.task.done()
     assert "Bad Gateway" in caplog.text and fake.token not in caplog.text
+
+
+async def test_rounds_own_upload_limit_is_checked_by_the_handler_before_download(
+    settings: Settings,
+) -> None:
+    async with running_bot(settings, {"max_upload_mb": 1}) as tg:
+        fake = tg.fake
+        alice = fake.user(ALICE, "Alice")
+        fake.send_document(alice, "slides.pdf", size=2 * 1024 * 1024)  # under Telegram's 20 MB
+        reply = await fake.wait_for_message(ALICE, "up to 1 MB")
+        assert "2 MB" in reply.text
+        assert fake.calls_of("getFile") == [] and fake.downloads == []
