@@ -5,11 +5,14 @@ confidence button (appends the attempt, updates the SM-2 card, XP and streak, bu
 reveal and the next question). Both are timed from `Router.route` in to replies out, on a
 file-backed SQLite database that already holds 1,000 questions; quizzes of 20 are started
 (untimed) until 1,000 answers are in. Goal: p99 < 30 ms for each kind of click.
+Process CPU time per click is reported too: unlike wall time, it hardly moves when other
+programs load the machine.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -75,11 +78,15 @@ async def measure(data_dir: Path, clicks: int = CLICKS) -> dict[str, list[float]
     await _seed(db, clicks)
     router = Router(Services(settings=settings, db=db))
     timings: dict[str, list[float]] = {"answer": [], "confidence": []}
+    cpu: dict[str, list[float]] = {"answer": [], "confidence": []}
 
     async def timed(kind: str, payload: str) -> list[Reply]:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         replies = await router.route(_event(EventKind.BUTTON, payload=payload))
         timings[kind].append((time.perf_counter() - started) * 1000)
+        # CPU of the whole process (event loop + aiosqlite thread): what the click costs,
+        # independent of other programs competing for the machine.
+        cpu[kind].append((time.process_time() - cpu_started) * 1000)
         return replies
 
     try:
@@ -98,7 +105,7 @@ async def measure(data_dir: Path, clicks: int = CLICKS) -> dict[str, list[float]
             raise RuntimeError(f"a click was refused: {[r.text for r in replies]}")
     finally:
         await db.dispose()
-    return timings
+    return {**timings, **{f"{kind}_cpu": samples for kind, samples in cpu.items()}}
 
 
 async def run(results_dir: Path) -> list[tuple[str, str, float, str, str]]:
@@ -114,12 +121,14 @@ async def run(results_dir: Path) -> list[tuple[str, str, float, str, str]]:
             "max": max(samples),
         }
         summary[kind] = {"clicks": len(samples), **{k: round(v, 2) for k, v in figures.items()}}
+        click, _, cpu = kind.partition("_")
         for metric in ("p50", "p99"):
-            goal = f"< {GOAL_P99_MS:.0f}" if metric == "p99" else ""
-            rows.append(
-                ("answer", f"{kind} click {metric}", round(figures[metric], 2), "ms", goal)
-            )
+            goal = f"< {GOAL_P99_MS:.0f}" if metric == "p99" and not cpu else ""
+            label = f"{click} click {metric} ({'CPU' if cpu else 'wall'})"
+            rows.append(("answer", label, round(figures[metric], 2), "ms", goal))
     summary["goal_p99_ms"] = {"value": GOAL_P99_MS}
+    # Wall-clock tails depend on what else runs; record how busy the machine was.
+    summary["machine"] = {"cpus": os.cpu_count() or 0, "load_1min": round(os.getloadavg()[0], 2)}
     _write(results_dir / "answer.json", summary)
     return rows
 

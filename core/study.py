@@ -338,9 +338,7 @@ async def answer(
         raise StaleButton("That question was deleted with its material. Send /quiz to carry on.")
     time_ms = max(0, round((now - item.sent_at).total_seconds() * 1000))
     choice = int(item.option_order[shown_index])
-    if not await repo.claim_answer(
-        session, item.id, choice=choice, time_ms=time_ms, answered_at=now
-    ):
+    if not await repo.claim_answer(session, item, choice=choice, time_ms=time_ms, answered_at=now):
         raise AlreadyAnswered()
     return _awaiting(quiz, item, question)
 
@@ -359,7 +357,7 @@ async def confide(
     if not 1 <= confidence <= 5:
         raise InvalidChoice(reason="confidence out of range")
     if not await repo.claim_item_state(
-        session, item.id, from_states=[ItemState.ANSWERED], to=ItemState.REVEALED
+        session, item, from_states=[ItemState.ANSWERED], to=ItemState.REVEALED
     ):
         raise AlreadyAnswered()
     reveal = await _finalize(session, user, quiz, item, confidence=confidence, now=now)
@@ -402,11 +400,11 @@ async def _close_current(
         return None
     if item.state is ItemState.ASKED:
         await repo.claim_item_state(
-            session, item.id, from_states=[ItemState.ASKED], to=ItemState.SKIPPED
+            session, item, from_states=[ItemState.ASKED], to=ItemState.SKIPPED
         )
         return None
     if item.state is ItemState.ANSWERED and await repo.claim_item_state(
-        session, item.id, from_states=[ItemState.ANSWERED], to=ItemState.REVEALED
+        session, item, from_states=[ItemState.ANSWERED], to=ItemState.REVEALED
     ):
         return await _finalize(session, user, quiz, item, confidence=None, now=now)
     return None

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Select, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.enums import CardStatus, ItemState, MaterialStatus, SessionState
 from storage.models import Attempt, Card, Chunk, Material, Question, QuizItem, QuizSession
@@ -62,29 +64,45 @@ async def item_with_session(
 
 
 async def claim_answer(
-    session: AsyncSession, item_id: int, *, choice: int, time_ms: int, answered_at: datetime
+    session: AsyncSession, item: QuizItem, *, choice: int, time_ms: int, answered_at: datetime
 ) -> bool:
     """ASKED -> ANSWERED with the choice. False (and nothing written) if it moved on already."""
-    result = await session.execute(
-        update(QuizItem)
-        .where(QuizItem.id == item_id, QuizItem.state == ItemState.ASKED)
-        .values(state=ItemState.ANSWERED, choice=choice, time_ms=time_ms, answered_at=answered_at)
-        .execution_options(synchronize_session="fetch")
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    values = {
+        "state": ItemState.ANSWERED,
+        "choice": choice,
+        "time_ms": time_ms,
+        "answered_at": answered_at,
+    }
+    return await _claim(session, item, from_states=[ItemState.ASKED], values=values)
 
 
 async def claim_item_state(
-    session: AsyncSession, item_id: int, *, from_states: Sequence[ItemState], to: ItemState
+    session: AsyncSession, item: QuizItem, *, from_states: Sequence[ItemState], to: ItemState
 ) -> bool:
     """Moves an item from one of `from_states` to `to`; False if another event got there first."""
+    return await _claim(session, item, from_states=from_states, values={"state": to})
+
+
+async def _claim(
+    session: AsyncSession,
+    item: QuizItem,
+    *,
+    from_states: Sequence[ItemState],
+    values: dict[str, Any],
+) -> bool:
+    # The WHERE on the state is the guard; the loaded object is then told the new values
+    # without a second round trip (and without being marked dirty).
     result = await session.execute(
         update(QuizItem)
-        .where(QuizItem.id == item_id, QuizItem.state.in_(list(from_states)))
-        .values(state=to)
-        .execution_options(synchronize_session="fetch")
+        .where(QuizItem.id == item.id, QuizItem.state.in_(list(from_states)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    for key, value in values.items():
+        set_committed_value(item, key, value)
+    return True
 
 
 async def mark_sent(
