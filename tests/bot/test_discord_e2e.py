@@ -195,3 +195,17 @@ async def test_an_oversized_upload_is_refused_without_downloading_it(
 def original(fake: FakeDiscord, interaction: FakeInteraction) -> FakeMessage:
     assert interaction.original_id is not None
     return fake.messages[interaction.original_id]
+
+
+async def test_stats_arrive_as_an_image_attachment_shown_in_the_embed(
+    bot: App, fake: FakeDiscord
+) -> None:
+    stats = await fake.slash(STUDENT, "stats")
+    await fake.wait_for(lambda: stats.original_id and original(fake, stats).attachment_names)
+    message = original(fake, stats)
+    [name] = message.attachment_names
+    assert name.endswith(".png")
+    [embed] = message.payload["embeds"]
+    assert embed["image"]["url"] == f"attachment://{name}"
+    [upload] = [r for r in fake.requests if r.files]
+    assert upload.files[name].startswith(b"\x89PNG")
