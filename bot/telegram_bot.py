@@ -30,6 +30,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -108,7 +109,8 @@ def _chat_key(update: object) -> int:
 
 def parse_command(text: str, bot_username: str) -> tuple[str, tuple[str, ...]] | None:
     """`/quiz@RoundsBot heart 5` -> ("quiz", ("heart", "5")); None when meant for another bot."""
-    first, _, rest = text.strip().partition(" ")
+    first, *more = text.strip().split(maxsplit=1) or ["/"]
+    rest = more[0] if more else ""
     name, _, addressee = first[1:].partition("@")
     if addressee and addressee.lower() != bot_username.lower():
         return None
@@ -173,7 +175,7 @@ class TelegramAdapter:
         application.add_error_handler(self.on_error)
 
     @property
-    def bot(self):  # type: ignore[no-untyped-def]
+    def bot(self) -> ExtBot:
         return self.application.bot
 
     # ---- Update -> Incoming ------------------------------------------------------------
@@ -377,13 +379,13 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
     try:
         async with application:  # initialize() (getMe) ... shutdown()
             await _set_commands(app, application)
-            app.notifiers[Platform.TELEGRAM] = TelegramNotifier(application.bot)
-            await _start_receiving(app, application)
-            await application.start()
-            log.info("Telegram bot @%s is serving", application.bot.username)
-            if started is not None:
-                started.set()
             try:
+                await _start_receiving(app, application)
+                await application.start()
+                app.notifiers[Platform.TELEGRAM] = TelegramNotifier(application.bot)
+                log.info("Telegram bot @%s is serving", application.bot.username)
+                if started is not None:
+                    started.set()
                 await stop.wait()
             finally:
                 log.info("Telegram bot stopping: finishing updates in flight")

@@ -9,14 +9,17 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
+from telegram.error import InvalidToken
 
-from bot.telegram_bot import SORRY, parse_command, webhook_secret
+from bot.app import build_app
+from bot.telegram_bot import SORRY, parse_command, serve, webhook_secret
 from core.settings import Settings
 from handlers.router import COMMAND_CATALOGUE
 from scheduler.notifier import PushButton, RecipientUnreachable
 from storage.enums import Platform
-from tests.bot.telegram_harness import RunningBot, running_bot
-from tests.fakes.telegram_server import BOT_USERNAME
+from tests.bot.telegram_harness import RunningBot, running_bot, telegram_settings
+from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 
 ALICE, BOB = 1001, 1002
 GROUP = -100555
@@ -240,3 +243,19 @@ async def test_rounds_own_upload_limit_is_checked_by_the_handler_before_download
         reply = await fake.wait_for_message(ALICE, "up to 1 MB")
         assert "2 MB" in reply.text
         assert fake.calls_of("getFile") == [] and fake.downloads == []
+
+
+async def test_a_wrong_token_fails_fast_and_registers_no_notifier(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = await FakeTelegram().start()
+    wrong = "999:not-the-right-token"
+    app = await build_app(telegram_settings(settings, fake, telegram_bot_token=SecretStr(wrong)))
+    try:
+        with pytest.raises(InvalidToken):
+            await asyncio.wait_for(serve(app, asyncio.Event()), 15)
+        assert Platform.TELEGRAM not in app.notifiers
+        assert wrong not in caplog.text
+    finally:
+        await app.close()
+        await fake.stop()
