@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from core.generate.glossary import GlossaryEntry, PhraseCounts, parse_glossary
 from core.generate.terms import NAMING, Term, TermBank, build_term_bank, key_name
@@ -47,6 +48,10 @@ class SourceChunk:
     page_start: int
     page_end: int
     heading: str = ""
+
+    @cached_property
+    def normalised(self) -> str:
+        return normalise(self.text)
 
 
 @dataclass(frozen=True)
@@ -114,17 +119,15 @@ def locate(
     neighbour that sits on one page does. Otherwise both pages are cited.
     """
     needle = normalise(support)
-    holding = [c for c in candidates if needle in normalise(c.text)]
+    holding = [c for c in candidates if needle in c.normalised]
     if not holding:
-        joined = normalise(" ".join(c.text for c in candidates))
+        joined = " ".join(c.normalised for c in candidates)
         if needle not in joined:
             return None
         holding = list(candidates)
     ids = tuple(c.id for c in holding)
     single = [
-        c
-        for c in (*holding, *siblings)
-        if c.page_start == c.page_end and needle in normalise(c.text)
+        c for c in (*holding, *siblings) if c.page_start == c.page_end and needle in c.normalised
     ]
     if single:
         return ids, (single[0].page_start,)
@@ -257,7 +260,7 @@ def read_material(
     glossary: list[tuple[GlossaryEntry, tuple[int, ...], tuple[int, ...]]] = []
     for run in _runs(chunks, ChunkKind.KEY_TERMS):
         glossary.extend(_glossary_facts(run, counts))
-    bank = build_term_bank([g[0] for g in glossary], [c.text for c in body])
+    bank = build_term_bank([g[0] for g in glossary], [c.text for c in body], counts=counts)
     lookup: dict[str, int] = {}
     for index, term in enumerate(bank.terms):
         for name in term.names():
@@ -286,7 +289,7 @@ def read_material(
                 notes.setdefault(fact.term, (fact.support, fact.heading))
             if chunk.id in source_ids:
                 facts.append(fact)
-    normalised_body = [(f" {normalise(c.text)} ", c.heading) for c in body]
+    normalised_body = [(f" {c.normalised} ", c.heading) for c in body]
     for index, entry, ids, pages in glossary_facts:
         # A glossary item belongs to the section that uses the term, not to "Key Terms".
         heading = notes[index][1] if index in notes else ""

@@ -26,7 +26,7 @@ FULL_LINE_SHARE = 0.78
 _FORCED_WEIGHT = 1000
 _LINE_START_WEIGHT = 2
 # A one-word term guessed inside a line must be rarer than this (Zipf): "mesoderm", not "tube".
-RARE_WORD_ZIPF = 3.2
+RARE_WORD_ZIPF = 3.5
 # Words handed to the term splitter (a term plus enough definition to judge it).
 _WINDOW = 30
 # A longer "definition" has swallowed the next entries: not trusted.
@@ -86,16 +86,37 @@ class PhraseCounts:
     """Counts whole-phrase occurrences in a body of text (normalised, word-bounded).
 
     Punctuation is a phrase break: "trabeculae carneae, ridges of ..." does not count as
-    an occurrence of "trabeculae carneae ridges".
+    an occurrence of "trabeculae carneae ridges". Indexed by first word, so a count costs
+    the occurrences of that word, not a scan of the whole text.
     """
 
     def __init__(self, texts: Sequence[str]) -> None:
-        pieces = (_BREAKS.sub(f" {_BREAK_TOKEN} ", clean(t)) for t in texts)
-        self._corpus = " " + " ".join(normalise(p) for p in pieces) + " "
+        self._tokens: list[str] = []
+        for text in texts:
+            self._tokens.extend(normalise(_BREAKS.sub(f" {_BREAK_TOKEN} ", text)).split())
+            self._tokens.append(_BREAK_TOKEN)
+        self._where: dict[str, list[int]] = {}
+        for position, token in enumerate(self._tokens):
+            self._where.setdefault(token, []).append(position)
+        self._memo: dict[str, int] = {}
 
     def count(self, phrase: str) -> int:
         needle = normalise(phrase)
-        return self._corpus.count(f" {needle} ") if needle else 0
+        if needle in self._memo:
+            return self._memo[needle]
+        words = needle.split()
+        found = 0
+        if words:
+            # Anchor on the phrase's rarest word: "the left atrium" costs "atrium"'s count.
+            anchor = min(range(len(words)), key=lambda i: len(self._where.get(words[i], ())))
+            size, tokens = len(words), self._tokens
+            found = sum(
+                1
+                for p in self._where.get(words[anchor], ())
+                if p >= anchor and tokens[p - anchor : p - anchor + size] == words
+            )
+        self._memo[needle] = found
+        return found
 
 
 def _sort_key(term: str) -> str:

@@ -37,11 +37,15 @@ MIN_DISTRACTOR_SIMILARITY = 0.3
 SAME_TERM_RATIO = 85
 # Definitions this alike say the same thing (glossary synonyms without an "also" note).
 SAME_DEFINITION_RATIO = 85
+# A first clause shorter than this (words) is too generic to be the whole stem.
+MIN_STEM_DEFINITION_WORDS = 6
 # Definition options longer than this are cut at a clause boundary or not offered.
 MAX_DEFINITION_OPTION_CHARS = 140
 _VERB_START = frozenset(
     {"develops", "forms", "becomes", "known", "used", "term", "feeds", "parallels", "lies"}
-    | {"runs", "carries", "in", "on", "at", "of", "within", "between", "during"}
+    | {"runs", "carries", "found", "binds", "drains", "drain", "receives", "supplies"}
+    | {"produces", "arises", "connects", "returns", "located", "made", "composed", "seen"}
+    | {"in", "on", "at", "of", "within", "between", "during", "from", "with", "by"}
 )
 
 
@@ -74,6 +78,17 @@ def _first_clause(definition: str) -> str:
     return clean(definition.split(";")[0]).rstrip(" ,.")
 
 
+def _stem_definition(definition: str) -> str:
+    """The definition as a stem asks it: its first clause, or two when the first is too
+    generic to single out one term ("branch of the abdominal aorta")."""
+    clauses = [clean(c).rstrip(" ,.") for c in definition.split(";") if clean(c)]
+    if not clauses:
+        return ""
+    if len(clauses[0].split()) < MIN_STEM_DEFINITION_WORDS and len(clauses) > 1:
+        return f"{clauses[0]}; {clauses[1]}"
+    return clauses[0]
+
+
 def _article_form(definition: str, plural: bool) -> str | None:
     """ "Which of the following is the <definition>?" when the definition reads as a noun
     phrase; None when it opens with a verb or preposition (then the quoted form is used)."""
@@ -81,13 +96,24 @@ def _article_form(definition: str, plural: bool) -> str | None:
     if not words:
         return None
     first, second = words[0].lower(), (words[1].lower() if len(words) > 1 else "")
-    # Agreement with what the definition names ("the walls or partitions ...").
-    plural = plural or (first.endswith("s") and not first.endswith(("ss", "us", "is")))
+    # The verb agrees with what the definition names: "is the stage in which ..." even for
+    # "endocardial tubes", "are the walls or partitions ..." even for "septum".
+    if first in {"the", "a", "an", "one", "any", "each"}:
+        plural = plural and first == "the"
+    else:
+        plural = first.endswith("s") and not first.endswith(("ss", "us", "is"))
     verb = "are" if plural else "is"
     if first in {"the", "a", "an", "one", "any", "each"}:
         return f"Which of the following {verb} {definition}?"
-    if first in _VERB_START or (
-        first.endswith("s") and second in {"into", "the", "a", "an", "to", "from", "with", "as"}
+    # A definition opening with a verb or participle ("drains blood ...", "found on ...",
+    # "originating from ...") cannot follow "is the": the quoted form is used instead.
+    if (
+        first in _VERB_START
+        or (len(first) > 4 and first.endswith(("ing", "ed")))
+        or second in {"the", "a", "an", "its", "their"}
+        or (first.endswith("s") and second in {"into", "to", "from", "with", "as", "blood"})
+        or not first.replace("-", "").isalpha()
+        or words[0][:1].isupper()
     ):
         return None
     return f"Which of the following {verb} the {definition}?"
@@ -95,7 +121,7 @@ def _article_form(definition: str, plural: bool) -> str | None:
 
 def _stem(fact: Fact, key: Term) -> str | None:
     if fact.kind == TERM:
-        definition = _first_clause(key.definition)
+        definition = _stem_definition(key.definition)
         return _article_form(definition, key.plural) or (
             f'Which term is defined as "{definition}"?'
         )
@@ -108,7 +134,8 @@ def _stem(fact: Fact, key: Term) -> str | None:
 
 
 def _same_thing(a: Term, b: Term, cosine: float) -> bool:
-    """Whether b is a in another form: a synonym, a spelling variant, or contains it."""
+    """Whether b is a in another form: a synonym, a spelling variant, or contains it; or
+    defined by the same words, so that a stem quoting a's definition would fit b too."""
     if a.names() & b.names():
         return True
     na, nb = normalise(a.text), normalise(b.text)
@@ -120,7 +147,13 @@ def _same_thing(a: Term, b: Term, cosine: float) -> bool:
     if (
         a.definition
         and b.definition
-        and fuzz.ratio(normalise(a.definition), normalise(b.definition)) >= SAME_DEFINITION_RATIO
+        and max(
+            fuzz.ratio(normalise(a.definition), normalise(b.definition)),
+            fuzz.ratio(
+                normalise(_first_clause(a.definition)), normalise(_first_clause(b.definition))
+            ),
+        )
+        >= SAME_DEFINITION_RATIO
     ):
         return True
     return cosine >= SYNONYM_COSINE

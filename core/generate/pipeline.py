@@ -39,7 +39,7 @@ from core.generate.offline import (
 from core.generate.prompts import PROMPT_VERSION, load_prompt
 from core.generate.schema import DraftItem
 from core.generate.shuffle import shuffle_options
-from core.generate.text import stem_hash
+from core.generate.text import content_words, stem_hash
 from core.generate.validate import (
     ValidationContext,
     failed_rules,
@@ -63,6 +63,8 @@ TOPIC_HITS = 12
 MIN_FACT_RELEVANCE = 0.25
 # LLM calls per run: one per batch of ITEMS_PER_CALL, plus room for rejected items.
 EXTRA_LLM_CALLS = 2
+# Stems sharing this share of meaningful words (Jaccard) may say the same thing.
+RELATED_WORDING = 0.3
 # A source passage shorter than this gives the model too little to ask about.
 MIN_LLM_SOURCE_CHARS = 300
 
@@ -76,6 +78,10 @@ class _Tally:
     exact: int = 0
     semantic: int = 0
     inserted: int = 0
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _source(chunk: Chunk) -> SourceChunk:
@@ -157,8 +163,10 @@ class _Run:
         if not fresh:
             return
         vectors = await self.embedder.embed([item.stem for item, _ in fresh])
-        for (item, digest), vector in zip(fresh, vectors, strict=True):
+        for position, ((item, digest), vector) in enumerate(zip(fresh, vectors, strict=True)):
             if self.done:
+                # Good candidates beyond the n asked for were not needed: not counted.
+                self.tally.generated -= len(fresh) - position
                 return
             if self.guard.is_semantic(vector, await self._related_vectors(item)):
                 self.tally.semantic += 1
@@ -167,16 +175,21 @@ class _Run:
             await self._store(shuffle_options(item, self.rng), digest)
 
     async def _related_vectors(self, item: DraftItem) -> NDArray[np.float32]:
-        """Stems of stored questions that might repeat `item` (same chunk or same answer)."""
+        """Stems of stored questions that might repeat `item`: the same answer, or the same
+        chunk and overlapping wording (a glossary chunk is shared by dozens of items)."""
         chunks = set(item.source_chunk_ids)
         key = answer_key(item.key)
+        words = set(content_words(item.stem))
         related = [
             q
             for q in self.stored
-            if chunks & set(q.source_chunk_ids or ())
-            or (
+            if (
                 0 <= q.correct_index < len(q.options)
                 and answer_key(q.options[q.correct_index]) == key
+            )
+            or (
+                chunks & set(q.source_chunk_ids or ())
+                and _overlap(words, set(content_words(q.stem))) >= RELATED_WORDING
             )
         ]
         missing = [q for q in related if q.id not in self._stored_vectors]
@@ -380,8 +393,12 @@ async def _run_offline(
     if not material.facts:
         return
     names, full = zip(*(t.embedding_texts() for t in material.bank.terms), strict=True)
+    # A term without a definition has one text for both; each distinct text is embedded once.
+    unique = list(dict.fromkeys([*names, *full]))
+    embedded = await run.embedder.embed(unique)
+    row_of = {text: i for i, text in enumerate(unique)}
     vectors = TermVectors(
-        await run.embedder.embed(list(names)), await run.embedder.embed(list(full))
+        embedded[[row_of[t] for t in names]], embedded[[row_of[t] for t in full]]
     )
     fact_relevance: list[float] | None = None
     facts = material.facts

@@ -174,7 +174,11 @@ def _mined_phrases(texts: Iterable[str]) -> Counter[str]:
 
 
 def build_term_bank(
-    glossary: Sequence[GlossaryEntry], body_texts: Sequence[str], *, mine: bool | None = None
+    glossary: Sequence[GlossaryEntry],
+    body_texts: Sequence[str],
+    *,
+    counts: PhraseCounts | None = None,
+    mine: bool | None = None,
 ) -> TermBank:
     """Glossary terms first, then named and mined terms not already known by another name.
 
@@ -193,7 +197,7 @@ def build_term_bank(
 
     for entry in glossary:
         add(Term(entry.term, entry.definition, entry.aliases, "glossary"))
-    named = _named_terms(body_texts, PhraseCounts(body_texts))
+    named = _named_terms(body_texts, counts or PhraseCounts(body_texts))
     for phrase, _ in sorted(named.items(), key=lambda kv: (-kv[1], kv[0])):
         add(Term(phrase, source="named"))
     if mine if mine is not None else not glossary:

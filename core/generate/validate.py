@@ -42,8 +42,13 @@ SUPPORT_SIMILARITY = 0.45
 QUOTE_MATCH = 85.0
 # A stem this close to a stretch of a review-question chunk reproduces the book's question.
 REVIEW_COPY_MATCH = 88.0
+MIN_COPY_CHARS = 40
 MIN_EXPLANATION_WORDS = 4
 
+_LEAD_IN = re.compile(
+    r"\b(which|what) of the following( terms?)?( best)? (is|are|defines|describes|"
+    r"completes)( the)?\b|\bwhich term is defined as\b"
+)
 _ALL_NONE = re.compile(
     r"\b(all|none|both|neither) of (the )?(above|these|the above|the options)\b", re.IGNORECASE
 )
@@ -154,9 +159,10 @@ def _quote_in_source(item: DraftItem, ctx: ValidationContext) -> bool:
 
 
 def _not_a_review_question(item: DraftItem, ctx: ValidationContext) -> bool:
-    stem = normalise(BLANK.sub(" ", item.stem))
-    if len(stem) < 25:
-        return True
+    # Lead-in formulas are shared by all questions; only what follows them can be copied.
+    stem = _LEAD_IN.sub(" ", normalise(BLANK.sub(" ", item.stem))).strip()
+    if len(stem) < MIN_COPY_CHARS:
+        return True  # a bare term ("best defines venule") is not a copied question
     return all(fuzz.partial_ratio(stem, text) < REVIEW_COPY_MATCH for text in ctx.review_texts)
 
 
