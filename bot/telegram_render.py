@@ -206,6 +206,14 @@ class ReplyRenderer:
             if reply.track and message_ref:
                 sent = SentMessage(reply.track, message_ref, self.clock())
                 await self.router.message_sent(sent)
+        leftover = status.take() if status is not None else None
+        if leftover is not None:
+            # No reply could be drawn over the progress note (a photo, only edits): it would
+            # go on saying "Writing questions…" forever, so it goes.
+            try:
+                await self.bot.delete_message(self.chat_id, leftover)
+            except TelegramError as error:
+                log.info("stale status message kept: %s", type(error).__name__)
 
     async def answer(self, query_id: str, notice: Reply | None) -> None:
         """Answers a button press, with the notice as a toast or alert when there is one."""

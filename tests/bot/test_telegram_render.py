@@ -187,3 +187,14 @@ async def test_updates_of_one_chat_run_in_order_and_other_chats_run_alongside() 
     third = asyncio.create_task(processor.process_update(update(4, 5), work("a3")))
     await third
     assert started[-1] == "a3"
+
+
+async def test_a_status_note_nothing_could_replace_is_removed(
+    fake: FakeTelegram, bot: Bot, renderer: ReplyRenderer, tmp_path: Path, shared_data: Path
+) -> None:
+    chart = tmp_path / "chart.png"
+    chart.write_bytes((shared_data / "bad" / "png_renamed.pdf").read_bytes())
+    status = StatusMessage(bot, ALICE)
+    await status.show("Drawing your chart…")
+    await renderer.deliver([Reply("Last 7 days: 3 answered", image=chart)], status=status)
+    assert [m.kind for m in fake.bot_messages(ALICE)] == ["photo"]
