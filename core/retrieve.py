@@ -6,6 +6,7 @@ cache, so every hit is re-checked against the database before it leaves this mod
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,6 +29,8 @@ MMR_LAMBDA = 0.7
 # Candidates considered for MMR per requested hit (and at least this many in total).
 CANDIDATES_PER_HIT = 4
 MIN_CANDIDATES = 32
+# A flat search over more vectors than this takes milliseconds: run it off the event loop.
+INLINE_SEARCH_MAX = 20_000
 # Two chunks this similar say the same thing (overlap, repeated boxes); keep only one.
 NEAR_COPY = 0.97
 
@@ -94,7 +97,10 @@ async def search_by_vector(
         if not allowed:
             return []
     fetch = max(k * CANDIDATES_PER_HIT, MIN_CANDIDATES) if diversify else k
-    candidates = index.search(vector, fetch, allowed_ids=allowed)
+    if len(index) > INLINE_SEARCH_MAX:
+        candidates = await asyncio.to_thread(index.search, vector, fetch, allowed_ids=allowed)
+    else:
+        candidates = index.search(vector, fetch, allowed_ids=allowed)
     if diversify and len(candidates) > 1:
         ids = [chunk_id for chunk_id, _ in candidates]
         picked = mmr(

@@ -95,7 +95,8 @@ class ScopeIndex:
             if not allowed_ids:
                 return []
             selector = faiss.IDSelectorBatch(_ids_array(allowed_ids))
-            params = faiss.SearchParameters(sel=selector)
+            params = faiss.SearchParameters()
+            params.sel = selector
             k = min(k, len(allowed_ids))
         k = min(k, len(self))
         scores, ids = self.index.search(vector, k, params=params)

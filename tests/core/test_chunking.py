@@ -169,3 +169,34 @@ def test_a_short_section_joins_the_next_instead_of_becoming_a_stub() -> None:
     chunks = chunk_lines(lines)
     assert chunks[0].text.startswith("Cells are small.\n1.2 Tissues\nTissues are groups")
     assert all(len(chunk.text) >= 200 for chunk in chunks)
+
+
+def test_topics_are_the_sections_or_else_key_phrases(shared_data: Path) -> None:
+    from core.topics import topics_from_chunks
+    from storage.models import Chunk
+
+    def rows(drafts: list[ChunkDraft]) -> list[Chunk]:
+        return [
+            Chunk(text=d.text, heading=d.heading, page_start=d.page_start, kind=d.kind)
+            for d in drafts
+            if d.kind is ChunkKind.BODY
+        ]
+
+    topics = topics_from_chunks(rows(chunks_of(HEART)))
+    sections = [(t.title, t.page) for t in topics if t.level == 1]
+    assert sections[:3] == [
+        ("19.1 Heart Anatomy", 2),
+        ("19.2 Cardiac Muscle and Electrical Activity", 20),
+        ("19.3 Cardiac Cycle", 32),
+    ]
+    assert ("Location of the Heart", 2) in [(t.title, t.page) for t in topics if t.level == 2]
+    assert not [t for t in topics if t.title.startswith("Chapter 19")]
+    assert topics[0].query == "Heart Anatomy"
+
+    notes = [
+        _line("Insulin lowers blood glucose; glucagon raises blood glucose. " * 3, 1),
+        _line("The pancreas releases insulin after meals and glucagon when fasting. " * 3, 2),
+    ]
+    phrases = topics_from_chunks(rows(chunk_lines(notes)))
+    assert phrases and all(topic.level == 1 for topic in phrases)
+    assert any("glucose" in topic.title.lower() for topic in phrases)

@@ -117,8 +117,9 @@ async def test_owner_password_only_pdf_is_accepted(kit: Kit, shared_data: Path) 
 
 @pytest.mark.parametrize("good_calls", [0, 2])
 async def test_a_crash_while_embedding_leaves_nothing_behind(
-    kit: Kit, shared_data: Path, good_calls: int
+    settings: Settings, any_db: Database, shared_data: Path, good_calls: int
 ) -> None:
+    kit = Kit(settings, any_db, HashingEmbedder())
     scope = await student_scope(kit.db)
     exploding = ExplodingEmbedder(good_calls=good_calls)
     with pytest.raises(EmbedderCrashed):
@@ -160,8 +161,9 @@ async def test_a_rolled_back_upload_takes_its_file_and_vectors_with_it(
 
 
 async def test_deleting_a_material_removes_rows_vectors_and_file(
-    kit: Kit, shared_data: Path
+    settings: Settings, any_db: Database, shared_data: Path
 ) -> None:
+    kit = Kit(settings, any_db, HashingEmbedder())
     scope = await student_scope(kit.db)
     material = await kit.ingest(
         scope, (shared_data / EXCERPT).read_bytes(), embedder=HashingEmbedder()

@@ -60,8 +60,9 @@ async def get(db: Database, indexes: VectorIndexes, scope: Scope) -> ScopeIndex:
 
 
 async def test_an_index_is_built_from_stored_embeddings_and_searches_by_cosine(
-    db: Database, indexes: VectorIndexes
+    any_db: Database, indexes: VectorIndexes
 ) -> None:
+    db = any_db
     scope = await student_scope(db)
     ids = await add_material(db, scope, [1, 2, 3])
     index = await get(db, indexes, scope)
@@ -123,8 +124,9 @@ async def test_an_unreadable_or_foreign_file_is_rebuilt(
 
 
 async def test_uncommitted_vectors_never_reach_the_file_and_vanish_on_rollback(
-    db: Database, indexes: VectorIndexes
+    any_db: Database, indexes: VectorIndexes
 ) -> None:
+    db = any_db
     scope = await student_scope(db)
     kept = await add_material(db, scope, [1])
     await get(db, indexes, scope)

@@ -1,0 +1,256 @@
+"""Ingest and retrieval speed on this machine.
+
+Ingest: the 279-page benchmark PDF (A&P 2e, five chapters) through the real `ingest()` on a
+file-backed SQLite database: pages/s for text extraction, chunks/s for embedding, total
+time to `ready`, and the share of that time spent embedding (the same chunks embedded on
+their own / the whole ingest; goal >= 0.8, i.e. everything but the model is nearly free).
+
+Retrieval: `search_by_vector` (FAISS search, MMR over 32 candidates, chunk rows from SQL)
+for k=8 on one scope holding 100,000 chunks with synthetic unit vectors; p50/p99 over 200
+queries, plus the query-embedding latency on its own. Peak RSS of the whole run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.chunking import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document
+from core.embed import MiniLMEmbedder
+from core.ingest import ingest
+from core.pdf_text import extract
+from core.retrieve import search_by_vector
+from core.settings import Settings
+from storage.db import Database
+from storage.enums import MaterialStatus, Platform
+from storage.files import FileStore
+from storage.models import Chunk, Material
+from storage.repos.chats import bump_index_version, personal_scope
+from storage.repos.users import get_or_create_user
+from storage.vector_index import VectorIndexes
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+BENCH_PDF = CORPUS / "ap2e_selected_chapters_benchmark.pdf"
+SYNTHETIC_CHUNKS = 100_000
+QUERIES = 200
+K = 8
+INSERT_BATCH = 5_000
+
+Row = tuple[str, str, Any, str, str]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+async def _scope(db: Database, name: str) -> Any:
+    async with db.session() as session:
+        user = await get_or_create_user(session, Platform.CONSOLE, name, name)
+        return await personal_scope(session, user)
+
+
+async def _bench_ingest(root: Path, embedder: MiniLMEmbedder) -> dict[str, float]:
+    data = BENCH_PDF.read_bytes()
+    # Extraction and chunking alone (in-process, as ingest runs them).
+    started = time.perf_counter()
+    text = extract(data)
+    extract_s = time.perf_counter() - started
+    started = time.perf_counter()
+    drafts = chunk_document(text)
+    chunk_s = time.perf_counter() - started
+
+    embedder.embed_sync(["warm up the model"])  # load time is not ingest time
+    started, cpu = time.perf_counter(), time.process_time()
+    for start in range(0, len(drafts), 64):
+        await embedder.embed([draft.embed_text for draft in drafts[start : start + 64]])
+    embed_only_s = time.perf_counter() - started
+    embed_only_cpu_s = time.process_time() - cpu
+
+    settings = Settings(_env_file=None, data_dir=root / "ingest")  # type: ignore[call-arg]
+    db = Database(settings.database_url)
+    await db.migrate()
+    scope = await _scope(db, "bench")
+    notes: list[str] = []
+
+    async def note(line: str) -> None:
+        notes.append(line)
+
+    indexes = VectorIndexes(settings.data_dir, dim=embedder.dim)
+    started, cpu = time.perf_counter(), time.process_time()
+    async with db.session() as session:
+        material = await ingest(
+            session, scope=scope, filename=BENCH_PDF.name, data=data, uploaded_by=None,
+            embedder=embedder, indexes=indexes, files=FileStore(settings.data_dir),
+            max_bytes=settings.max_upload_bytes, progress=note,
+        )  # fmt: skip
+    total_s = time.perf_counter() - started
+    total_cpu_s = time.process_time() - cpu
+    await db.dispose()
+    assert material.status is MaterialStatus.READY
+    pieces = embedder.word_pieces([draft.embed_text for draft in drafts])
+    return {
+        "pages": text.page_count,
+        "chunks": material.chunk_count,
+        "extract_s": extract_s,
+        "chunk_s": chunk_s,
+        "embed_only_s": embed_only_s,
+        "total_s": total_s,
+        # CPU seconds of this process (all threads): unlike wall time, not inflated when
+        # other programs compete for the two cores.
+        "embed_only_cpu_s": embed_only_cpu_s,
+        "total_cpu_s": total_cpu_s,
+        "peak_rss_after_ingest_mb": _peak_rss_mb(),
+        "mean_word_pieces": float(np.mean(pieces)),
+        "progress_notes": len(notes),
+    }
+
+
+async def _seed_synthetic(db: Database, scope_id: int, count: int, dim: int) -> None:
+    rng = np.random.default_rng(0)
+    async with db.session() as session:
+        material = Material(
+            scope_id=scope_id, filename="synthetic.pdf", sha256="s" * 64, size_bytes=1,
+            status=MaterialStatus.READY, pages=count // 4,
+        )  # fmt: skip
+        session.add(material)
+        await session.flush()
+        material_id = material.id
+    for start in range(0, count, INSERT_BATCH):
+        vectors = rng.normal(size=(min(INSERT_BATCH, count - start), dim)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        async with db.session() as session:
+            await session.run_sync(
+                lambda sync, vs=vectors, s=start: sync.execute(
+                    Chunk.__table__.insert(),
+                    [
+                        {"material_id": material_id, "ordinal": s + i, "page_start": 1 + (s + i)
+                         // 4, "page_end": 1 + (s + i) // 4, "heading": "Synthetic",
+                         "kind": "body", "text": f"synthetic passage {s + i}",
+                         "embedding": v.astype("<f4").tobytes()}
+                        for i, v in enumerate(vs)
+                    ],
+                )
+            )  # fmt: skip
+    async with db.session() as session:
+        await bump_index_version(session, scope_id)
+
+
+async def _bench_retrieval(root: Path, embedder: MiniLMEmbedder) -> dict[str, float]:
+    settings = Settings(_env_file=None, data_dir=root / "retrieve")  # type: ignore[call-arg]
+    db = Database(settings.database_url)
+    await db.migrate()
+    scope = await _scope(db, "big")
+    started = time.perf_counter()
+    await _seed_synthetic(db, scope.id, SYNTHETIC_CHUNKS, embedder.dim)
+    seed_s = time.perf_counter() - started
+
+    indexes = VectorIndexes(settings.data_dir, dim=embedder.dim)
+    started = time.perf_counter()
+    async with db.session() as session:
+        index = await indexes.get(session, scope.id)
+    build_s = time.perf_counter() - started
+    assert len(index) == SYNTHETIC_CHUNKS
+    restarted = VectorIndexes(settings.data_dir, dim=embedder.dim)
+    started = time.perf_counter()
+    async with db.session() as session:
+        await restarted.get(session, scope.id)
+    load_s = time.perf_counter() - started
+
+    rng = np.random.default_rng(1)
+    queries = rng.normal(size=(QUERIES, embedder.dim)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    latencies = []
+    for query in queries:
+        started = time.perf_counter()
+        async with db.session() as session:
+            hits = await search_by_vector(
+                session, indexes=indexes, scope_id=scope.id, vector=query, k=K
+            )
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert len(hits) == K
+    embed_ms = []
+    for text in ("What does the sinoatrial node do?", "Where is ADH released?") * 10:
+        started = time.perf_counter()
+        await embedder.embed([text])
+        embed_ms.append((time.perf_counter() - started) * 1000)
+    await db.dispose()
+    ordered = sorted(latencies)
+    return {
+        "seed_s": seed_s,
+        "build_s": build_s,
+        "load_s": load_s,
+        "p50_ms": statistics.median(ordered),
+        "p99_ms": ordered[int(len(ordered) * 0.99) - 1],
+        "query_embed_p50_ms": statistics.median(embed_ms),
+    }
+
+
+async def run(results_dir: Path) -> list[Row]:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    embedder = MiniLMEmbedder()
+    load_at_start = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="rounds-bench-ingest-") as tmp:
+        root = Path(tmp)
+        ingest_figures = await _bench_ingest(root, embedder)
+        retrieval = await _bench_retrieval(root, embedder)
+    ing = ingest_figures
+    embed_share = ing["embed_only_s"] / ing["total_s"]
+    pieces_per_s = ing["chunks"] * ing["mean_word_pieces"] / ing["embed_only_s"]
+    rows: list[Row] = [
+        ("ingest", "pages", str(int(ing["pages"])), "pages", ""),
+        ("ingest", "chunks", str(int(ing["chunks"])), "chunks",
+         f"size {CHUNK_SIZE} chars, overlap {CHUNK_OVERLAP}"),
+        ("ingest", "text extraction", f"{ing['pages'] / ing['extract_s']:.0f}", "pages/s", ""),
+        ("ingest", "chunking", f"{ing['chunks'] / ing['chunk_s']:.0f}", "chunks/s", ""),
+        ("ingest", "embedding (MiniLM, 2 cores)", f"{ing['chunks'] / ing['embed_only_s']:.1f}",
+         "chunks/s", f"{ing['mean_word_pieces']:.0f} word pieces/chunk"),
+        ("ingest", "embedding", f"{pieces_per_s:.0f}", "word pieces/s", ""),
+        ("ingest", "time to ready", f"{ing['total_s']:.1f}", "s", ""),
+        ("ingest", "embed-only / total ingest", f"{embed_share:.3f}", "ratio", ">= 0.8"),
+        ("ingest", "embed-only / total ingest (CPU time)",
+         f"{ing['embed_only_cpu_s'] / ing['total_cpu_s']:.3f}", "ratio", ">= 0.8"),
+        ("ingest", "peak RSS after ingest (model loaded)",
+         f"{ing['peak_rss_after_ingest_mb']:.0f}", "MB", ""),
+        ("retrieve", "100k-chunk scope: seed rows", f"{retrieval['seed_s']:.1f}", "s", ""),
+        ("retrieve", "100k-chunk scope: build index from SQL", f"{retrieval['build_s']:.2f}",
+         "s", ""),
+        ("retrieve", "100k-chunk scope: load file + verify", f"{retrieval['load_s']:.2f}", "s",
+         ""),
+        ("retrieve", f"k={K} p50 (FAISS + MMR + rows)", f"{retrieval['p50_ms']:.1f}", "ms", ""),
+        ("retrieve", f"k={K} p99 (FAISS + MMR + rows)", f"{retrieval['p99_ms']:.1f}", "ms", ""),
+        ("retrieve", "query embedding p50", f"{retrieval['query_embed_p50_ms']:.1f}", "ms", ""),
+        ("process", "peak RSS (with the 100k-vector scope)", f"{_peak_rss_mb():.0f}", "MB", ""),
+        ("process", "load average (1 min) at start", f"{load_at_start:.1f}", "", "2 cores"),
+    ]  # fmt: skip
+    load = os.getloadavg()
+    payload = {
+        "ingest": ing,
+        "retrieval": retrieval,
+        "embed_share": embed_share,
+        "peak_rss_mb": _peak_rss_mb(),
+        "cpu_count": os.cpu_count(),
+        "load_average_1m_at_start": load_at_start,
+        "load_average_1m_at_end": load[0],
+        "rows": [list(row) for row in rows],
+    }
+    await asyncio.to_thread(_write, results_dir / "ingest.json", payload)
+    return rows
+
+
+def _write(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    for row in asyncio.run(run(Path(__file__).with_name("results"))):
+        print(*row, sep="\t")
