@@ -191,18 +191,18 @@ async def _clicked_material(turn: Turn, *, for_delete: bool = True) -> Material:
 async def list_topics(turn: Turn) -> list[Reply]:
     """`/topics [material number]`: the sections (or key phrases) of one or all materials."""
     summaries = await materials_repo.materials_for_scope(turn.session, turn.scope.id)
-    ready = [s.material for s in summaries]
-    if not ready:
+    materials = [summary.material for summary in summaries]
+    if not materials:
         return [Reply("Nothing to list yet: send a PDF first (see /upload).")]
-    chosen = list(enumerate(ready, start=1))
+    chosen = list(enumerate(materials, start=1))
     if turn.incoming.args:
         try:
             number = int(turn.incoming.args[0])
         except ValueError:
             raise NoSuchMaterial(reason="not a number") from None
-        if not 1 <= number <= len(ready):
+        if not 1 <= number <= len(materials):
             raise NoSuchMaterial(reason="out of range")
-        chosen = [(number, ready[number - 1])]
+        chosen = [(number, materials[number - 1])]
     replies = []
     for number, material in chosen:
         if material.status is not MaterialStatus.READY:
