@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,13 +52,23 @@ class Library:
         return material
 
 
-@pytest.fixture
-async def library(db: Database, settings: Settings, embedder: Any) -> AsyncIterator[Library]:
+async def _library(db: Database, settings: Settings, embedder: Any) -> Library:
     async with db.session() as session:
         user = await get_or_create_user(session, Platform.CONSOLE, "student-1", "Ada")
         scope = await personal_scope(session, user)
     indexes = VectorIndexes(settings.data_dir, dim=embedder.dim)
-    yield Library(db, settings, embedder, indexes, scope, user.id, {})
+    return Library(db, settings, embedder, indexes, scope, user.id, {})
+
+
+@pytest.fixture
+async def library(db: Database, settings: Settings, embedder: Any) -> Library:
+    return await _library(db, settings, embedder)
+
+
+@pytest.fixture
+async def any_library(any_db: Database, settings: Settings, embedder: Any) -> Library:
+    """The same, on SQLite and (when a server is configured) on PostgreSQL."""
+    return await _library(any_db, settings, embedder)
 
 
 @pytest.fixture

@@ -104,8 +104,10 @@ async def assert_stored_items_are_sound(
 
 
 async def test_offline_items_pass_validation_and_cite_the_page_with_their_support(
-    excerpt_library: Library, shared_data: Path
+    any_library: Library, shared_data: Path
 ) -> None:
+    excerpt_library = any_library
+    await excerpt_library.add(shared_data / EXCERPT)
     row = await generate_into(excerpt_library, 10, seed=3, difficulty=2)
 
     questions = await questions_of(excerpt_library, row.id)
