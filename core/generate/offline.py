@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 from core.generate.facts import CLOZE, DEFINITION, TERM, WHICH, Fact, Material
 from core.generate.schema import DraftItem
 from core.generate.terms import Term, key_name
-from core.generate.text import clean, contains_phrase, content_words, normalise
+from core.generate.text import clean, contains_phrase, content_words, normalise, stem_hash
 
 OFFLINE_PROMPT_VERSION = "offline_v1"
 OFFLINE_MODEL = "offline"
@@ -70,6 +70,8 @@ class OfflineRequest:
     seed: int = 0
     # Normalised keys already asked in this scope: asked again only when nothing else is left.
     avoid_keys: frozenset[str] = frozenset()
+    # Stem hashes already stored in this scope: such a stem is never offered again.
+    avoid_stems: frozenset[str] = frozenset()
     # Per fact index, how relevant it is to the requested topic (None: no topic).
     relevance: Sequence[float] | None = None
 
@@ -294,7 +296,7 @@ def offline_items(
         key = material.bank.terms[fact.term]
         stem = _stem(fact, key)
         key_option = _option_text(fact, key)
-        if stem is None or key_option is None:
+        if stem is None or key_option is None or stem_hash(stem) in request.avoid_stems:
             continue
         rng = random.Random(f"{request.seed}:{fact.kind}:{fact.term}:{fact.support}")
         distractors = _distractors(

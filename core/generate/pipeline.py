@@ -418,7 +418,11 @@ async def _run_offline(
         key_of(q.options[q.correct_index]) for q in stored if 0 <= q.correct_index < len(q.options)
     )
     request = OfflineRequest(
-        difficulty=difficulty, seed=seed, avoid_keys=avoid, relevance=fact_relevance
+        difficulty=difficulty,
+        seed=seed,
+        avoid_keys=avoid,
+        avoid_stems=frozenset(q.stem_hash for q in stored),
+        relevance=fact_relevance,
     )
     for batch in _batches(offline_items(material, vectors, request), CANDIDATE_BATCH):
         await run.consider(batch)
