@@ -172,7 +172,9 @@ def _shown_in(term: Term, text: str) -> bool:
 def _option_text(fact: Fact, term: Term) -> str | None:
     if fact.kind != DEFINITION:
         return term.text
-    clause = _first_clause(term.definition)
+    # "arises from the subclavian artery" fits several arteries: a short first clause
+    # takes the next one along, as in stems.
+    clause = _stem_definition(term.definition)
     if not clause or len(clause) > MAX_DEFINITION_OPTION_CHARS:
         return None
     return clause
