@@ -26,7 +26,7 @@ import numpy as np
 
 from core.chunking import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document
 from core.embed import MiniLMEmbedder
-from core.ingest import ingest
+from core.ingest import EMBED_BATCH, ingest
 from core.pdf_text import extract
 from core.retrieve import search_by_vector
 from core.settings import Settings
@@ -69,11 +69,8 @@ async def _bench_ingest(root: Path, embedder: MiniLMEmbedder) -> dict[str, float
     chunk_s = time.perf_counter() - started
 
     embedder.embed_sync(["warm up the model"])  # load time is not ingest time
-    started, cpu = time.perf_counter(), time.process_time()
-    for start in range(0, len(drafts), 64):
-        await embedder.embed([draft.embed_text for draft in drafts[start : start + 64]])
-    embed_only_s = time.perf_counter() - started
-    embed_only_cpu_s = time.process_time() - cpu
+    texts = [draft.embed_text for draft in drafts]
+    first_s, first_cpu_s = await _embed_only(embedder, texts)
 
     settings = Settings(_env_file=None, data_dir=root / "ingest")  # type: ignore[call-arg]
     db = Database(settings.database_url)
@@ -95,14 +92,19 @@ async def _bench_ingest(root: Path, embedder: MiniLMEmbedder) -> dict[str, float
     total_s = time.perf_counter() - started
     total_cpu_s = time.process_time() - cpu
     await db.dispose()
+    # Embedding alone again after the ingest: other programs on this machine change its
+    # speed from minute to minute, so the faster of the two runs is the baseline.
+    second_s, second_cpu_s = await _embed_only(embedder, texts)
+    embed_only_s, embed_only_cpu_s = min(first_s, second_s), min(first_cpu_s, second_cpu_s)
     assert material.status is MaterialStatus.READY
-    pieces = embedder.word_pieces([draft.embed_text for draft in drafts])
+    pieces = embedder.word_pieces(texts)
     return {
         "pages": text.page_count,
         "chunks": material.chunk_count,
         "extract_s": extract_s,
         "chunk_s": chunk_s,
         "embed_only_s": embed_only_s,
+        "embed_only_runs_s": [first_s, second_s],
         "total_s": total_s,
         # CPU seconds of this process (all threads): unlike wall time, not inflated when
         # other programs compete for the two cores.
@@ -112,6 +114,14 @@ async def _bench_ingest(root: Path, embedder: MiniLMEmbedder) -> dict[str, float
         "mean_word_pieces": float(np.mean(pieces)),
         "progress_notes": len(notes),
     }
+
+
+async def _embed_only(embedder: MiniLMEmbedder, texts: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds to embed `texts` in the batches ingest uses, and nothing else."""
+    started, cpu = time.perf_counter(), time.process_time()
+    for start in range(0, len(texts), EMBED_BATCH):
+        await embedder.embed(texts[start : start + EMBED_BATCH])
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 async def _seed_synthetic(db: Database, scope_id: int, count: int, dim: int) -> None:

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 MINILM_NAME = "minilm"
 MINILM_DIM = 384
 MINILM_MAX_WORD_PIECES = 256
-# 64 chunks of ~1000 characters per forward pass: large enough to amortise the Python
-# overhead, small enough that progress ticks come every second or two on a 2-core CPU.
-DEFAULT_BATCH_SIZE = 64
+# Texts per forward pass. Measured on 2 cores with ~160-word-piece chunks: 16 embeds as fast
+# as 64 (within noise) while peak memory drops from ~1.05 GB to ~0.8 GB (attention buffers
+# grow with batch x length^2).
+DEFAULT_BATCH_SIZE = 16
 
 
 class UnknownEmbedModel(ValueError):
