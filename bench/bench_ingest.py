@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.corpus import shared_data_dir
 from core.chunking import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document
 from core.embed import MiniLMEmbedder
 from core.ingest import EMBED_BATCH, ingest
@@ -38,7 +39,7 @@ from storage.repos.chats import bump_index_version, personal_scope
 from storage.repos.users import get_or_create_user
 from storage.vector_index import VectorIndexes
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CORPUS = shared_data_dir()
 BENCH_PDF = CORPUS / "ap2e_selected_chapters_benchmark.pdf"
 SYNTHETIC_CHUNKS = 100_000
 QUERIES = 200

@@ -32,8 +32,10 @@ from rich.table import Table
 from scipy.stats import chisquare
 from sqlalchemy import select
 
+from bench.corpus import shared_data_dir
+
 RESULTS_DIR = Path(__file__).with_name("results")
-SHARED_DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
+SHARED_DATA = shared_data_dir()
 PDFS = (
     "ap2e_19-5_heart_development_excerpt.pdf",
     "ap2e_ch19_heart.pdf",

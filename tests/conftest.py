@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
+from bench.corpus import shared_data_dir
 from core.settings import Settings
 from storage.db import Database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
+SHARED_DATA = shared_data_dir()
 POSTGRES_ENV = "ROUNDS_TEST_POSTGRES_URL"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
