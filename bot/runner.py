@@ -15,6 +15,7 @@ import signal
 from bot.app import App, build_app
 from core.settings import Settings
 from scheduler.rounds import RoundTimers
+from scheduler.service import start_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,13 @@ async def run_platforms(settings: Settings, mode: str) -> int:
             asyncio.create_task(importlib.import_module(ADAPTER_MODULES[name]).serve(app, stop))
             for name in wanted
         ]
-        await _run_scheduler_until(app, stop, servers)
+        # Pushes only reach platforms whose adapter has registered its notifier, so starting
+        # now is safe: an adapter that comes up later is served from the next minute's tick.
+        pushes = await start_scheduler(app.services, app.notifiers)
+        try:
+            await _run_scheduler_until(app, stop, servers)
+        finally:
+            await pushes.stop()
     finally:
         timers.stop()
         await app.close()
