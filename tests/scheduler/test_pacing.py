@@ -24,7 +24,10 @@ def busiest_second(times: list[float]) -> int:
 
 
 async def test_a_bucket_never_exceeds_the_limit_in_any_second(fake_time: FakeTime) -> None:
-    bucket = TokenBucket(29.0, monotonic=fake_time.monotonic, sleep=fake_time.sleep)
+    telegram = PLATFORM_LIMITS[Platform.TELEGRAM]
+    bucket = TokenBucket(
+        telegram.rate_per_s, telegram.burst, monotonic=fake_time.monotonic, sleep=fake_time.sleep
+    )
     stamps: list[float] = []
 
     async def sender(count: int) -> None:
@@ -37,6 +40,24 @@ async def test_a_bucket_never_exceeds_the_limit_in_any_second(fake_time: FakeTim
     elapsed = stamps[-1] - stamps[0]
     assert busiest_second(stamps) <= 30
     assert 599 / elapsed >= 0.95 * 30, "the pace stays close to the limit, not far below it"
+
+
+async def test_late_wake_ups_neither_slow_the_pace_nor_break_the_limit(
+    fake_time: FakeTime,
+) -> None:
+    async def oversleep(seconds: float) -> None:
+        await fake_time.sleep(seconds + 0.003)  # a busy event loop wakes sleepers late
+
+    telegram = PLATFORM_LIMITS[Platform.TELEGRAM]
+    bucket = TokenBucket(
+        telegram.rate_per_s, telegram.burst, monotonic=fake_time.monotonic, sleep=oversleep
+    )
+    stamps = []
+    for _ in range(300):
+        await bucket.acquire()
+        stamps.append(fake_time.now)
+    assert busiest_second(stamps) <= 30
+    assert 299 / (stamps[-1] - stamps[0]) >= 0.96 * 30
 
 
 async def test_a_bucket_allows_its_burst_after_idling(fake_time: FakeTime) -> None:
