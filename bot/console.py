@@ -48,6 +48,7 @@ from handlers.types import (
     SentMessage,
     Tone,
 )
+from scheduler.service import start_scheduler
 from storage.enums import ChatKind, Platform, SessionKind
 from storage.models import User
 from storage.repos.cards import count_due
@@ -244,6 +245,23 @@ class ConsoleChat:
             return lines, resume
 
 
+class ConsolePush:
+    """The console's Notifier: a pushed reminder renders like a reply, its buttons numbered."""
+
+    platform = Platform.CONSOLE
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+
+    async def send(self, address: str, text: str, buttons: Any = ()) -> str:
+        rows = tuple(tuple(Button(b.label, b.payload) for b in row) for row in buttons)
+        await self.chat.render([Reply(text, title="Reminder", buttons=rows)])
+        return ""
+
+    async def edit(self, address: str, message_ref: str, text: str, buttons: Any = ()) -> None:
+        await self.send(address, text, buttons)
+
+
 async def run_console(settings: Settings, *, stdin=sys.stdin) -> int:  # type: ignore[no-untyped-def]
     """Reads lines until /quit or end of input. Returns the process exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -252,8 +270,12 @@ async def run_console(settings: Settings, *, stdin=sys.stdin) -> int:  # type: i
     offset = clock_offset(os.environ.get(CLOCK_OFFSET_ENV))
     app = await build_app(settings)
     app.services.clock = shifted_clock(app.services.clock, offset)
+    pushes = None
     try:
         chat = ConsoleChat(app, console, user_id=_console_user(), animate=interactive)
+        if interactive:  # a piped script stays deterministic: no reminder interleaves with it
+            app.notifiers[Platform.CONSOLE] = ConsolePush(chat)
+            pushes = await start_scheduler(app.services, app.notifiers)
         if offset:
             console.print(f"[dim]({CLOCK_OFFSET_ENV}: the clock is shifted by {offset})[/dim]")
         await chat.greet()
@@ -270,6 +292,8 @@ async def run_console(settings: Settings, *, stdin=sys.stdin) -> int:  # type: i
     except KeyboardInterrupt:
         console.print("\nBye — your progress is saved.")
     finally:
+        if pushes is not None:
+            await pushes.stop()
         await app.close()
     return 0
 
