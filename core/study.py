@@ -17,12 +17,12 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import srs
+from core import srs, stats
 from core.adaptive import AnswerSample, target_difficulty
 from core.errors import RoundsError
 from core.streaks import StreakEvent, StreakState, record_study
@@ -37,10 +37,8 @@ DEFAULT_QUIZ_LENGTH = 10
 MAX_QUIZ_LENGTH = 30
 REVIEW_BATCH = 20
 LETTERS = "ABCDEFGHIJ"
-# Weak topics: at least this many answers in the window, and accuracy below WEAK_BELOW.
-WEAK_MIN_ATTEMPTS = 3
-WEAK_WINDOW_DAYS = 30
-WEAK_BELOW = 0.8
+# All of a student's answers, for "which question of this topic did they see".
+_BEGINNING_OF_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 # Options that only make sense in the last place keep it when the rest are shuffled.
 _PINNED_LAST = re.compile(r"^\s*(all|none|both)\s+of\s+the\s+above", re.IGNORECASE)
 
@@ -514,7 +512,7 @@ async def summary_of(
     session: AsyncSession, quiz: QuizSession, user: User, *, now: datetime
 ) -> Summary:
     """Score, time, XP, streak and the weakest topic, for the end of a session."""
-    weakest = await weak_topics(session, user, now=now, limit=1)
+    weakest = await weak_topics(session, user, limit=1)
     if not weakest:
         in_session = await repo.topic_tallies(
             session, user.id, since=quiz.started_at, session_id=quiz.id
@@ -539,24 +537,18 @@ async def summary_of(
     )
 
 
-async def weak_topics(
-    session: AsyncSession,
-    user: User,
-    *,
-    now: datetime,
-    days: int = WEAK_WINDOW_DAYS,
-    min_attempts: int = WEAK_MIN_ATTEMPTS,
-    limit: int = 3,
-) -> list[TopicAccuracy]:
-    """Topics with the lowest recent accuracy (enough answers, below WEAK_BELOW), worst first."""
-    tallies = await repo.topic_tallies(session, user.id, since=now - timedelta(days=days))
-    weak = [
-        _accuracy(t)
-        for t in tallies
-        if t.attempts >= min_attempts and t.correct / t.attempts < WEAK_BELOW
+async def weak_topics(session: AsyncSession, user: User, *, limit: int = 3) -> list[TopicAccuracy]:
+    """The weakest topics exactly as /weak and /next judge them (core.stats), worst first,
+    each with a question the student answered on it, for a "practise this" button."""
+    weak = await stats.weak_topics(session, user.id, limit=limit)
+    if not weak:
+        return []
+    answered = await repo.topic_tallies(session, user.id, since=_BEGINNING_OF_TIME)
+    question_ids = {tally.topic: tally.question_id for tally in answered}
+    return [
+        TopicAccuracy(topic.topic, topic.attempts, topic.correct, question_ids.get(topic.topic))
+        for topic in weak
     ]
-    weak.sort(key=lambda t: (t.accuracy, -t.attempts, t.topic))
-    return weak[:limit]
 
 
 async def source_line(session: AsyncSession, question: Question) -> str:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import study
+from core import stats, study
 from core.errors import RoundsError
 from storage.db import Database
 from storage.enums import AttemptSource, CardStatus, ItemState, SessionKind, SessionState
@@ -344,28 +344,27 @@ async def test_due_cards_come_back_in_review_after_the_clock_moves(db: Database)
         assert sources == [AttemptSource.QUIZ, AttemptSource.REVIEW]
 
 
-async def test_weak_topics_need_enough_answers_and_low_accuracy(db: Database) -> None:
+async def test_the_summary_judges_weak_topics_exactly_as_slash_weak_does(db: Database) -> None:
     seeded = await seed_student(db, count=0)
     async with db.session() as session:
         for topic, results in {
-            "Valves": [False, False, True],  # 33%
-            "Conduction": [True, False, True, True],  # 75%
+            "Valves": [False, False, True, False, True],  # 40%
+            "Conduction": [True, False, True, False, True],  # 60%
             "Pericardium": [False, False],  # too few to judge
-            "Chambers": [True, True, True],  # strong
+            "Chambers": [True, True, True, True, True],  # strong
         }.items():
             for i, correct in enumerate(results):
                 session.add(Attempt(user_id=seeded.user_id, source=AttemptSource.QUIZ,
                                     topic=topic, choice=0, correct=correct, time_ms=1000,
                                     quality=4, answered_at=NOW - timedelta(hours=i)))  # fmt: skip
-        session.add(Attempt(user_id=seeded.user_id, source=AttemptSource.QUIZ, topic="Old",
-                            choice=0, correct=False, time_ms=1, quality=0,
-                            answered_at=NOW - timedelta(days=90)))  # fmt: skip
         user = await session.get(User, seeded.user_id)
         assert user is not None
-        weak = await study.weak_topics(session, user, now=NOW)
+        weak = await study.weak_topics(session, user)
+        judged_by_slash_weak = await stats.weak_topics(session, user.id)
     assert [(w.topic, w.attempts, w.correct) for w in weak] == [
-        ("Valves", 3, 1), ("Conduction", 4, 3),
+        ("Valves", 5, 2), ("Conduction", 5, 3),
     ]  # fmt: skip
+    assert [w.topic for w in weak] == [t.topic for t in judged_by_slash_weak]
 
 
 async def test_questions_deleted_mid_quiz_are_skipped_over(db: Database) -> None:
