@@ -159,6 +159,9 @@ class Router:
             incoming.chat.title,
         )
         await ensure_membership(session, user, chat, is_admin=incoming.user.is_admin)
+        # The student just reached us, so a block that made pushes fail is over.
+        if user.unreachable:
+            user.unreachable = False
         if incoming.chat.kind is ChatKind.PRIVATE:
             if not user.notify_address:
                 user.notify_address = incoming.chat.external_id
