@@ -56,7 +56,7 @@ def _top_up(turn: Turn, topic: str) -> round_service.QuestionTopUp | None:
         return None
 
     async def top_up(n: int) -> object:
-        await turn.incoming.progress("Writing questions for the round...")
+        await turn.incoming.progress("Writing questions for the round…")
         return await generate(
             turn.session,
             scope_id=turn.scope.id,
@@ -93,7 +93,7 @@ async def leaderboard(turn: Turn) -> list[Reply]:
     text = await round_service.leaderboard(
         turn.session, chat=turn.chat, period=period, now=turn.now
     )
-    return [Reply(text, title="Leaderboard")]
+    return [Reply(text)]
 
 
 async def answer(turn: Turn) -> list[Reply]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -11,20 +12,27 @@ from core.rounds import RoundRequest
 from core.settings import Settings
 from handlers.context import Services
 from handlers.router import Router
-from handlers.types import Actor, ChatRef, EventKind, Incoming
+from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, Tone
+from scheduler.rounds import RoundTimers
 from storage.db import Database
 from storage.enums import ChatKind, Platform, RoundState
-from storage.models import Attempt, Chat, GroupRound, RoundAnswer, User
+from storage.files import FileStore
+from storage.models import Attempt, Chat, GenerationRun, GroupRound, RoundAnswer, User
 from storage.repos.chats import personal_scope
+from storage.repos.rounds import questions_by_ids
+from storage.vector_index import VectorIndexes
+from tests.materials_support import EXCERPT, HashingEmbedder, text_pdf
 from tests.rounds_support import (
     T0,
     FakeClock,
     RecordingNotifier,
     Rig,
+    TimerDriver,
     group_question,
     key_of,
     make_rig,
     option_payloads,
+    paused_scheduler,
     seed_group,
 )
 
@@ -309,3 +317,60 @@ async def test_empty_leaderboard_says_how_to_start(db: Database, settings: Setti
     rig = await _rig(db, settings)
     replies = await rig.command("ann", "leaderboard", "all")
     assert "No round answers yet. Start one with /round" in replies[0].text
+
+
+# --- the group's own material, through the generator --------------------------------------
+
+
+async def test_a_round_writes_its_questions_from_the_groups_own_pdf(
+    db: Database, settings: Settings, shared_data: Path
+) -> None:
+    """The group sends the excerpt, Ann has a private PDF of her own; /round has no stored
+    questions yet, so the offline generator writes them from the group's material only."""
+    clock = FakeClock(T0)
+    notifier = RecordingNotifier()
+    scheduler = await paused_scheduler()
+    embedder = HashingEmbedder()
+    timers = RoundTimers(
+        db=db, notifiers={notifier.platform: notifier}, clock=clock, scheduler=scheduler
+    )
+    services = Services(
+        settings=settings, db=db, clock=clock, round_timers=timers, embedder=embedder,
+        indexes=VectorIndexes(settings.data_dir, dim=embedder.dim),
+        files=FileStore(settings.data_dir),
+    )  # fmt: skip
+    driver = TimerDriver(scheduler, clock)
+    rig = Rig(db, clock, notifier, scheduler, timers, Router(services), driver)
+
+    async def send(member: str, chat: str, name: str, data: bytes) -> list[Reply]:
+        async def read() -> bytes:
+            return data
+
+        kind = ChatKind.GROUP if chat.startswith("-") else ChatKind.PRIVATE
+        return await rig.router.route(
+            Incoming(
+                platform=Platform.TELEGRAM, user=Actor(f"u-{member}", member.title()),
+                chat=ChatRef(chat, kind), kind=EventKind.DOCUMENT, received_at=clock(),
+                document=Document(filename=name, size=len(data), read=read),
+            )
+        )  # fmt: skip
+
+    private = text_pdf([["Ann's own notes on the kidney. The nephron is the functional unit "
+                         "of the kidney, which filters blood plasma."] * 3])  # fmt: skip
+    assert (await send("ann", "u-ann", "kidney.pdf", private))[0].tone is Tone.GOOD
+    group_pdf = (shared_data / EXCERPT).read_bytes()
+    assert (await send("bea", "-100500", "heart.pdf", group_pdf))[0].tone is Tone.GOOD
+
+    replies = await rig.command("ann", "round", "3", "5")
+    assert "Round starting in 5 s: 3 questions, 5 s each." in replies[0].text
+    await rig.driver.advance(5)
+    assert notifier.messages[0].text.startswith("Question 1/3 · 5 s")
+    async with db.session() as session:
+        group_round = await session.scalar(select(GroupRound))
+        assert group_round is not None
+        questions = list((await questions_by_ids(session, group_round.plan)).values())
+        assert len(questions) == 3
+        assert {q.scope_id for q in questions} == {group_round.scope_id}
+        assert all("kidney" not in q.stem.lower() for q in questions)
+        run = await session.scalar(select(GenerationRun))
+        assert run is not None and run.scope_id == group_round.scope_id
