@@ -103,12 +103,17 @@ def _topics_panel(ax: Axes, board: Dashboard) -> None:
     rows = range(len(topics))
     # A pale full-width track behind every bar, so 0% still reads as a bar, not a gap.
     ax.barh(rows, [1.0] * len(topics), height=BAR, color="#ECECEC", linewidth=0)
+    for weak in (False, True):  # one call per look: each bar() call costs a few ms
+        chosen = [(row, t) for row, t in zip(rows, topics, strict=True)
+                  if (t.topic in weak_names) is weak]  # fmt: skip
+        if chosen:
+            ax.barh(
+                [row for row, _ in chosen], [t.accuracy for _, t in chosen], height=BAR,
+                color=VERMILLION if weak else BLUE, hatch="//" if weak else None,
+                edgecolor="white", linewidth=0,
+            )  # fmt: skip
     for row, topic in zip(rows, topics, strict=True):
         weak = topic.topic in weak_names
-        ax.barh(
-            row, topic.accuracy, height=BAR, color=VERMILLION if weak else BLUE,
-            hatch="//" if weak else None, edgecolor="white", linewidth=0,
-        )  # fmt: skip
         # Name and figures sit above their bar, so long names get the full phone width.
         above = row - BAR / 2 - 0.04
         ax.text(0, above, _topic_name(topic.topic), fontsize=LABEL_PT, color=INK, va="bottom")
@@ -142,14 +147,26 @@ def _activity_panel(ax: Axes, board: Dashboard) -> None:
         _empty(ax, "Last 8 weeks", NO_ANSWERS)
         return
     _style(ax, title)
-    # Only days with answers get a bar: fewer patches to draw, same picture.
-    studied = [(x, day) for x, day in enumerate(board.activity) if day.answered]
-    streaked = [day.day in board.streak_days for _, day in studied]
-    ax.bar(
-        [x for x, _ in studied], [day.answered for _, day in studied], width=0.8,
-        color=[ORANGE if s else SKY for s in streaked],
-        edgecolor=[INK if s else SKY for s in streaked], linewidth=0.6,
-    )  # fmt: skip
+    # 56 bars as two thick line collections rather than 56 Rectangle patches: the same
+    # picture at a fraction of the drawing cost. Bar width is set in points, from the
+    # panel's width, so it stays 75% of a day's slot.
+    slot_pt = ax.get_position().width * WIDTH_IN * 72 / (len(board.activity) + 0.4)
+    for in_streak, colour in ((False, SKY), (True, ORANGE)):
+        days = [(x, d) for x, d in enumerate(board.activity)
+                if d.answered and (d.day in board.streak_days) is in_streak]  # fmt: skip
+        if days:
+            ax.vlines(
+                [x for x, _ in days], 0, [d.answered for _, d in days], colors=colour,
+                linewidth=slot_pt * 0.75, capstyle="butt",
+            )  # fmt: skip
+    streak_x = [x for x, d in enumerate(board.activity) if d.day in board.streak_days]
+    if streak_x:
+        # Not by colour alone: a bracket over the streak days says "streak" in words too.
+        peak = max(board.activity[x].answered for x in streak_x)
+        ax.plot([min(streak_x) - 0.4, max(streak_x) + 0.4], [peak * 1.08] * 2, color=INK,
+                linewidth=1.5, solid_capstyle="butt")  # fmt: skip
+        ax.text((min(streak_x) + max(streak_x)) / 2, peak * 1.1, "streak", ha="center",
+                va="bottom", fontsize=SMALL_PT, color=INK)  # fmt: skip
     if board.daily_goal:
         ax.axhline(board.daily_goal, color=INK, linestyle="--", linewidth=1.2)
         ax.text(
@@ -162,10 +179,10 @@ def _activity_panel(ax: Axes, board: Dashboard) -> None:
     ax.set_ylabel("answers", fontsize=SMALL_PT, color=INK)
     handles = [Patch(facecolor=SKY, label="studied")]
     if board.streak_days:
-        handles.insert(0, Patch(facecolor=ORANGE, edgecolor=INK, label="current streak"))
+        handles.insert(0, Patch(facecolor=ORANGE, label="current streak"))
     ax.legend(handles=handles, loc="upper left", fontsize=SMALL_PT, frameon=False)
     top = max(max(day.answered for day in board.activity), board.daily_goal)
-    ax.set_ylim(0, top * 1.35)
+    ax.set_ylim(0, top * 1.45)
 
 
 def _calibration_panel(ax: Axes, board: Dashboard) -> None:
