@@ -35,6 +35,7 @@ from bot.discord_render import (
 )
 from core.settings import Settings
 from core.upload_errors import TooLarge
+from handlers.personal import parse_start_parameter
 from handlers.router import COMMAND_CATALOGUE, Router
 from handlers.types import (
     Actor,
@@ -59,6 +60,10 @@ LONG_COMMANDS = frozenset({"upload", "quiz", "review", "round"})
 # In a server channel these are for everyone to see; every other command is the student's own.
 PUBLIC_IN_SERVERS = frozenset({"upload", "round", "leaderboard", "stop_round"})
 SHUTDOWN_GRACE_S = 10.0
+DM_CLOSED = (
+    "/{command} is personal, and I could not send you a DM. Allow direct messages from "
+    "server members (or open a DM with me) and send /{command} there."
+)
 # Discord JSON error codes the notifier maps to "this recipient can never be reached".
 UNKNOWN_CHANNEL, UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER = 10003, 10013, 50001, 50007
 UNREACHABLE_CODES = frozenset({UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER})
@@ -241,7 +246,39 @@ class RoundsDiscord(discord.Client):
             done, _ = await asyncio.wait({route}, timeout=ACK_DEADLINE_S)
             if not done:
                 await replier.acknowledge()
-            await self._deliver(replier, await route)
+            replies = await route
+            pointer = next((reply for reply in replies if reply.open_private), None)
+            if pointer is not None:
+                replies = [await self._answer_in_dm(interaction, pointer)]
+            await self._deliver(replier, replies)
+
+    async def _answer_in_dm(self, interaction: discord.Interaction, pointer: Reply) -> Reply:
+        """A personal command used in a server channel: it runs in the student's DMs, and the
+        channel gets only the (ephemeral) pointer."""
+        parsed = parse_start_parameter(pointer.open_private)
+        if parsed is None:
+            return replace(pointer, open_private="", ephemeral=True)
+        command, args = parsed
+        try:
+            dm = await self.create_dm(interaction.user)
+        except discord.HTTPException:
+            log.info("could not open a DM for a personal command")
+            return Reply(DM_CLOSED.format(command=command), tone=Tone.WARNING, ephemeral=True)
+        sender = ChannelSender(dm)
+        incoming = Incoming(
+            platform=Platform.DISCORD,
+            user=Actor(str(interaction.user.id), interaction.user.display_name),
+            chat=ChatRef(str(dm.id), ChatKind.PRIVATE, "DM"),
+            kind=EventKind.COMMAND,
+            received_at=self.app.services.clock(),
+            command=command,
+            args=args,
+            text=" ".join((f"/{command}", *args)),
+            progress=sender.progress,
+        )
+        await self._deliver(sender, await self.app.router.route(incoming))
+        link = f"https://discord.com/channels/@me/{dm.id}"
+        return Reply(f"{pointer.text} It is in our DMs: {link}", ephemeral=True)
 
     async def _deliver(self, sender: Sender, replies: list[Reply]) -> None:
         try:

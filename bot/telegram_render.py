@@ -34,6 +34,7 @@ TONE_MARK = {Tone.NEUTRAL: "", Tone.GOOD: "✅ ", Tone.BAD: "❌ ", Tone.WARNING
 # Telegram allows about one edit per second per message; faster progress would only 429.
 PROGRESS_MIN_INTERVAL_S = 1.5
 ELLIPSIS = "…"
+OPEN_PRIVATE_LABEL = "Open my private chat"
 
 
 def utf16_len(text: str) -> int:
@@ -124,6 +125,16 @@ def keyboard(
             if row
         ]
     )
+
+
+def private_chat_link(bot_username: str, start_parameter: str) -> str:
+    """A deep link that opens the private chat with the bot and sends /start <parameter>."""
+    return f"https://t.me/{bot_username}?start={start_parameter}"
+
+
+def _private_chat_keyboard(bot: Bot, start_parameter: str) -> InlineKeyboardMarkup:
+    link = private_chat_link(bot.username, start_parameter)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(OPEN_PRIVATE_LABEL, url=link)]])
 
 
 def _not_modified(error: BadRequest) -> bool:
@@ -230,6 +241,9 @@ class ReplyRenderer:
 
     async def _render(self, reply: Reply, status: StatusMessage | None) -> str:
         markup = keyboard(reply.buttons)
+        if reply.open_private:
+            # A group pointer: the personal answer waits behind this deep link.
+            markup = _private_chat_keyboard(self.bot, reply.open_private)
         if reply.image is not None or reply.document is not None:
             return await self._send_file(reply, markup)
         edit_target = reply.edit_of or (str(status.take() or "") if status else "")

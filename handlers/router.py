@@ -6,6 +6,7 @@ import importlib
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from types import ModuleType
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,13 @@ import handlers
 from core.errors import RoundsError
 from handlers.context import Services, Turn
 from handlers.payloads import MalformedPayload, decode
+from handlers.personal import (
+    PERSONAL_BUTTONS,
+    PERSONAL_COMMANDS,
+    parse_start_parameter,
+    pointer_text,
+    start_parameter,
+)
 from handlers.types import EventKind, Incoming, Reply, SentMessage, Tone
 from storage.enums import ChatKind
 from storage.repos.chats import ensure_membership, get_or_create_chat, group_scope, personal_scope
@@ -49,8 +57,12 @@ COMMAND_CATALOGUE: tuple[tuple[str, str], ...] = (
 GENERIC_FAILURE = "Sorry, something went wrong on my side. Nothing was lost; please try again."
 
 
+class PersonalInGroup(RoundsError):
+    user_message = "That button is personal: it only works in your private chat with me."
+
+
 def _handler_modules() -> list[ModuleType]:
-    skip = {"router", "context", "types", "payloads"}
+    skip = {"router", "context", "types", "payloads", "personal"}
     return [
         importlib.import_module(f"handlers.{info.name}")
         for info in pkgutil.iter_modules(handlers.__path__)
@@ -94,9 +106,14 @@ class Router:
     async def route(self, incoming: Incoming) -> list[Reply]:
         """Handles one event in one transaction; a user error becomes one friendly reply."""
         try:
+            incoming = _replayed(incoming)
             handler = self._handler_for(incoming)
             if handler is None:
                 return self._fallback(incoming)
+            if incoming.chat.kind is ChatKind.GROUP:
+                pointer = _personal_pointer(incoming)
+                if pointer is not None:
+                    return [pointer]
             async with self.services.db.session() as session:
                 turn = await self._open_turn(incoming, session)
                 return await handler(turn)
@@ -169,3 +186,33 @@ class Router:
         else:
             scope = await group_scope(session, chat)
         return Turn(incoming, self.services, session, user, chat, scope, tuple(self.menu))
+
+
+def _replayed(incoming: Incoming) -> Incoming:
+    """`/start <parameter>` in a private chat (a group pointer's deep link) -> the command."""
+    if (
+        incoming.kind is not EventKind.COMMAND
+        or incoming.command.lower() != "start"
+        or incoming.chat.kind is not ChatKind.PRIVATE
+        or len(incoming.args) != 1
+    ):
+        return incoming
+    parsed = parse_start_parameter(incoming.args[0])
+    if parsed is None:
+        return incoming
+    command, args = parsed
+    return replace(incoming, command=command, args=args, text=" ".join((f"/{command}", *args)))
+
+
+def _personal_pointer(incoming: Incoming) -> Reply | None:
+    """In a group: a pointer instead of a personal answer; a personal button is refused."""
+    if incoming.kind is EventKind.COMMAND:
+        command = incoming.command.lower()
+        if command in PERSONAL_COMMANDS:
+            return Reply(
+                pointer_text(command),
+                open_private=start_parameter(command, incoming.args),
+            )
+    if incoming.kind is EventKind.BUTTON and decode(incoming.payload).action in PERSONAL_BUTTONS:
+        raise PersonalInGroup(reason="personal button pressed in a group")
+    return None

@@ -95,6 +95,9 @@ class Reply:
     # When set, the adapter reports the sent message's id back via Router.message_sent,
     # e.g. so a quiz item knows its sent_at and a round can edit its question later.
     track: str = ""
+    # A personal answer asked for in a group: the /start parameter (handlers.personal) that
+    # replays the command in the private chat. Adapters render it as the way there.
+    open_private: str = ""
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -153,19 +153,23 @@ async def test_buttons_keep_working_after_a_restart(app: App, fake: FakeDiscord)
         assert "How sure were you?" in question.text
 
 
-async def test_a_private_quiz_in_a_server_channel_is_ephemeral(
+async def test_a_quiz_asked_for_in_a_server_channel_runs_in_the_students_dms(
     bot: App, fake: FakeDiscord
 ) -> None:
     channel = fake.guild_channel(CHANNEL_ID, guild_id=GUILD_ID)
     await seed_group(bot, channel_id=CHANNEL_ID, count=3)
-    question = await ask(fake, ANA, channel=channel)
-    assert question.ephemeral and question.channel_id == CHANNEL_ID
+    interaction = await fake.slash(ANA, "quiz", {"n": 3}, channel=channel)
+    dm = fake.dm_channel(ANA)
+    await fake.wait_for(lambda: [m for m in fake.bot_messages(dm) if m.buttons])
+    question = next(m for m in fake.bot_messages(dm) if m.buttons)
+    assert "Question 1 of 3" in question.text and not question.ephemeral
+    await fake.wait_for(lambda: interaction.original_id and "DMs" in fake.messages[
+        interaction.original_id].text)  # fmt: skip
+    pointer = fake.messages[interaction.original_id]  # type: ignore[index]
+    assert pointer.ephemeral and "personal" in pointer.text
+    # The quiz goes on in the DM, with the DM's buttons.
     await answered(fake, await fake.click(ANA, question, right_option(question)))
-    assert question.ephemeral and "How sure were you?" in question.text
-    click = await answered(fake, await fake.click(ANA, question, question.custom_id("Unsure")))
-    await fake.wait_for(lambda: click.followup_ids)
-    following = fake.messages[click.followup_ids[0]]
-    assert following.ephemeral and "Question 2 of 3" in following.text
+    assert "How sure were you?" in question.text
     assert not [m for m in fake.channel_messages(channel) if not m.ephemeral]
 
 

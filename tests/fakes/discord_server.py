@@ -582,8 +582,15 @@ class FakeDiscord:
         """Message fields from a JSON body; uploaded files become attachments by name."""
         fields = {k: body[k] for k in ("content", "embeds", "components") if k in body}
         if "attachments" in body or files:
+            # As Discord answers: size and URLs too (discord.py parses them from a message).
             fields["attachments"] = [
-                {"id": str(item.get("id", index)), "filename": item.get("filename", "")}
+                {
+                    "id": str(item.get("id", index)),
+                    "filename": item.get("filename", ""),
+                    "size": len(files.get(f"files[{index}]", b"")),
+                    "url": f"https://cdn.invalid/{item.get('filename', '')}",
+                    "proxy_url": f"https://cdn.invalid/{item.get('filename', '')}",
+                }
                 for index, item in enumerate(body.get("attachments") or [])
             ]
         return fields
