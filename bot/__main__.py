@@ -23,9 +23,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_console(settings))
     configure_logging(settings)
-    from bot.runner import run_platforms
+    from bot.runner import run_platforms, startup_failure
 
-    return asyncio.run(run_platforms(settings, mode))
+    try:
+        return asyncio.run(run_platforms(settings, mode))
+    except Exception as error:  # the one place a fatal error becomes one line, no traceback
+        print(f"rounds: cannot run {mode}: {startup_failure(error)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

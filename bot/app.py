@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 from dataclasses import dataclass, field
 
 from core.embed import embedder_for
@@ -28,6 +29,47 @@ class App:
         await self.services.db.dispose()
 
 
+def exception_without_text(error: BaseException) -> str:
+    """A logged exception as its frames and type names only: an exception's message may
+    quote a student's text, SQL parameters or a token, so it is never written out."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = "".join(traceback.format_tb(current.__traceback__))
+        name = f"{type(current).__module__}.{type(current).__qualname__}"
+        parts.insert(0, f"Traceback (most recent call last):\n{frames}{name} (text withheld)")
+        current = current.__cause__ or current.__context__
+    return "\n\nwhich led to:\n\n".join(parts)
+
+
+class SecretRedactor(logging.Filter):
+    """Blanks secrets (bot tokens, API keys, the database password) out of every log line,
+    and writes logged exceptions without their message text."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [secret for secret in secrets if secret]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<secret>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = exception_without_text(record.exc_info[1])
+            record.exc_info, record.exc_text = None, self.redact(text)
+        elif record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level_number,
@@ -35,6 +77,12 @@ def configure_logging(settings: Settings) -> None:
     )
     # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG (a student's own text).
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # For the whole run, not per adapter: a failure after an adapter stopped is logged too.
+    redactor = SecretRedactor(settings.secret_values())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
 
 
 async def build_app(settings: Settings | None = None, services: Services | None = None) -> App:

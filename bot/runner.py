@@ -69,6 +69,30 @@ async def _run_scheduler_until(app: App, stop: asyncio.Event, servers: list[asyn
             raise task.exception()  # type: ignore[misc]
 
 
+def startup_failure(error: BaseException) -> str:
+    """One line saying why the bot could not run, without the error's own text: a library
+    message may quote the token (PTB: "The token `...` was rejected")."""
+    from telegram.error import InvalidToken, NetworkError
+
+    if isinstance(error, InvalidToken):
+        cause = str(error.__cause__ or "").lower()
+        if "not found" in cause:
+            return (
+                "the Telegram Bot API answered 404 Not Found: check TELEGRAM_API_BASE_URL "
+                "(and that TELEGRAM_BOT_TOKEN is well-formed)"
+            )
+        return "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)"
+    if isinstance(error, NetworkError):
+        return "could not reach the Telegram Bot API: check TELEGRAM_API_BASE_URL and the network"
+    import discord
+
+    if isinstance(error, discord.LoginFailure):
+        return "Discord rejected DISCORD_BOT_TOKEN"
+    if isinstance(error, discord.HTTPException):
+        return f"Discord answered {error.status}: check DISCORD_API_BASE_URL"
+    return f"{type(error).__name__} (details withheld: they may quote a secret)"
+
+
 def _has_token(settings: Settings, platform: str) -> bool:
     token = settings.telegram_bot_token if platform == "telegram" else settings.discord_bot_token
     return bool(token and token.get_secret_value())

@@ -35,7 +35,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import App
+from bot.app import App, SecretRedactor
 from bot.telegram_render import ReplyRenderer, StatusMessage, TelegramNotifier, split_notice
 from core.errors import RoundsError
 from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, Tone
@@ -135,23 +135,6 @@ def _token(app: App) -> str:
     if token is None or not token.get_secret_value():
         raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
     return token.get_secret_value()
-
-
-class TokenRedactor(logging.Filter):
-    """Blanks the bot token out of every log line (it is part of every Bot API URL)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), None
-        if record.exc_info and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            record.exc_info, record.exc_text = None, text.replace(self.token, "<token>")
-        return True
 
 
 class TelegramAdapter:
@@ -371,7 +354,7 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
     # PTB 22 warns on every 429 unless retry_after is opted in as a timedelta (its v23
     # behaviour); Rounds never reads it, AIORateLimiter does.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    redactor = TokenRedactor(_token(app))
+    redactor = SecretRedactor([_token(app)])
     root_handlers = list(logging.getLogger().handlers)
     for handler in root_handlers:
         handler.addFilter(redactor)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 # Telegram's Bot API refuses getFile above 20 MB, so a larger default would only move the error.
 DEFAULT_MAX_UPLOAD_MB = 20
@@ -25,7 +26,10 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("var"), validation_alias=_env("ROUNDS_DATA_DIR"))
-    database_url_override: str = Field("", validation_alias=_env("ROUNDS_DATABASE_URL"))
+    # A secret: a PostgreSQL URL carries the password (never in repr, dumps or logs).
+    database_url_override: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("ROUNDS_DATABASE_URL")
+    )
     max_upload_mb: int = Field(
         DEFAULT_MAX_UPLOAD_MB, ge=1, validation_alias=_env("ROUNDS_MAX_UPLOAD_MB")
     )
@@ -66,9 +70,29 @@ class Settings(BaseSettings):
     @cached_property
     def database_url(self) -> str:
         """The configured URL, or an SQLite file inside the data dir."""
-        if self.database_url_override:
-            return self.database_url_override
+        override = self.database_url_override
+        # model_copy(update=...) skips validation, so a plain string may sit here too.
+        raw = override.get_secret_value() if isinstance(override, SecretStr) else override
+        if raw:
+            return raw
         return f"sqlite+aiosqlite:///{(self.data_dir / 'rounds.db').resolve()}"
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, for log redaction (longest first)."""
+        values = [
+            secret.get_secret_value()
+            for secret in (
+                self.telegram_bot_token,
+                self.discord_bot_token,
+                self.openai_api_key,
+                self.telegram_webhook_secret,
+            )
+            if secret is not None
+        ]
+        password = make_url(self.database_url).password if "://" in self.database_url else None
+        if password:
+            values.append(str(password))
+        return sorted({value for value in values if len(value) >= 4}, key=len, reverse=True)
 
     @property
     def max_upload_bytes(self) -> int:

@@ -49,7 +49,10 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_pre_ping=True)
+        # hide_parameters: an error or echo never prints bound values (a student's text).
+        self.engine: AsyncEngine = create_async_engine(
+            url, echo=echo, pool_pre_ping=True, hide_parameters=True
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _enable_sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -77,6 +80,10 @@ class Database:
             await conn.run_sync(
                 lambda sync_conn: command.downgrade(alembic_config(sync_conn), revision)
             )
+
+    def __repr__(self) -> str:
+        # The URL may carry a password: show it the way SQLAlchemy masks it.
+        return f"Database({make_url(self.url)!r})"
 
     async def dispose(self) -> None:
         await self.engine.dispose()

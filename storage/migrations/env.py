@@ -29,7 +29,7 @@ def _configure_and_run(connection: Connection) -> None:
 async def _run_with_own_engine() -> None:
     from core.settings import Settings
 
-    engine = create_async_engine(Settings().database_url)
+    engine = create_async_engine(Settings().database_url, hide_parameters=True)
     async with engine.begin() as connection:
         await connection.run_sync(_configure_and_run)
     await engine.dispose()

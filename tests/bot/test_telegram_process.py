@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.telegram_server import FakeTelegram
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,3 +50,53 @@ async def test_the_entry_point_serves_and_exits_cleanly_on_sigterm(tmp_path: Pat
     assert "Telegram bot @rounds_test_bot is serving" in log
     assert fake.token not in log
     assert "Traceback" not in log
+
+
+async def _failed_start(tmp_path: Path, token: str, api_base_url: str) -> tuple[int, str, str]:
+    env = {
+        **os.environ,
+        "ROUNDS_DATA_DIR": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": api_base_url,
+        "ROUNDS_LOG_LEVEL": "DEBUG",  # the noisiest level must still not print the token
+    }
+    for name in ("ROUNDS_DATABASE_URL", "ROUNDS_TELEGRAM_WEBHOOK_URL", "DISCORD_BOT_TOKEN"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram",
+        cwd=REPO_ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+@pytest.mark.parametrize("where", ["rejected token", "base URL that 404s"])
+async def test_a_failed_start_exits_with_one_line_and_never_prints_the_token(
+    tmp_path: Path, where: str
+) -> None:
+    fake = await FakeTelegram().start()
+    secret = "424242:ROUNDS-secret-token-that-must-not-leak"
+    base = fake.api_base_url
+    if where == "base URL that 404s":
+        base = base.replace("/bot", "/no-such-path/bot")
+    try:
+        code, stdout, stderr = await _failed_start(tmp_path, secret, base)
+    finally:
+        await fake.stop()
+    output = stdout + stderr
+    assert code != 0
+    assert secret not in output and secret.split(":")[1] not in output
+    # No uncaught traceback: the process ends on its one-line reason. (A library may log
+    # an error on the way; logged exceptions come without their message text.)
+    reasons = [line for line in stderr.splitlines() if line.startswith("rounds: cannot run")]
+    assert len(reasons) == 1 and stderr.rstrip().endswith(reasons[0]), stderr[-2000:]
+    assert "line 1 column" not in output and "was rejected" not in output  # messages
+    expected = "401 Unauthorized" if where == "rejected token" else "404 Not Found"
+    assert expected in reasons[0]

@@ -68,3 +68,15 @@ def test_secrets_never_appear_in_repr_str_dump_or_logs(
     for text in rendered:
         for secret in SECRETS.values():
             assert secret not in text
+
+
+def test_the_database_password_never_appears_in_repr_or_dumps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "postgresql+asyncpg://rounds:Pg-Secret-Pass-77@db.internal:5432/rounds"
+    monkeypatch.setenv("ROUNDS_DATABASE_URL", url)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.database_url == url  # what the engine gets
+    for text in (repr(settings), str(settings), str(settings.model_dump())):
+        assert "Pg-Secret-Pass-77" not in text
+    assert "Pg-Secret-Pass-77" in settings.secret_values()  # so log redaction knows it
