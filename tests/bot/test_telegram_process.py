@@ -16,23 +16,31 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ALICE = 1001
 
 
-async def test_the_entry_point_serves_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
-    fake = await FakeTelegram().start()
+async def _start_bot(
+    tmp_path: Path, token: str, api_base_url: str, file_base_url: str = ""
+) -> asyncio.subprocess.Process:
+    """`python -m bot telegram` with the given token and Bot API URLs (DEBUG logs)."""
     env = {
         **os.environ,
         "ROUNDS_DATA_DIR": str(tmp_path),
-        "TELEGRAM_BOT_TOKEN": fake.token,
-        "TELEGRAM_API_BASE_URL": fake.api_base_url,
-        "TELEGRAM_FILE_BASE_URL": fake.file_base_url,
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": api_base_url,
         "ROUNDS_LOG_LEVEL": "DEBUG",  # the noisiest level must still not print the token
     }
+    if file_base_url:
+        env["TELEGRAM_FILE_BASE_URL"] = file_base_url
     for name in ("ROUNDS_DATABASE_URL", "ROUNDS_TELEGRAM_WEBHOOK_URL", "DISCORD_BOT_TOKEN"):
         env.pop(name, None)
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "telegram",
         cwd=REPO_ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+
+
+async def test_the_entry_point_serves_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+    fake = await FakeTelegram().start()
+    process = await _start_bot(tmp_path, fake.token, fake.api_base_url, fake.file_base_url)
     try:
         await fake.wait_until(lambda: fake.calls_of("getUpdates"), within=60)
         alice = fake.user(ALICE, "Alice")
@@ -53,20 +61,7 @@ async def test_the_entry_point_serves_and_exits_cleanly_on_sigterm(tmp_path: Pat
 
 
 async def _failed_start(tmp_path: Path, token: str, api_base_url: str) -> tuple[int, str, str]:
-    env = {
-        **os.environ,
-        "ROUNDS_DATA_DIR": str(tmp_path),
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_BASE_URL": api_base_url,
-        "ROUNDS_LOG_LEVEL": "DEBUG",  # the noisiest level must still not print the token
-    }
-    for name in ("ROUNDS_DATABASE_URL", "ROUNDS_TELEGRAM_WEBHOOK_URL", "DISCORD_BOT_TOKEN"):
-        env.pop(name, None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "telegram",
-        cwd=REPO_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    process = await _start_bot(tmp_path, token, api_base_url)
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
     finally:
