@@ -8,6 +8,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from core.embed import embedder_for
+from core.housekeeping import sweep_orphans
 from core.settings import Settings
 from handlers.context import Services
 from handlers.router import Router
@@ -15,6 +16,8 @@ from storage.db import Database
 from storage.enums import Platform
 from storage.files import FileStore
 from storage.vector_index import VectorIndexes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -94,6 +97,15 @@ async def build_app(settings: Settings | None = None, services: Services | None 
         services = Services(settings=settings, db=db)
     _add_material_services(services)
     await services.db.migrate()
+    assert services.files is not None
+    swept = await sweep_orphans(
+        services.db, files=services.files, indexes=services.indexes, data_dir=settings.data_dir
+    )
+    if swept.uploads or swept.indexes or swept.charts:
+        log.info(
+            "start-up sweep removed %d orphaned uploads, %d index files, %d chart folders",
+            len(swept.uploads), len(swept.indexes), len(swept.charts),
+        )  # fmt: skip
     return App(settings=settings, services=services, router=Router(services))
 
 

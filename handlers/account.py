@@ -1,8 +1,8 @@
 """/forget_me: delete the student and everything Rounds keeps about them, after a confirm button.
 
-Deleted: the student's own material (rows, stored PDFs, vectors), questions, cards, answers,
-quiz sessions, XP, streak, settings and group memberships. Material the student shared in a
-group chat belongs to the group and stays (its uploader becomes unknown).
+What goes and what stays is core.account's contract: everything of the student's own goes
+(rows, stored PDFs, vectors, index file, charts, private chat rows); material they shared in
+a group chat stays with the group, its link to them cleared.
 
 Buttons: `fm:<user_id>:<issued minute>` confirms (only for that student, for CONFIRM_MINUTES),
 `fmno` cancels. Files go once the deletion commits; a rolled-back deletion keeps everything.
@@ -14,14 +14,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from core.account import forget_student
 from core.errors import RoundsError
-from core.ingest import delete_material
 from handlers.context import Turn
 from handlers.payloads import MalformedPayload, decode, encode
 from handlers.types import Button, Reply, Tone
 from storage.models import Attempt, Card, Material, Scope
-from storage.repos.users import delete_user
-from storage.vector_index import on_transaction_end
 
 CONFIRM_MINUTES = 10
 
@@ -66,6 +64,10 @@ async def confirm(turn: Turn) -> list[Reply]:
     if not 0 <= _minute(turn.now) - issued <= CONFIRM_MINUTES:
         raise ConfirmationExpired()
     await _delete_everything(turn)
+    # Committed here rather than by the router: the erasure has to reach the disk now (files
+    # go on commit; SQLite's WAL is then checkpointed so no old page keeps the student).
+    await turn.session.commit()
+    await turn.services.db.flush_erasures()
     return [
         Reply(
             "Done. Everything Rounds kept about you is gone. If you write again, you start fresh.",
@@ -83,22 +85,14 @@ async def cancel(turn: Turn) -> list[Reply]:
 
 
 async def _delete_everything(turn: Turn) -> None:
-    session, services = turn.session, turn.services
-    scope_id = await session.scalar(select(Scope.id).where(Scope.user_id == turn.user.id))
-    if scope_id is not None:
-        materials = list(
-            await session.scalars(select(Material).where(Material.scope_id == scope_id))
-        )
-        indexes, files = services.indexes, services.files
-        if materials:
-            if indexes is None or files is None:
-                raise RuntimeError("forget_me needs the vector indexes and the file store")
-            for material in materials:
-                # Rows and vectors now; each stored PDF once the whole deletion commits.
-                await delete_material(session, material=material, indexes=indexes, files=files)
-        if indexes is not None:
-            on_transaction_end(session, committed=lambda: indexes.forget(scope_id))
-    await delete_user(session, turn.user)
+    services = turn.services
+    await forget_student(
+        turn.session,
+        turn.user,
+        data_dir=services.settings.data_dir,
+        indexes=services.indexes,
+        files=services.files,
+    )
 
 
 async def _what_we_keep(turn: Turn) -> tuple[int, int, int]:

@@ -37,6 +37,8 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Deleted rows are overwritten, not left in free pages: /forget_me must really forget.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -80,6 +82,15 @@ class Database:
             await conn.run_sync(
                 lambda sync_conn: command.downgrade(alembic_config(sync_conn), revision)
             )
+
+    async def flush_erasures(self) -> None:
+        """Makes committed deletions final on disk. SQLite keeps old page images in the WAL
+        until a checkpoint, so this checkpoints and truncates it (best effort: a reader that
+        holds an old snapshot makes it partial). PostgreSQL's own VACUUM does this there."""
+        if not self.is_sqlite:
+            return
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def __repr__(self) -> str:
         # The URL may carry a password: show it the way SQLAlchemy masks it.

@@ -143,3 +143,87 @@ async def test_a_guessed_confirmation_for_someone_else_is_refused(
     (reply,) = await ada.click(encode("fm", bob_id, minute))
     assert "not for you" in reply.text
     assert await rows(db, User) == 2
+
+
+async def _scan_tables(db: Database, user_id: int, names: tuple[str, ...]) -> list[str]:
+    """Every row of every table that names the student or points at their user id."""
+    from storage.models import Base
+
+    user_columns = {"user_id", "uploaded_by", "requested_by", "started_by"}
+    found: list[str] = []
+    async with db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in (await session.execute(table.select())).mappings():
+                for column, value in row.items():
+                    if column in user_columns and value == user_id:
+                        found.append(f"{table.name}.{column}={value}")
+                    if table.name == "users" and column == "id" and value == user_id:
+                        found.append(f"users.id={value}")
+                    text = str(value).lower()
+                    found += [f"{table.name}.{column}~{n}" for n in names if n.lower() in text]
+    return found
+
+
+def _scan_files(data_dir: Path, names: tuple[str, ...]) -> list[str]:
+    """Every file in the data dir whose bytes contain one of `names`."""
+    found = []
+    for path in sorted(data_dir.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes().lower()
+            found += [f"{path.name}~{n}" for n in names if n.lower().encode() in data]
+    return found
+
+
+async def test_after_forget_me_no_table_and_no_file_names_or_holds_the_student(
+    settings: Settings, db: Database, clock: Clock, shared_data: Path, services: dict[str, Any]
+) -> None:
+    from core.charts import charts_dir
+    from handlers.types import Actor, ChatRef, Document, EventKind, Incoming
+    from storage.enums import ChatKind, Platform
+
+    router = router_for(settings, db, clock, **services)
+    zed = Student(router, clock, external_id="zq7zed")
+    bob = Student(router, clock, external_id="bob")
+    for student in (zed, bob):
+        await student.upload(shared_data / EXCERPT)
+        await study_a_little(db, student)
+    await zed.say("/stats")  # renders a chart into the data dir
+    pdf = (shared_data / EXCERPT).read_bytes()
+
+    async def read() -> bytes:
+        return pdf + b"\n% shared copy"  # other bytes: the group's own file
+
+    group_upload = Incoming(
+        platform=Platform.CONSOLE, user=Actor("zq7zed", "Zq7zed"),
+        chat=ChatRef("study-group", ChatKind.GROUP, "Study group"), kind=EventKind.DOCUMENT,
+        received_at=clock.now, document=Document("group-notes.pdf", len(pdf) + 15, read),
+    )  # fmt: skip
+    await router.route(group_upload)
+    async with db.session() as session:
+        zed_user = await session.scalar(select(User).where(User.external_id == "zq7zed"))
+        assert zed_user is not None
+        user_id = zed_user.id
+        scope_id = await session.scalar(select(Scope.id).where(Scope.user_id == user_id))
+        assert scope_id is not None
+        await services["indexes"].get(session, scope_id)
+    chart_folder = charts_dir(settings.data_dir, user_id)
+    index_file = services["indexes"].path_for(scope_id)
+    assert list(chart_folder.iterdir()) and index_file.exists()
+    names = ("zq7zed",)  # the external id, the display name and the private chat's id
+    assert await _scan_tables(db, user_id, names) and _scan_files(settings.data_dir, names)
+
+    (ask,) = await zed.say("/forget_me")
+    (done,) = await zed.click(ask.flat_buttons[0].payload)
+    assert done.title == "Deleted"
+
+    assert await _scan_tables(db, user_id, names) == []
+    assert _scan_files(settings.data_dir, names) == []
+    assert not chart_folder.exists() and not index_file.exists()
+    assert not (settings.data_dir / "uploads" / str(scope_id)).exists()
+    # The group keeps the PDF its member shared, with no link back to them.
+    async with db.session() as session:
+        shared = await session.scalar(
+            select(Material).where(Material.filename == "group-notes.pdf")
+        )
+        assert shared is not None and shared.uploaded_by is None
+    assert await rows(db, User, external_id="bob") == 1 and await rows(db, Attempt) == 1
