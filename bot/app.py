@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from core.embed import embedder_for
 from core.housekeeping import sweep_orphans
+from core.ratelimit import EventLimiter, Rate
 from core.settings import Settings
 from handlers.context import Services
 from handlers.router import Router
@@ -27,6 +28,8 @@ class App:
     router: Router
     # Each running adapter registers how to push a message to its users (scheduler/).
     notifiers: dict[Platform, object] = field(default_factory=dict)
+    # Incoming-event limits per user and per chat, checked by the adapters.
+    limiter: EventLimiter | None = None
 
     async def close(self) -> None:
         await self.services.db.dispose()
@@ -51,9 +54,10 @@ class SecretRedactor(logging.Filter):
     """Blanks secrets (bot tokens, API keys, the database password) out of every log line,
     and writes logged exceptions without their message text."""
 
-    def __init__(self, secrets: list[str]) -> None:
+    def __init__(self, secrets: list[str], *, withhold_exception_text: bool = True) -> None:
         super().__init__()
         self.secrets = [secret for secret in secrets if secret]
+        self.withhold_exception_text = withhold_exception_text
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -66,7 +70,10 @@ class SecretRedactor(logging.Filter):
         if redacted != message:
             record.msg, record.args = redacted, None
         if record.exc_info and record.exc_info[1] is not None:
-            text = exception_without_text(record.exc_info[1])
+            if self.withhold_exception_text:
+                text = exception_without_text(record.exc_info[1])
+            else:
+                text = logging.Formatter().formatException(record.exc_info)
             record.exc_info, record.exc_text = None, self.redact(text)
         elif record.exc_text:
             record.exc_text = self.redact(record.exc_text)
@@ -106,7 +113,15 @@ async def build_app(settings: Settings | None = None, services: Services | None 
             "start-up sweep removed %d orphaned uploads, %d index files, %d chart folders",
             len(swept.uploads), len(swept.indexes), len(swept.charts),
         )  # fmt: skip
-    return App(settings=settings, services=services, router=Router(services))
+    limiter = limiter_for(settings)
+    return App(settings=settings, services=services, router=Router(services), limiter=limiter)
+
+
+def limiter_for(settings: Settings) -> EventLimiter:
+    return EventLimiter(
+        user=Rate(settings.rate_user_burst, settings.rate_user_per_minute),
+        chat=Rate(settings.rate_chat_burst, settings.rate_chat_per_minute),
+    )
 
 
 def _add_material_services(services: Services) -> None:

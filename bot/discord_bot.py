@@ -33,6 +33,7 @@ from bot.discord_render import (
     in_server,
     render,
 )
+from core.ratelimit import SLOW_DOWN_TEXT, Verdict
 from core.settings import Settings
 from core.upload_errors import TooLarge
 from handlers.personal import parse_start_parameter
@@ -142,6 +143,8 @@ class RoundsDiscord(discord.Client):
     async def on_command(
         self, interaction: discord.Interaction, name: str, args: Sequence[str] = ()
     ) -> None:
+        if not await self._admitted(interaction):
+            return
         text = " ".join([f"/{name}", *args])
         incoming = self._incoming(
             interaction, EventKind.COMMAND, command=name, args=tuple(args), text=text
@@ -150,6 +153,8 @@ class RoundsDiscord(discord.Client):
         await self._answer(interaction, incoming, private=private, long_work=name in LONG_COMMANDS)
 
     async def on_upload(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        if not await self._admitted(interaction):
+            return
         private = in_server(interaction) and "upload" not in PUBLIC_IN_SERVERS
         limit = self.app.settings.max_upload_bytes
         if file.size > limit:  # refused before a single byte is downloaded
@@ -161,6 +166,8 @@ class RoundsDiscord(discord.Client):
         await self._answer(interaction, incoming, private=private, long_work=True)
 
     async def on_button(self, interaction: discord.Interaction, payload: str) -> None:
+        if not await self._admitted(interaction):
+            return
         message = interaction.message
         # A button answers the way its message was shown: ephemeral stays ephemeral.
         private = bool(message is not None and message.flags.ephemeral)
@@ -175,6 +182,8 @@ class RoundsDiscord(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         """Direct messages: a PDF is an upload, `/word args` a command, anything else text."""
         if message.author.bot or message.guild is not None:
+            return
+        if not await self._admitted_message(message):
             return
         with self._tracked():
             sender = ChannelSender(message.channel)
@@ -204,6 +213,32 @@ class RoundsDiscord(discord.Client):
                 **fields,
             )
             await self._deliver(sender, await self.app.router.route(incoming))
+
+    def _verdict(self, user_id: int, chat_id: int | None) -> Verdict:
+        limiter = self.app.limiter
+        if limiter is None:
+            return Verdict.ALLOW
+        return limiter.check(str(user_id), str(chat_id or user_id))
+
+    async def _admitted(self, interaction: discord.Interaction) -> bool:
+        """Per-user and per-chat rate limits: a refused interaction is dropped; the first of
+        a run gets one ephemeral "slow down"."""
+        verdict = self._verdict(interaction.user.id, interaction.channel_id)
+        if verdict is Verdict.WARN:
+            try:
+                await interaction.response.send_message(SLOW_DOWN_TEXT, ephemeral=True)
+            except discord.HTTPException:
+                log.info("slow-down notice not delivered")
+        return verdict is Verdict.ALLOW
+
+    async def _admitted_message(self, message: discord.Message) -> bool:
+        verdict = self._verdict(message.author.id, message.channel.id)
+        if verdict is Verdict.WARN:
+            try:
+                await message.channel.send(SLOW_DOWN_TEXT)
+            except discord.HTTPException:
+                log.info("slow-down notice not delivered")
+        return verdict is Verdict.ALLOW
 
     def _incoming(
         self, interaction: discord.Interaction, kind: EventKind, **fields: Any

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import inspect
 import logging
 import os
 import shlex
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from telegram.ext import (
 from bot.app import App, SecretRedactor
 from bot.telegram_render import ReplyRenderer, StatusMessage, TelegramNotifier, split_notice
 from core.errors import RoundsError
+from core.ratelimit import SLOW_DOWN_TEXT, EventLimiter, Verdict
 from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, Tone
 from storage.enums import ChatKind, Platform
 
@@ -45,9 +47,10 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 POLL_TIMEOUT_S = 25
-# Updates of different chats run side by side; one chat's updates keep their order. PTB takes
-# a slot before our per-chat lock, so a busy group's queued presses hold slots: keep it roomy.
-MAX_CONCURRENT_UPDATES = 256
+# Updates of different chats run side by side; one chat's updates keep their order. An update
+# waits for its chat first and takes one of these slots only when its turn comes, so one
+# chat holds at most one slot however much it sends (its excess is rate-limited away).
+MAX_CONCURRENT_UPDATES = 64
 # A 429 is retried this many times (after the retry_after Telegram names) before giving up.
 RATE_LIMIT_RETRIES = 3
 # Bots may download files up to 20 MB through getFile (decimal MB, as PTB's constant says).
@@ -68,21 +71,48 @@ class FileTooBigForTelegram(RoundsError):
         )
 
 
+Limited = Callable[[Update], Awaitable[None]]
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across chats, in order within one: a double press is handled after the
-    first press finished, so the answer check in the handler sees the first one."""
+    first press finished, so the answer check in the handler sees the first one.
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    Before anything else an update passes the per-user and per-chat rate limits (a refused
+    one is dropped; the first refusal of a run calls `on_limited` once). Then it waits for
+    its chat, and only then for a global slot: queued updates of a busy chat hold no slot.
+    """
+
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        limiter: EventLimiter | None = None,
+        on_limited: Limited | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self.limiter = limiter
+        self.on_limited = on_limited
         # chat id -> (its lock, how many updates hold or await it); dropped when idle.
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self.limiter is not None and isinstance(update, Update):
+            user = update.effective_user
+            verdict = self.limiter.check(str(user.id if user else 0), str(_chat_key(update)))
+            if verdict is not Verdict.ALLOW:
+                if inspect.iscoroutine(coroutine):
+                    coroutine.close()  # dropped: never run
+                if verdict is Verdict.WARN and self.on_limited is not None:
+                    await self.on_limited(update)
+                return
+        await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         lock, users = self._chats.get(key, (asyncio.Lock(), 0))
         self._chats[key] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock, self._semaphore:
                 await coroutine
         finally:
             lock, users = self._chats[key]
@@ -331,19 +361,35 @@ class TelegramAdapter:
 def build_application(app: App) -> Application:
     """The PTB Application for `app`'s settings; handlers registered, not yet initialised."""
     settings = app.settings
+
+    async def slow_down(update: Update) -> None:
+        await _say_slow_down(application, update)
+
+    processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES, app.limiter, slow_down)
     application = (
         ApplicationBuilder()
         .token(_token(app))
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(processor)
         .job_queue(None)  # the scheduler is ours (scheduler/), not PTB's JobQueue
         .get_updates_read_timeout(POLL_TIMEOUT_S + 10)
         .build()
     )
     TelegramAdapter(app, application)
     return application
+
+
+async def _say_slow_down(application: Application, update: Update) -> None:
+    """The one reply a rate-limited run gets: a toast on a button, else a chat message."""
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(SLOW_DOWN_TEXT[:200], show_alert=False)
+        elif update.effective_chat is not None:
+            await application.bot.send_message(update.effective_chat.id, SLOW_DOWN_TEXT)
+    except TelegramError as error:
+        log.info("slow-down notice not delivered: %s", type(error).__name__)
 
 
 async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None = None) -> None:
@@ -354,7 +400,9 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
     # PTB 22 warns on every 429 unless retry_after is opted in as a timedelta (its v23
     # behaviour); Rounds never reads it, AIORateLimiter does.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    redactor = SecretRedactor([_token(app)])
+    # The token is in every Bot API URL; the process-wide filter (configure_logging) also
+    # withholds exception text, this one only guards the token while the adapter runs.
+    redactor = SecretRedactor([_token(app)], withhold_exception_text=False)
     root_handlers = list(logging.getLogger().handlers)
     for handler in root_handlers:
         handler.addFilter(redactor)

@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     discord_gateway_url: str = Field("", validation_alias=_env("DISCORD_GATEWAY_URL"))
     discord_guild_id: int | None = Field(None, validation_alias=_env("ROUNDS_DISCORD_GUILD_ID"))
 
+    # Incoming events per user and per chat: a burst, then a steady rate (0 turns a limit
+    # off). A student answering a quiz sends about two events per question, a few seconds
+    # apart; a busy study group of a dozen members stays well inside the chat limit. Each
+    # admitted event may cost a reply, and Telegram lets a bot send ~30 messages a second
+    # in all: a burst well under that keeps one flooder from eating everyone's budget.
+    rate_user_burst: int = Field(10, ge=0, validation_alias=_env("ROUNDS_RATE_USER_BURST"))
+    rate_user_per_minute: int = Field(
+        60, ge=0, validation_alias=_env("ROUNDS_RATE_USER_PER_MINUTE")
+    )
+    rate_chat_burst: int = Field(30, ge=0, validation_alias=_env("ROUNDS_RATE_CHAT_BURST"))
+    rate_chat_per_minute: int = Field(
+        120, ge=0, validation_alias=_env("ROUNDS_RATE_CHAT_PER_MINUTE")
+    )
+
     @cached_property
     def database_url(self) -> str:
         """The configured URL, or an SQLite file inside the data dir."""

@@ -20,6 +20,8 @@ GUILD, CHANNEL = 5151, 6161
 ZOE = FakeUser(401_000_000_000_000_001, "zoe")
 # /upload needs an attachment option; uploads have their own tests.
 NEEDS_OPTIONS = {"upload"}
+# Every command in a row, faster than a person types: the rate limits are not under test.
+UNHURRIED = {"rate_user_burst": 100, "rate_chat_burst": 100}
 
 
 async def _answer(fake: FakeDiscord, interaction: FakeInteraction) -> str:
@@ -35,7 +37,7 @@ async def test_no_command_in_a_server_channel_shows_a_members_private_material(
     clock = FakeClock(T0)
     async with (
         fake_discord() as fake,
-        app_for(discord_settings(tmp_path, fake), clock=clock) as app,
+        app_for(discord_settings(tmp_path, fake, **UNHURRIED), clock=clock) as app,
     ):
         channel = fake.guild_channel(CHANNEL, guild_id=GUILD, name="endocrine")
         db = app.services.db

@@ -22,6 +22,8 @@ from tests.privacy_seed import (
 from tests.rounds_support import T0, FakeClock, seed_group
 
 GROUP = -100777
+# Every command in a row, faster than a person types: the rate limits are not under test.
+UNHURRIED = {"rate_user_burst": 100, "rate_chat_burst": 100}
 ZOE, MAX = 601, 602
 
 
@@ -48,7 +50,7 @@ async def test_no_command_in_a_group_shows_a_members_private_material(
     settings: Settings,
 ) -> None:
     clock = FakeClock(T0)
-    async with running_bot(settings, clock=clock) as bot:
+    async with running_bot(settings, UNHURRIED, clock=clock) as bot:
         fake, db = bot.fake, bot.app.services.db
         zoe, max_ = fake.user(ZOE, "Zoe"), fake.user(MAX, "Max")
         fake.group(GROUP, "Endocrine study group", admins=(MAX,))
