@@ -40,6 +40,7 @@ from bot.app import App, SecretRedactor
 from bot.telegram_render import ReplyRenderer, StatusMessage, TelegramNotifier, split_notice
 from core.errors import RoundsError
 from core.ratelimit import SLOW_DOWN_TEXT, EventLimiter, Verdict
+from handlers.router import ADMIN_BUTTONS, ADMIN_COMMANDS
 from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, Tone
 from storage.enums import ChatKind, Platform
 
@@ -55,7 +56,9 @@ MAX_CONCURRENT_UPDATES = 64
 RATE_LIMIT_RETRIES = 3
 # Bots may download files up to 20 MB through getFile (decimal MB, as PTB's constant says).
 TELEGRAM_DOWNLOAD_LIMIT = int(FileSizeLimit.FILESIZE_DOWNLOAD)
-ADMIN_CACHE_S = 300.0
+# Admin lists are cached briefly for ordinary events and asked afresh before an admin-only
+# action (handlers.router.ADMIN_COMMANDS / ADMIN_BUTTONS), so a demotion counts at once.
+ADMIN_CACHE_S = 60.0
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
@@ -137,6 +140,14 @@ def _chat_key(update: object) -> int:
     return 0
 
 
+def _admin_only(kind: EventKind, fields: dict[str, Any]) -> bool:
+    if kind is EventKind.COMMAND:
+        return str(fields.get("command", "")).lower() in ADMIN_COMMANDS
+    if kind is EventKind.BUTTON:
+        return str(fields.get("payload", "")).split(":", 1)[0] in ADMIN_BUTTONS
+    return False
+
+
 def parse_command(text: str, bot_username: str) -> tuple[str, tuple[str, ...]] | None:
     """`/quiz@RoundsBot heart 5` -> ("quiz", ("heart", "5")); None when meant for another bot."""
     first, *more = text.strip().split(maxsplit=1) or ["/"]
@@ -198,7 +209,8 @@ class TelegramAdapter:
         assert user is not None and chat is not None
         private = chat.type == ChatType.PRIVATE
         # Handlers check it for group commands and buttons (e.g. deleting group material).
-        is_admin = not private and user.id in await self._chat_admins(chat.id)
+        fresh = _admin_only(kind, fields)
+        is_admin = not private and user.id in await self._chat_admins(chat.id, fresh=fresh)
         return Incoming(
             platform=Platform.TELEGRAM,
             user=Actor(str(user.id), user.first_name or user.full_name, is_admin),
@@ -210,10 +222,11 @@ class TelegramAdapter:
             **fields,
         )
 
-    async def _chat_admins(self, chat_id: int) -> frozenset[int]:
-        """A group's admins, asked at most every ADMIN_CACHE_S (one call serves everyone)."""
+    async def _chat_admins(self, chat_id: int, *, fresh: bool = False) -> frozenset[int]:
+        """A group's admins, asked at most every ADMIN_CACHE_S (one call serves everyone),
+        or asked now when `fresh`. Unknown (the call failed) means nobody is an admin."""
         cached = self._admins.get(chat_id)
-        if cached and time.monotonic() - cached[0] < ADMIN_CACHE_S:
+        if cached and not fresh and time.monotonic() - cached[0] < ADMIN_CACHE_S:
             return cached[1]
         try:
             members = await self.bot.get_chat_administrators(chat_id)

@@ -414,8 +414,11 @@ async def record_answer(
     """A member's tap on an option. First tap counts; everything else records nothing.
 
     Checked server-side: the token must name a question of a round in *this* chat and the
-    user must be a member of it (a payload replayed from elsewhere is refused), the question
-    must still be open, and the member must not have answered it yet.
+    user must be a member of it, the question must still be open, and the member must not
+    have answered it yet. Membership is the platform's say-so: Telegram and Discord deliver a
+    button press only to someone who sees that chat's message, so a tap *from the round's
+    chat* is a member's; the same payload replayed from any other chat is refused, even by
+    someone who once was a member (a stored membership row is not enough).
     """
     item = await repo.item_by_token(session, token, for_update=True)
     if item is None:

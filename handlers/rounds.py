@@ -14,7 +14,6 @@ from core.round_service import GroupOnly, Outgoing
 from handlers.context import Turn
 from handlers.payloads import MalformedPayload, decode
 from handlers.types import Reply, Tone
-from storage.models import Membership
 
 NO_TIMERS = (
     "Rounds need the timer service, which is not running in this mode. "
@@ -75,10 +74,13 @@ async def stop_round(turn: Turn) -> list[Reply]:
     """`/stop_round`: the starter or a chat admin ends the round; answers so far count."""
     if not turn.in_group:
         raise GroupOnly()
-    membership = await turn.session.get(Membership, (turn.user.id, turn.chat.id))
-    is_admin = turn.incoming.user.is_admin or bool(membership and membership.is_admin)
+    # Admin status is the platform's, asked afresh for this command (never a stored flag).
     _, outgoing = await round_service.stop_in_chat(
-        turn.session, chat=turn.chat, user=turn.user, is_admin=is_admin, now=turn.now
+        turn.session,
+        chat=turn.chat,
+        user=turn.user,
+        is_admin=turn.incoming.user.is_admin,
+        now=turn.now,
     )
     return [_reply(message) for message in outgoing]
 

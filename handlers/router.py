@@ -54,6 +54,10 @@ COMMAND_CATALOGUE: tuple[tuple[str, str], ...] = (
     ("forget_me", "Delete everything Rounds keeps about you"),
 )
 
+# Actions that need a group admin: adapters ask the platform afresh (no cache) before them.
+ADMIN_COMMANDS = frozenset({"stop_round"})
+ADMIN_BUTTONS = frozenset({"matdel", "matok"})
+
 GENERIC_FAILURE = "Sorry, something went wrong on my side. Nothing was lost; please try again."
 
 

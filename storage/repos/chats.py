@@ -25,13 +25,15 @@ async def get_or_create_chat(
 async def ensure_membership(
     session: AsyncSession, user: User, chat: Chat, *, is_admin: bool = False
 ) -> Membership:
+    """The platform delivered an event of `user` from `chat`, so they are in it; `is_admin` is
+    what the platform says now, and it replaces what was stored (a former admin loses it)."""
     membership = await session.get(Membership, (user.id, chat.id))
     if membership is None:
         membership = Membership(user_id=user.id, chat_id=chat.id, is_admin=is_admin)
         session.add(membership)
         await session.flush()
-    elif is_admin and not membership.is_admin:
-        membership.is_admin = True
+    elif membership.is_admin != is_admin:
+        membership.is_admin = is_admin
     return membership
 
 

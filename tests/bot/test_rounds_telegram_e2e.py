@@ -192,3 +192,29 @@ async def test_an_admin_stops_a_round_and_the_open_question_closes_in_place(
             assert not [m for m in fake.bot_messages(GROUP) if "Question 2/3" in m.text]
     finally:
         await fake.stop()
+
+
+async def test_a_demoted_admin_cannot_stop_a_round_and_admins_are_asked_afresh(
+    settings: Settings,
+) -> None:
+    fake = await FakeTelegram().start()
+    settings = telegram_settings(settings, fake)
+    clock = FakeClock(T0)
+    ann, cy = fake.user(ANN, "Ann"), fake.user(CY, "Cy")
+    fake.group(GROUP, "Cardio study group", admins=(CY,))
+    try:
+        async with bot_process(settings, fake, clock) as bot:
+            await seed_group(bot.app.services.db, platform=Platform.TELEGRAM,
+                             chat_external_id=str(GROUP), members=(), questions=3)  # fmt: skip
+            fake.send_text(ann, "/round 3 5", chat_id=GROUP)
+            await fake.wait_for_message(GROUP, "Round starting")
+            asked = len(fake.calls_of("getChatAdministrators"))  # Cy's list is cached now
+            fake.admins[GROUP].discard(CY)  # the group demotes Cy
+            fake.send_text(cy, "/stop_round", chat_id=GROUP)
+            await fake.wait_for_message(GROUP, "Only the member who started the round")
+            assert len(fake.calls_of("getChatAdministrators")) == asked + 1
+            fake.admins[GROUP].add(CY)  # and promotes her again
+            fake.send_text(cy, "/stop_round", chat_id=GROUP)
+            await fake.wait_for_message(GROUP, "Round stopped (by Cy)")
+    finally:
+        await fake.stop()

@@ -17,7 +17,15 @@ from scheduler.rounds import RoundTimers
 from storage.db import Database
 from storage.enums import ChatKind, Platform, RoundState
 from storage.files import FileStore
-from storage.models import Attempt, Chat, GenerationRun, GroupRound, RoundAnswer, User
+from storage.models import (
+    Attempt,
+    Chat,
+    GenerationRun,
+    GroupRound,
+    Membership,
+    RoundAnswer,
+    User,
+)
 from storage.repos.chats import personal_scope
 from storage.repos.rounds import questions_by_ids
 from storage.vector_index import VectorIndexes
@@ -188,7 +196,10 @@ async def test_forged_clicks_from_outside_the_group_are_rejected(
     # Eve replays a button's payload from her private chat, then from her own group.
     private = await rig.click("eve", payloads[0], chat="u-eve")
     other_group = await rig.click("eve", payloads[0], chat="-200600")
-    for replies in (private, other_group):
+    # Bea is a member (her membership row exists), but she replays from her private chat:
+    # only a tap delivered from the round's own chat counts as a member's.
+    replayed = await rig.click("bea", payloads[0], chat="u-bea")
+    for replies in (private, other_group, replayed):
         assert replies[0].is_alert and "Only members of the group" in replies[0].text
     assert await _count(db, RoundAnswer) == 0
     assert await _count(db, Attempt) == 0
@@ -243,7 +254,17 @@ async def test_only_the_starter_or_an_admin_may_stop(db: Database, settings: Set
     refused = await rig.command("bea", "stop_round")
     assert "Only the member who started the round or a chat admin" in refused[0].text
 
-    stopped = await rig.command("cy", "stop_round")
+    # Cy was an admin when she joined; only what the platform says now counts.
+    demoted = await rig.command("cy", "stop_round", admin=False)
+    assert "Only the member who started the round or a chat admin" in demoted[0].text
+    await rig.command("cy", "leaderboard", admin=False)  # the stored flag follows too
+    async with db.session() as session:
+        cy = await session.scalar(select(User).where(User.external_id == "u-cy"))
+        assert cy is not None
+        membership = await session.scalar(select(Membership).where(Membership.user_id == cy.id))
+        assert membership is not None and not membership.is_admin
+
+    stopped = await rig.command("cy", "stop_round", admin=True)
     question_ref = rig.notifier.messages[0].ref
     assert stopped[0].edit_of == question_ref
     assert stopped[0].text.startswith("Question 1/3 · closed")
