@@ -270,3 +270,58 @@ async def test_restart_mid_quiz_loses_nothing(
 async def test_no_material_gets_a_clear_next_step(ada: Student) -> None:
     (reply,) = await ada.say("/quiz")
     assert reply.text == "There is nothing to quiz you on yet. Send me a PDF first."
+
+
+async def test_two_truly_concurrent_confidence_clicks_record_one_answer(
+    any_db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two presses of the confidence buttons, each its own event and DB session, released
+    together by one asyncio.Event: one attempt, one card update, one reveal. Both presses
+    read the item as answered before either commits, so the loser is stopped by the
+    conditional UPDATE itself (a spy records the guard's verdicts)."""
+    import asyncio
+
+    from storage.models import QuizSession, User
+    from storage.repos import study as study_repo
+
+    claims: list[bool] = []
+    both_read = asyncio.Barrier(2)
+    real_claim = study_repo.claim_item_state
+
+    async def spied_claim(*args: object, **kwargs: object) -> bool:
+        await asyncio.wait_for(both_read.wait(), 5)  # both have read the item by now
+        claimed = await real_claim(*args, **kwargs)  # type: ignore[arg-type]
+        claims.append(claimed)
+        return claimed
+
+    db, clock = any_db, Clock()
+    await seed_student(db, count=2)
+    ada = Student(router_for(settings, db, clock), clock)
+    question = question_of(await ada.say("/quiz 2"))
+    (confidence,) = await ada.click(right_button(question))
+    sure, certain = confidence.flat_buttons[3].payload, confidence.flat_buttons[4].payload
+    go = asyncio.Event()
+
+    async def press(payload: str) -> list[Reply]:
+        await go.wait()
+        return await ada.click(payload)
+
+    monkeypatch.setattr(study_repo, "claim_item_state", spied_claim)
+    presses = [asyncio.create_task(press(p)) for p in (sure, certain)]
+    await asyncio.sleep(0)  # both tasks are waiting at the gate
+    go.set()
+    first, second = await asyncio.gather(*presses)
+
+    reveals = [r for r in [*first, *second] if r.title in {"Correct ✓", "Not quite ✗"}]
+    refused = [r for r in [*first, *second] if "already answered" in r.text.lower()]
+    assert len(reveals) == 1 and len(refused) == 1, [r.text for r in [*first, *second]]
+    assert sorted(claims) == [False, True]  # the conditional UPDATE refused the second
+    async with db.session() as session:
+        attempts = list(await session.scalars(select(Attempt)))
+        cards = list(await session.scalars(select(Card)))
+        quiz = await session.scalar(select(QuizSession))
+        user = await session.scalar(select(User))
+    assert len(attempts) == 1 and attempts[0].confidence in (4, 5)
+    assert len(cards) == 1 and cards[0].repetitions == 1  # one SM-2 step, not two
+    assert quiz is not None and quiz.answered == 1 and quiz.correct == 1
+    assert user is not None and user.xp == attempts[0].xp
