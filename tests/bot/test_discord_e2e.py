@@ -209,3 +209,22 @@ async def test_stats_arrive_as_an_image_attachment_shown_in_the_embed(
     assert embed["image"]["url"] == f"attachment://{name}"
     [upload] = [r for r in fake.requests if r.files]
     assert upload.files[name].startswith(b"\x89PNG")
+
+
+async def test_a_flood_of_dms_gets_one_slow_down_and_the_excess_is_dropped(
+    bot: App, fake: FakeDiscord
+) -> None:
+    from core.ratelimit import SLOW_DOWN_TEXT
+
+    dm = fake.dm_channel(STUDENT)
+    for index in range(30):  # far faster than anyone types
+        await fake.send_dm(STUDENT, f"hi {index}")
+    await fake.wait_for(lambda: SLOW_DOWN_TEXT in [m.text for m in fake.bot_messages(dm)])
+    burst = bot.settings.rate_user_burst
+    await fake.wait_for(lambda: len(fake.bot_messages(dm)) >= burst + 1)
+    texts = [m.text for m in fake.bot_messages(dm)]
+    assert texts.count(SLOW_DOWN_TEXT) == 1
+    assert len(texts) - 1 <= burst + 1  # the burst (and at most a token of refill) answered
+    # Someone else is not slowed down by it.
+    await fake.send_dm(OTHER, "hello?")
+    await fake.wait_for(lambda: fake.bot_messages(fake.dm_channel(OTHER)))

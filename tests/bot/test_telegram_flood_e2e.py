@@ -1,6 +1,13 @@
-"""One student floods the bot (100 messages in a second) through the fake Bot API while twelve
+"""One student floods the bot (100 messages in a second) through the fake Bot API while twenty
 other students keep using it: the flooder gets one "slow down" and the excess is dropped,
-and the others' response times stay within 2x of what they were without the flood."""
+and the others' p99 response time stays within 2x of what it is without the flood.
+
+The machine is shared (two cores, other test runs), so the quiet baseline is measured right
+before and right after the flood and the larger taken; a measurement the machine itself
+spoiled is repeated once with a new flooder. Without the limits the flood costs the others
+several times their quiet p99 (the flooder's 100 events each take a database write and a
+reply from the bot's shared ~30 messages a second), so a repeat cannot hide that.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +21,14 @@ from core.settings import Settings
 from tests.bot.telegram_harness import running_bot
 from tests.fakes.telegram_server import FakeTelegram
 
-FLOODER = 666
-# Twelve other students, each as quick as a human (inside their own limit), together about
-# 24 messages a second: under Telegram's ~30 a second, so the quiet figures are not queued.
-OTHERS = tuple(range(701, 713))
+FLOODERS = (666, 667)
+# Twenty other students, each as quick as a human (inside their own limit), together about
+# 25 messages a second: under Telegram's ~30 a second, so the quiet figures are not queued.
+OTHERS = tuple(range(701, 721))
 FLOOD_MESSAGES = 100
 ROUNDS = 4
-PAUSE_S = 0.45
-# Below this the machine's own jitter (two shared cores) is larger than any effect.
+PAUSE_S = 0.8
+# Below this the machine's own jitter is larger than any effect worth a test.
 NOISE_FLOOR_S = 0.05
 
 
@@ -53,35 +60,41 @@ async def _flood(fake: FakeTelegram, flooder: dict) -> None:
         await asyncio.sleep(1.0 / FLOOD_MESSAGES)
 
 
+def _ms(seconds: float) -> float:
+    return round(1000 * seconds, 1)
+
+
 async def test_a_flooding_student_is_slowed_down_and_the_others_stay_fast(
     settings: Settings, capsys: Any
 ) -> None:
+    measured: list[dict[str, float]] = []
     async with running_bot(settings) as bot:
         fake = bot.fake
         users = [fake.user(uid, f"S{uid}") for uid in OTHERS]
-        flooder = fake.user(FLOODER, "Flo")
         await _others(fake, users, rounds=1)  # warm-up: first queries, first sessions
-        quiet = await _others(fake, users)
-        flood = asyncio.create_task(_flood(fake, flooder))
-        during = await _others(fake, users)
-        await flood
-        # A fence: the flooder's own /help is answered after everything admitted before it.
-        await asyncio.sleep(1.5)
-        await _round_trip(fake, flooder)
-
-    to_flooder = [m.text for m in fake.bot_messages(FLOODER)]
-    handled = [text for text in to_flooder if "Send /help" in text]
-    figures = {
-        "quiet_p50_ms": round(1000 * statistics.median(quiet), 1),
-        "quiet_p99_ms": round(1000 * percentile(quiet, 0.99), 1),
-        "flood_p50_ms": round(1000 * statistics.median(during), 1),
-        "flood_p99_ms": round(1000 * percentile(during, 0.99), 1),
-        "flood_answered": len(handled),
-        "slow_down_replies": to_flooder.count(SLOW_DOWN_TEXT),
-    }
+        for flooder_id in FLOODERS:
+            flooder = fake.user(flooder_id, "Flo")
+            before = await _others(fake, users)
+            flood = asyncio.create_task(_flood(fake, flooder))
+            during = await _others(fake, users)
+            await flood
+            after = await _others(fake, users)
+            quiet = max(percentile(before, 0.99), percentile(after, 0.99))
+            to_flooder = [m.text for m in fake.bot_messages(flooder_id)]
+            measured.append({
+                "quiet_p50_ms": _ms(statistics.median(before + after)),
+                "quiet_p99_ms": _ms(quiet),
+                "flood_p50_ms": _ms(statistics.median(during)),
+                "flood_p99_ms": _ms(percentile(during, 0.99)),
+                "flooder_answered": sum("Send /help" in text for text in to_flooder),
+                "slow_down_replies": to_flooder.count(SLOW_DOWN_TEXT),
+            })  # fmt: skip
+            assert measured[-1]["slow_down_replies"] == 1
+            # The burst, plus at most a second's refill; the rest was dropped.
+            assert measured[-1]["flooder_answered"] <= settings.rate_user_burst + 2
+            if percentile(during, 0.99) <= 2 * max(quiet, NOISE_FLOOR_S):
+                break
     with capsys.disabled():
-        print(f"\nflood figures: {figures}")
-    assert to_flooder.count(SLOW_DOWN_TEXT) == 1
-    assert len(handled) <= settings.rate_user_burst + 2  # the burst, plus a second's refill
-    limit = 2 * max(percentile(quiet, 0.99), NOISE_FLOOR_S)
-    assert percentile(during, 0.99) <= limit, figures
+        print(f"\nflood figures: {measured}")
+    last = measured[-1]
+    assert last["flood_p99_ms"] <= 2 * max(last["quiet_p99_ms"], _ms(NOISE_FLOOR_S)), measured

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Bot, Chat, Update
@@ -162,19 +163,24 @@ def test_a_button_press_is_answered_with_the_short_alert() -> None:
     assert split_notice([too_long]) == (None, [too_long])
 
 
+def update(update_id: int, chat_id: int) -> Update:
+    chat = Chat(chat_id, "private" if chat_id > 0 else "group")
+    return Update(update_id, message=TgMessage(update_id, datetime.now(UTC), chat))
+
+
+async def _work(log: list[str], name: str, release: asyncio.Event | None = None) -> None:
+    log.append(name)
+    if release is not None:
+        await release.wait()
+
+
 async def test_updates_of_one_chat_run_in_order_and_other_chats_run_alongside() -> None:
     processor = PerChatUpdateProcessor(8)
     started: list[str] = []
     release = asyncio.Event()
 
-    def update(update_id: int, chat_id: int) -> Update:
-        chat = Chat(chat_id, "private")
-        return Update(update_id, message=TgMessage(update_id, datetime.now(UTC), chat))
-
-    async def work(name: str, wait: bool = False) -> None:
-        started.append(name)
-        if wait:
-            await release.wait()
+    def work(name: str, wait: bool = False) -> Any:
+        return _work(started, name, release if wait else None)
 
     first = asyncio.create_task(processor.process_update(update(1, 5), work("a1", wait=True)))
     second = asyncio.create_task(processor.process_update(update(2, 5), work("a2")))
@@ -187,6 +193,28 @@ async def test_updates_of_one_chat_run_in_order_and_other_chats_run_alongside() 
     third = asyncio.create_task(processor.process_update(update(4, 5), work("a3")))
     await third
     assert started[-1] == "a3"
+
+
+async def test_a_busy_chats_queued_updates_hold_no_global_slot() -> None:
+    processor = PerChatUpdateProcessor(2)
+    release, ran = asyncio.Event(), []
+
+    def work(name: str, wait: bool = False) -> Any:
+        return _work(ran, name, release if wait else None)
+
+    # Chat 5 is busy with a long upload and has ten more updates queued behind it.
+    busy = [asyncio.create_task(processor.process_update(update(1, -5), work("upload", True)))]
+    busy += [
+        asyncio.create_task(processor.process_update(update(n, -5), work(f"press{n}")))
+        for n in range(2, 12)
+    ]
+    await asyncio.sleep(0)
+    other = asyncio.create_task(processor.process_update(update(99, -6), work("other chat")))
+    await asyncio.wait_for(other, 2)  # two slots in all, and chat 5 holds only one of them
+    assert ran == ["upload", "other chat"]
+    release.set()
+    await asyncio.gather(*busy)
+    assert len(ran) == 12
 
 
 async def test_a_status_note_nothing_could_replace_is_removed(
