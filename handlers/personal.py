@@ -20,6 +20,9 @@ PERSONAL_COMMANDS = frozenset(
 )  # fmt: skip
 # Buttons that act on a student's own study or account: refused when pressed in a group.
 PERSONAL_BUTTONS = frozenset({"ans", "conf", "qt", "rv", "fm", "fmno", "set"})
+# Only these carry their arguments through a link: anyone can post a link, so one must never
+# change a student's settings (`/settings pause`) when they merely open it.
+REPLAYED_WITH_ARGS = frozenset({"quiz"})
 # Telegram's /start parameter: at most 64 characters of A-Z a-z 0-9 _ -.
 MAX_START_PARAMETER = 64
 _START_PREFIX = "p-"
@@ -28,7 +31,10 @@ _START_ALPHABET = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 def start_parameter(command: str, args: tuple[str, ...] = ()) -> str:
     """`/quiz heart 5` -> a /start parameter that replays it; arguments that do not fit the
-    64 characters are dropped (the student can retype them in the private chat)."""
+    64 characters, or of a command not in REPLAYED_WITH_ARGS, are dropped (the student can
+    retype them in the private chat)."""
+    if command not in REPLAYED_WITH_ARGS:
+        args = ()
     for words in ((command, *args), (command,)):
         raw = " ".join(words).encode()
         encoded = base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -50,6 +56,8 @@ def parse_start_parameter(parameter: str) -> tuple[str, tuple[str, ...]] | None:
     command, *args = raw.split(" ") or [""]
     if command not in PERSONAL_COMMANDS:
         return None  # a link can only ever replay a personal command, nothing else
+    if command not in REPLAYED_WITH_ARGS:
+        return command, ()
     return command, tuple(arg for arg in args if arg)
 
 
