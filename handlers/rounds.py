@@ -91,7 +91,7 @@ async def leaderboard(turn: Turn) -> list[Reply]:
         raise GroupOnly("Leaderboards belong to group chats: try /leaderboard in your group.")
     period = (turn.incoming.args[0] if turn.incoming.args else "week").lower()
     if period not in round_service.LEADERBOARD_PERIODS:
-        raise UnknownPeriod(reason=f"period {period!r}")
+        raise UnknownPeriod(reason="unknown leaderboard period")  # never log what was typed
     text = await round_service.leaderboard(
         turn.session, chat=turn.chat, period=period, now=turn.now
     )
