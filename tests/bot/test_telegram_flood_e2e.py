@@ -64,6 +64,16 @@ def _ms(seconds: float) -> float:
     return round(1000 * seconds, 1)
 
 
+def _within_twice(figures: dict[str, float]) -> bool:
+    """The others' p99 (the issue's measure) and p50 (steadier on a busy machine) during the
+    flood are at most twice their quiet values."""
+    floor = _ms(NOISE_FLOOR_S)
+    return all(
+        figures[f"flood_{p}_ms"] <= 2 * max(figures[f"quiet_{p}_ms"], floor)
+        for p in ("p50", "p99")
+    )
+
+
 async def test_a_flooding_student_is_slowed_down_and_the_others_stay_fast(
     settings: Settings, capsys: Any
 ) -> None:
@@ -92,9 +102,8 @@ async def test_a_flooding_student_is_slowed_down_and_the_others_stay_fast(
             assert measured[-1]["slow_down_replies"] == 1
             # The burst, plus at most a second's refill; the rest was dropped.
             assert measured[-1]["flooder_answered"] <= settings.rate_user_burst + 2
-            if percentile(during, 0.99) <= 2 * max(quiet, NOISE_FLOOR_S):
+            if _within_twice(measured[-1]):
                 break
     with capsys.disabled():
         print(f"\nflood figures: {measured}")
-    last = measured[-1]
-    assert last["flood_p99_ms"] <= 2 * max(last["quiet_p99_ms"], _ms(NOISE_FLOOR_S)), measured
+    assert _within_twice(measured[-1]), measured
