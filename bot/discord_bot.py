@@ -36,7 +36,6 @@ from bot.discord_render import (
 from core.ratelimit import SLOW_DOWN_TEXT, Verdict
 from core.settings import Settings
 from core.upload_errors import TooLarge
-from handlers.personal import parse_start_parameter
 from handlers.router import COMMAND_CATALOGUE, Router
 from handlers.types import (
     Actor,
@@ -284,16 +283,15 @@ class RoundsDiscord(discord.Client):
             replies = await route
             pointer = next((reply for reply in replies if reply.open_private), None)
             if pointer is not None:
-                replies = [await self._answer_in_dm(interaction, pointer)]
+                replies = [await self._answer_in_dm(interaction, incoming, pointer)]
             await self._deliver(replier, replies)
 
-    async def _answer_in_dm(self, interaction: discord.Interaction, pointer: Reply) -> Reply:
-        """A personal command used in a server channel: it runs in the student's DMs, and the
-        channel gets only the (ephemeral) pointer."""
-        parsed = parse_start_parameter(pointer.open_private)
-        if parsed is None:
-            return replace(pointer, open_private="", ephemeral=True)
-        command, args = parsed
+    async def _answer_in_dm(
+        self, interaction: discord.Interaction, asked: Incoming, pointer: Reply
+    ) -> Reply:
+        """A personal command used in a server channel: it runs in the student's DMs (as
+        they typed it: no link is involved), and the channel gets only the ephemeral pointer."""
+        command, args = asked.command, asked.args
         try:
             dm = await self.create_dm(interaction.user)
         except discord.HTTPException:
