@@ -99,7 +99,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if self.limiter is not None and isinstance(update, Update):
+        if self.limiter is not None and isinstance(update, Update) and _meant_for_us(update):
             user = update.effective_user
             verdict = self.limiter.check(str(user.id if user else 0), str(_chat_key(update)))
             if verdict is not Verdict.ALLOW:
@@ -138,6 +138,16 @@ def _chat_key(update: object) -> int:
         if update.effective_user is not None:
             return update.effective_user.id
     return 0
+
+
+def _meant_for_us(update: Update) -> bool:
+    """What Rounds reacts to: everything in a private chat, buttons, and in groups only
+    commands (a bot that is a group admin sees all chatter, which must not count)."""
+    chat, message = update.effective_chat, update.effective_message
+    if update.callback_query is not None or chat is None or chat.type == ChatType.PRIVATE:
+        return True
+    text = (message.text or message.caption or "") if message is not None else ""
+    return text.startswith("/")
 
 
 def _admin_only(kind: EventKind, fields: dict[str, Any]) -> bool:

@@ -226,3 +226,28 @@ async def test_a_status_note_nothing_could_replace_is_removed(
     await status.show("Drawing your chart…")
     await renderer.deliver([Reply("Last 7 days: 3 answered", image=chart)], status=status)
     assert [m.kind for m in fake.bot_messages(ALICE)] == ["photo"]
+
+
+async def test_group_chatter_is_not_rate_limited_but_commands_are() -> None:
+    from core.ratelimit import EventLimiter, Rate
+
+    limiter = EventLimiter(user=Rate(2, 60), chat=Rate(2, 60))
+    warned: list[int] = []
+
+    async def on_limited(limited: Update) -> None:
+        warned.append(limited.update_id)
+
+    processor = PerChatUpdateProcessor(4, limiter, on_limited)
+    ran: list[str] = []
+
+    def said(update_id: int, text: str) -> Update:
+        group = Chat(-7, "group")
+        sent = TgMessage(update_id, datetime.now(UTC), group, text=text)
+        return Update(update_id, message=sent)
+
+    for n in range(5):  # members talking among themselves: Rounds ignores it, never limits it
+        await processor.process_update(said(n, "see you at 5"), _work(ran, f"chat{n}"))
+    for n in range(5, 9):
+        await processor.process_update(said(n, "/leaderboard"), _work(ran, f"cmd{n}"))
+    assert ran == [f"chat{n}" for n in range(5)] + ["cmd5", "cmd6"]
+    assert warned == [7]
