@@ -248,6 +248,7 @@ async def test_rounds_own_upload_limit_is_checked_by_the_handler_before_download
 async def test_a_wrong_token_fails_fast_and_registers_no_notifier(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # PTB logs every Bot API URL (token inside) at DEBUG
     fake = await FakeTelegram().start()
     wrong = "999:not-the-right-token"
     app = await build_app(telegram_settings(settings, fake, telegram_bot_token=SecretStr(wrong)))
@@ -255,6 +256,7 @@ async def test_a_wrong_token_fails_fast_and_registers_no_notifier(
         with pytest.raises(InvalidToken):
             await asyncio.wait_for(serve(app, asyncio.Event()), 15)
         assert Platform.TELEGRAM not in app.notifiers
+        assert "Set Bot API URL" in caplog.text  # the line that carries the token was seen
         assert wrong not in caplog.text
     finally:
         await app.close()
