@@ -18,11 +18,12 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
 from core.generate.facts import CLOZE, DEFINITION, TERM, WHICH, Fact, Material
+from core.generate.kinds import Kind, kind_from_definition, same_kind
 from core.generate.schema import DraftItem
 from core.generate.terms import Term, key_name
 from core.generate.text import clean, contains_phrase, content_words, normalise, stem_hash
 
-OFFLINE_PROMPT_VERSION = "offline_v1"
+OFFLINE_PROMPT_VERSION = "offline_v2"
 OFFLINE_MODEL = "offline"
 OFFLINE_OPTIONS = 4
 
@@ -191,6 +192,9 @@ def _distractors(
 ) -> list[tuple[int, str]] | None:
     bank = material.bank
     key = bank.terms[fact.term]
+    key_kind = _kind_asked(fact, material)
+    if not key_kind.known:
+        return None  # options of one kind cannot be promised for a term of unknown kind
     similarity = vectors.similarity(fact.term)
     order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
     eligible: list[tuple[int, str]] = []
@@ -200,6 +204,10 @@ def _distractors(
         term = bank.terms[index]
         if fact.kind == DEFINITION and not term.definition:
             continue
+        if not same_kind(key_kind, material.lexicon.of(term.text)):
+            continue  # a disorder offered for a process is ruled out without knowledge
+        if not term.definition and index not in material.notes:
+            continue  # its explanation could not say what it is
         if _same_thing(key, term, float(similarity[index])) or _shown_in(term, stem):
             continue
         if fact.kind in (CLOZE, WHICH) and term.plural != key.plural:
@@ -231,13 +239,23 @@ def _distractors(
     return None
 
 
+def _kind_asked(fact: Fact, material: Material) -> Kind:
+    """The kind the item asks for: the key's kind in the material, else the head of the
+    definition the stem quotes."""
+    key = material.bank.terms[fact.term]
+    kind = material.lexicon.of(key.text)
+    if not kind.known and key.definition:
+        kind = kind_from_definition(key.definition, key.text)
+    if not kind.known and fact.kind == WHICH:
+        kind = kind_from_definition(fact.frame, key.text)
+    return kind
+
+
 def _describe(term: Term, material: Material, index: int) -> str:
     if term.definition:
         return f"{term.text}: {_first_clause(term.definition)}"
     note = material.notes.get(index)
-    if note:
-        return f"{term.text}: {note[0].rstrip('.')}"
-    return f"{term.text} is another term from this material; it does not fit here"
+    return f"{term.text}: {note[0].rstrip('.')}" if note else term.text
 
 
 def _pages_label(pages: Sequence[int]) -> str:

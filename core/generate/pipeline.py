@@ -8,6 +8,7 @@ against them (validate.NOT_A_REVIEW_QUESTION), so the book's own questions are n
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.generate.cases import CASE_KIND, case_items
 from core.generate.dedupe import DuplicateGuard, answer_key
 from core.generate.errors import (
     GenerationError,
@@ -27,6 +29,7 @@ from core.generate.errors import (
     ProviderUnavailable,
 )
 from core.generate.facts import SourceChunk, read_material
+from core.generate.flaws import FlawContext, flaw_context
 from core.generate.llm import ITEMS_PER_CALL, SOURCES_PER_CALL, LLMGenerator, provider_of
 from core.generate.offline import (
     OFFLINE_MODEL,
@@ -218,7 +221,9 @@ class _Run:
             source_pages=list(item.source_pages),
             prompt_version=self.row.prompt_version,
             model=self.row.model,
-            flags=[item.kind] if item.kind else [],
+            flags=[item.kind, "application" if item.kind == CASE_KIND else "recall"]
+            if item.kind
+            else [],
         )
         await question_repo.add_question(self.session, question)
         self.tally.inserted += 1
@@ -300,6 +305,8 @@ async def run_generation(
     )
     await run_repo.start_run(session, row)
     stored = await question_repo.questions_of_materials(session, scope_id, material_ids)
+    material_chunks = [c for c in usable if c.material_id in set(material_ids)]
+    review_chunks = [c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS]
     run = _Run(
         session,
         row=row,
@@ -310,13 +317,13 @@ async def run_generation(
             max_options=5,
             chunk_texts={c.id: c.text for c in usable},
             review_texts=review,
+            flaws=_flaw_context(material_chunks, review_chunks),
         ),
         stored=stored,
         topic=topic,
         rng=random.Random(f"shuffle:{seed}"),
         material_of={c.id: c.material_id for c in usable},
     )
-    material_chunks = [c for c in usable if c.material_id in set(material_ids)]
     if use_llm:
         generator = LLMGenerator(settings, load_prompt(), siblings=_siblings(usable))
         await _run_llm(run, generator, sources, relevance, difficulty, topic, seed)
@@ -339,6 +346,13 @@ async def run_generation(
             run=row,
         )
     return row
+
+
+def _flaw_context(material_chunks: list[SourceChunk], review_texts: list[str]) -> FlawContext:
+    """What the flaw detectors know of the materials: their terms' kinds and fragments."""
+    known = read_material(material_chunks, [])
+    body = [c.text for c in material_chunks if c.kind is not ChunkKind.KEY_TERMS]
+    return flaw_context(known.lexicon, body, review_texts)
 
 
 async def _topic_relevance(
@@ -390,7 +404,17 @@ async def _run_offline(
     # A topic run also looks at the glossaries: their entries are kept by relevance below.
     glossaries = [c for c in material_chunks if c.kind is ChunkKind.KEY_TERMS]
     material = read_material(material_chunks, [*sources, *glossaries])
+    source_ids = {c.id for c in sources}
+    cases = case_items(
+        [c for c in material_chunks if c.kind is ChunkKind.BODY and c.id in source_ids],
+        seed=seed,
+        difficulty=difficulty,
+    )
     if not material.facts:
+        for batch in _batches(cases, CANDIDATE_BATCH):
+            await run.consider(batch)
+            if run.done:
+                return
         return
     names, full = zip(*(t.embedding_texts() for t in material.bank.terms), strict=True)
     # A term without a definition has one text for both; each distinct text is embedded once.
@@ -424,7 +448,9 @@ async def _run_offline(
         avoid_stems=frozenset(q.stem_hash for q in stored),
         relevance=fact_relevance,
     )
-    for batch in _batches(offline_items(material, vectors, request), CANDIDATE_BATCH):
+    # Application items first: a clinical chapter's cases are what board items look like.
+    candidates = itertools.chain(cases, offline_items(material, vectors, request))
+    for batch in _batches(candidates, CANDIDATE_BATCH):
         await run.consider(batch)
         if run.done:
             return
