@@ -60,7 +60,7 @@ CASE_WORDS = 40
 EVERYDAY_ZIPF = 5.0
 # In a case's question sentence only a rare word is a cue ("glucose" there is a finding).
 CASE_EVERYDAY_ZIPF = 3.0
-MIN_SHARED_CHARS = 5
+MIN_SHARED_CHARS = 4
 # A key this much longer than every distractor (both margins) stands out as the key.
 LONG_KEY_RATIO = 1.7
 LONG_KEY_EXTRA_CHARS = 25
@@ -209,7 +209,7 @@ def shares_root(a: str, b: str) -> bool:
         return True
     if min(len(ra), len(rb)) >= MIN_SHARED_CHARS:
         shared = _longest_common(ra, rb)
-        if shared >= MIN_SHARED_CHARS and shared >= 0.6 * min(len(ra), len(rb)):
+        if shared >= MIN_SHARED_CHARS and shared >= 0.55 * min(len(ra), len(rb)):
             return True
     return False
 
@@ -379,9 +379,14 @@ def asked_kind(stem: str, lexicon: KindLexicon | None) -> Kind:
 
 
 def off_kind_distractors(
-    stem: str, options: Sequence[str], key_index: int, lexicon: KindLexicon | None
+    stem: str,
+    options: Sequence[str],
+    key_index: int,
+    lexicon: KindLexicon | None,
+    fragments: frozenset[str] = frozenset(),
 ) -> list[int]:
-    """Indexes of distractors of another kind than the key (or than the stem asks) (F3)."""
+    """Indexes of distractors of another kind than the key (or than the stem asks), and of
+    distractors that are half a term ("lamblia" of "Giardia lamblia"): no kind at all (F3)."""
     kinds = option_kinds(stem, options, key_index, lexicon)
     target = kinds[key_index]
     if not target.known:
@@ -390,7 +395,7 @@ def off_kind_distractors(
     for i, kind in enumerate(kinds):
         if i == key_index:
             continue
-        if same_kind(target, kind) is False:
+        if same_kind(target, kind) is False or normalise(options[i]) in fragments:
             bad.append(i)
     return bad
 

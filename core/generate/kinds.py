@@ -18,6 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from wordfreq import zipf_frequency
 
@@ -31,6 +34,7 @@ _FAMILY_WORDS: dict[str, str] = {
         "bulge muscle bone joint gland node lobe lobule duct canal tube sphincter nerve plexus "
         "ganglion sac pouch apex border margin junction disc disk fiber fibre cord cusp flap "
         "leaflet ring passage space pyramid papilla tract organelle tooth gum lumen villus "
+        "portion segment strand "
         "pore notch fossa process_anatomical ligament tendon cartilage tonsil nodule follicle"
     ),
     "vessel": (
@@ -86,12 +90,10 @@ _FAMILY_WORDS: dict[str, str] = {
 # Heads that only point at the noun after "of": "group of cells", "branch of the artery".
 _OF_HEADS = frozenset(
     "group class family type kind form portion part piece branch cluster network collection "
+    "bulk majority mass "
     "set pair series mass bundle one any some member category sort variety subset "
     "component combination division section region area layer".split()
 )
-# Heads whose "of" complement is the kind only when they head nothing more telling
-# ("region of the kidney" is a structure either way; "layer of cells" is a layer).
-_STRUCTURAL_OF = frozenset("region area layer section division".split())
 # A definition saying one of these is about development, not the adult body.
 _DEVELOPMENTAL = re.compile(
     r"\b(embryo|embryonic|fetal|fetus|primitive|primordial|develops? into|"
@@ -100,6 +102,10 @@ _DEVELOPMENTAL = re.compile(
     re.IGNORECASE,
 )
 # Word shapes that say a kind with no sentence needed.
+# An embedding this close to a family's centroid, and this much closer than to the next,
+# guesses the family of a term the material does not define.
+GUESS_MIN_COSINE = 0.3
+GUESS_MARGIN = 0.05
 _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("condition", re.compile(r"(itis|iasis|emia|aemia|pathy|plasia|algia|rrhea|rrhoea|penia)$")),
     ("condition", re.compile(r"(omas?|cytosis|osis|oses)$")),
@@ -140,7 +146,21 @@ def is_binomial(text: str) -> bool:
     )
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-_LEADING = frozenset({"the", "a", "an", "one", "any", "each", "either", "certain", "specific"})
+_LEADING = frozenset(
+    "the a an one any each either certain specific two three four five several many various "
+    "paired single".split()
+)
+# Words that end a noun phrase although they are no function words ("area near the head").
+_PHRASE_END = frozenset(
+    "near around along across behind beyond inside outside toward towards against among "
+    "below above beneath underneath throughout via seen found made known given taken held "
+    "built borne called termed".split()
+)
+# "develops into the right ventricle": the definition names what the term becomes.
+_BECOMES = re.compile(
+    r"^(?:develops?|forms?|becomes?|gives? rise to|divides?)\s+(?:into\s+)?(?P<rest>.+)$",
+    re.IGNORECASE,
+)
 # Definition openers that are not the thing itself ("in the cardiovascular system, a ...").
 _FRAME = re.compile(r"^(?:in|within|during|for) [^,]{1,60}, ", re.IGNORECASE)
 
@@ -242,7 +262,9 @@ def head_of(phrase: str) -> str:
     run: list[str] = []
     for position, token in enumerate(tokens[i:], start=i):
         lower = token.lower()
-        if lower in STOPWORDS and lower != "of" or lower in {"that", "which", "who", "where"}:
+        if lower in {"or", "and"} and run and not family_of_word(run[-1]):
+            continue  # "upper or receiving chamber": still one noun phrase
+        if lower in STOPWORDS and lower != "of" or lower in _PHRASE_END:
             break
         following = tokens[position + 1].lower() if position + 1 < len(tokens) else ""
         # A participle opening a clause ends the phrase ("valves located at"); inside the
@@ -253,9 +275,9 @@ def head_of(phrase: str) -> str:
         if lower == "of":
             head = _singular(run[-1]) if run else ""
             if head in _OF_HEADS or not head:
-                rest = tokens[position + 1 :]
-                inner = head_of(" ".join(rest))
-                if inner and (head not in _STRUCTURAL_OF or family_of_word(inner)):
+                inner = head_of(" ".join(tokens[position + 1 :]))
+                # "group of cells" is a cell; "portion of the heart" stays a portion.
+                if inner and (family_of_word(inner) or not head):
                     return inner
             break
         run.append(token)
@@ -266,6 +288,11 @@ def head_of(phrase: str) -> str:
 
 def kind_from_definition(definition: str, term: str = "") -> Kind:
     """The kind a definition gives its term (its head noun's family, else the term's shape)."""
+    becomes = _BECOMES.match(clean(definition))
+    if becomes:
+        # What a structure develops into is its kind, as an embryonic precursor.
+        kind = kind_from_definition(becomes.group("rest"))
+        return Kind(kind.head, kind.family, True, from_text=True)
     head = head_of(definition)
     family = family_of_word(head) if head else ""
     if not family:
@@ -304,6 +331,9 @@ class KindLexicon:
     """Kinds of the terms of one material, read from its glossary and sentences."""
 
     kinds: dict[str, Kind] = field(default_factory=dict)
+    # Families guessed from embeddings for terms no sentence defines.
+    guessed: dict[str, Kind] = field(default_factory=dict)
+    _centroids: tuple[list[str], Any] | None = field(default=None, repr=False)
 
     def add(self, term: str, kind: Kind) -> None:
         name = normalise(term)
@@ -318,7 +348,34 @@ class KindLexicon:
         found = self.kinds.get(name) or self.kinds.get(normalise(_strip_abbreviation(term)))
         if found is not None:
             return found
-        return kind_from_shape(term)
+        shaped = kind_from_shape(term)
+        return shaped if shaped.known else self.guessed.get(name, shaped)
+
+    async def guess_unknown(self, terms: Iterable[str], embedder: Any) -> None:
+        """Gives terms the material does not define the family their embedding is nearest
+        to (a guess, used only against a kind the text gave: two guesses never disagree)."""
+        unknown = list(dict.fromkeys(t for t in terms if not self.of(t).known))
+        if not unknown:
+            return
+        if self._centroids is None:
+            families = list(_FAMILY_WORDS)
+            vectors = []
+            for family in families:
+                words = [w for w in _FAMILY_WORDS[family].split() if "_" not in w]
+                embedded = await embedder.embed(words)
+                centroid = embedded.mean(axis=0)
+                vectors.append(centroid / max(float(np.linalg.norm(centroid)), 1e-9))
+            self._centroids = (families, np.vstack(vectors))
+        families, centroids = self._centroids
+        embedded = await embedder.embed(unknown)
+        scores = embedded @ centroids.T
+        for term, row in zip(unknown, scores, strict=True):
+            order = np.argsort(-row)
+            best, second = float(row[order[0]]), float(row[order[1]])
+            if best >= GUESS_MIN_COSINE and best - second >= GUESS_MARGIN:
+                self.guessed[normalise(term)] = Kind(
+                    _singular((_WORD.findall(term) or [""])[-1]), families[int(order[0])]
+                )
 
     def read_sentences(self, sentences: Iterable[str], terms: Iterable[str] = ()) -> None:
         """Learns kinds from "NP called X" and "X is a NP" sentences."""

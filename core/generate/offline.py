@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
 from core.generate.facts import CLOZE, DEFINITION, TERM, WHICH, Fact, Material
+from core.generate.flaws import cues
 from core.generate.kinds import Kind, kind_from_definition, same_kind
 from core.generate.schema import DraftItem
 from core.generate.terms import Term, key_name
@@ -324,10 +325,13 @@ def offline_items(
         )
         if distractors is None:
             continue
+        options = (key_option, *(text for _, text in distractors))
+        if cues(stem, options, 0):
+            continue  # the term's other form (definition <-> term) may ask it cleanly
         used.add(fact.term)
         yield DraftItem(
             stem=stem,
-            options=(key_option, *(text for _, text in distractors)),
+            options=options,
             correct_index=0,
             explanation=_explanation(fact, material, distractors),
             source_chunk_ids=fact.chunk_ids,

@@ -8,6 +8,7 @@ against them (validate.NOT_A_REVIEW_QUESTION), so the book's own questions are n
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import time
@@ -148,6 +149,9 @@ class _Run:
 
     async def consider(self, items: Sequence[DraftItem]) -> None:
         self.tally.generated += len(items)
+        # Options the material does not define get a kind guessed from their embedding.
+        options = [option for item in items for option in item.options]
+        await self.context.flaws.lexicon.guess_unknown(options, self.embedder)
         valid: list[DraftItem] = []
         for item in items:
             failed = failed_rules(item, self.context)
@@ -317,7 +321,7 @@ async def run_generation(
             max_options=5,
             chunk_texts={c.id: c.text for c in usable},
             review_texts=review,
-            flaws=_flaw_context(material_chunks, review_chunks),
+            flaws=flaw_context_of(material_chunks, review_chunks),
         ),
         stored=stored,
         topic=topic,
@@ -348,7 +352,7 @@ async def run_generation(
     return row
 
 
-def _flaw_context(material_chunks: list[SourceChunk], review_texts: list[str]) -> FlawContext:
+def flaw_context_of(material_chunks: list[SourceChunk], review_texts: list[str]) -> FlawContext:
     """What the flaw detectors know of the materials: their terms' kinds and fragments."""
     known = read_material(material_chunks, [])
     body = [c.text for c in material_chunks if c.kind is not ChunkKind.KEY_TERMS]
@@ -404,6 +408,10 @@ async def _run_offline(
     # A topic run also looks at the glossaries: their entries are kept by relevance below.
     glossaries = [c for c in material_chunks if c.kind is ChunkKind.KEY_TERMS]
     material = read_material(material_chunks, [*sources, *glossaries])
+    # One lexicon for the run: what the generator offers is what the validator judges.
+    lexicon = run.context.flaws.lexicon
+    await lexicon.guess_unknown([t.text for t in material.bank.terms], run.embedder)
+    material = dataclasses.replace(material, lexicon=lexicon)
     source_ids = {c.id for c in sources}
     cases = case_items(
         [c for c in material_chunks if c.kind is ChunkKind.BODY and c.id in source_ids],

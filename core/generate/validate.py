@@ -36,6 +36,7 @@ DISTRACTORS_OF_KEY_KIND = "distractors_of_key_kind"
 NO_CATEGORY_DISTRACTOR = "no_category_distractor"
 NO_CUE_TO_KEY = "no_cue_to_key"
 NO_BROKEN_TEXT = "no_broken_text"
+KEY_NOT_ALONE_OF_ITS_KIND = "key_not_alone_of_its_kind"
 
 # Share of the key's meaningful words that must occur in the cited chunk(s).
 SUPPORT_WORD_SHARE = 0.6
@@ -173,11 +174,22 @@ def _focused_lead_in(item: DraftItem, ctx: ValidationContext) -> bool:
     return flaws.unfocused_lead_in(item.stem) is None
 
 
-def _distractors_of_key_kind(item: DraftItem, ctx: ValidationContext) -> bool:
+def _off_kind(item: DraftItem, ctx: ValidationContext) -> list[int]:
     if not _has_key(item):
-        return True
-    lexicon = ctx.flaws.lexicon
-    return not flaws.off_kind_distractors(item.stem, item.options, item.correct_index, lexicon)
+        return []
+    fragments = ctx.flaws.epithets | ctx.flaws.modifiers
+    return flaws.off_kind_distractors(
+        item.stem, item.options, item.correct_index, ctx.flaws.lexicon, fragments
+    )
+
+
+def _distractors_of_key_kind(item: DraftItem, ctx: ValidationContext) -> bool:
+    return not _off_kind(item, ctx)
+
+
+def _key_not_alone_of_its_kind(item: DraftItem, ctx: ValidationContext) -> bool:
+    # Every distractor of another kind: the key is answerable without knowing anything.
+    return _distractors_of_key_kind(item, ctx) or len(_off_kind(item, ctx)) < len(item.options) - 1
 
 
 def _no_category_distractor(item: DraftItem, ctx: ValidationContext) -> bool:
@@ -213,6 +225,7 @@ RULES: dict[str, Rule] = {
     NO_CATEGORY_DISTRACTOR: _no_category_distractor,
     NO_CUE_TO_KEY: _no_cue_to_key,
     NO_BROKEN_TEXT: _no_broken_text,
+    KEY_NOT_ALONE_OF_ITS_KIND: _key_not_alone_of_its_kind,
 }
 
 # The rubric code (../shared/data/quality/README.md) each rule stands for; bench/eval.py
@@ -224,13 +237,17 @@ FLAW_CODES: dict[str, tuple[str, ...]] = {
     DISTRACTORS_OF_KEY_KIND: ("F3",),
     NO_CATEGORY_DISTRACTOR: ("F3",),
     DISTINCT_OPTIONS: ("F3",),
-    NO_CUE_TO_KEY: ("F4",),
+    NO_CUE_TO_KEY: ("F4", "F9"),
     KEY_NOT_LONGEST: ("F4",),
     KEY_NOT_IN_STEM: ("F4", "F9"),
     NO_ALL_NONE_OF_ABOVE: ("F5",),
     NOT_A_REVIEW_QUESTION: ("F7",),
     NO_BROKEN_TEXT: ("F8",),
+    KEY_NOT_ALONE_OF_ITS_KIND: ("F9",),
 }
+# Rounds asks questions, never fill-in-the-blank lines: a product rule that the human grader
+# did not apply (the graded set has one valid cloze item). Scored apart from the detectors.
+POLICY_RULES = frozenset({STEM_IS_QUESTION})
 
 # The rules that need an explanation or a source chunk (reference sets have neither).
 SOURCE_RULES = frozenset({EXPLANATION_PRESENT, SOURCE_SUPPORTS_KEY, QUOTE_IN_SOURCE})
