@@ -19,6 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.adaptive import StudentLevel
+from core.generate.arbiter import ARBITER_PROMPT_VERSION, Arbiter
 from core.generate.dedupe import DuplicateGuard, answer_key
 from core.generate.errors import (
     GenerationError,
@@ -36,7 +38,7 @@ from core.generate.offline import (
     key_of,
     offline_items,
 )
-from core.generate.prompts import PROMPT_VERSION, load_prompt
+from core.generate.prompts import load_prompt
 from core.generate.schema import DraftItem
 from core.generate.shuffle import shuffle_options
 from core.generate.text import content_words, stem_hash
@@ -218,7 +220,7 @@ class _Run:
             source_pages=list(item.source_pages),
             prompt_version=self.row.prompt_version,
             model=self.row.model,
-            flags=[item.kind] if item.kind else [],
+            flags=[*([item.kind] if item.kind else []), *item.flags],
         )
         await question_repo.add_question(self.session, question)
         self.tally.inserted += 1
@@ -258,6 +260,7 @@ async def run_generation(
     settings: Settings,
     requested_by: int | None,
     seed: int | None,
+    level: StudentLevel | None = None,
 ) -> GenerationRun:
     """See `core.generate.generate`."""
     started = time.perf_counter()
@@ -295,7 +298,7 @@ async def run_generation(
         generator="llm" if use_llm else "offline",
         provider=(provider_of(model) or "unknown") if use_llm else "rounds",
         model=model[:128],
-        prompt_version=PROMPT_VERSION if use_llm else OFFLINE_PROMPT_VERSION,
+        prompt_version=settings.prompt_version if use_llm else OFFLINE_PROMPT_VERSION,
         requested=n,
     )
     await run_repo.start_run(session, row)
@@ -318,9 +321,20 @@ async def run_generation(
     )
     material_chunks = [c for c in usable if c.material_id in set(material_ids)]
     if use_llm:
-        generator = LLMGenerator(settings, load_prompt(), siblings=_siblings(usable))
-        await _run_llm(run, generator, sources, relevance, difficulty, topic, seed)
+        generator = LLMGenerator(
+            settings, load_prompt(settings.prompt_version), siblings=_siblings(usable), level=level
+        )
+        arbiter = Arbiter(settings) if settings.arbiter_model_name else None
+        if arbiter is not None:
+            row.arbiter_model = arbiter.model_name[:128]
+            row.arbiter_prompt_version = ARBITER_PROMPT_VERSION
+            row.arbiter_threshold = arbiter.threshold
+        await _run_llm(run, generator, arbiter, sources, relevance, difficulty, topic, seed)
         calls, failures = generator.stats.api_calls, generator.stats.parse_failures
+        if arbiter is not None:
+            calls += arbiter.stats.calls
+            row.arbiter_judged = arbiter.stats.judged
+            row.arbiter_error = arbiter.stats.error
         error = f"Stopped early: {generator.stats.error}." if generator.stats.error else ""
     else:
         await _run_offline(
@@ -446,6 +460,7 @@ def _llm_contexts(
 async def _run_llm(
     run: _Run,
     generator: LLMGenerator,
+    arbiter: Arbiter | None,
     sources: list[SourceChunk],
     relevance: dict[int, float] | None,
     difficulty: int,
@@ -460,7 +475,29 @@ async def _run_llm(
         count = min(ITEMS_PER_CALL, run.n - run.tally.inserted)
         drafts = await generator.write(group, count=count, difficulty=difficulty, topic=topic)
         if drafts:
-            await run.consider(await _with_support_similarity(run, drafts))
+            drafts = await _with_support_similarity(run, drafts)
+            if arbiter is not None:
+                drafts = await _judged(run, arbiter, drafts, group)
+            await run.consider(drafts)
+
+
+async def _judged(
+    run: _Run, arbiter: Arbiter, drafts: list[DraftItem], group: list[SourceChunk]
+) -> list[DraftItem]:
+    """The drafts the arbiter does not reject; those it rejects are counted on the run as
+    "arbiter" and "arbiter:<code>". Drafts the rules already reject are not sent to it."""
+    to_judge = [d for d in drafts if not failed_rules(d, run.context)]
+    verdicts = await arbiter.judge(to_judge, group)
+    rejected = {
+        id(draft): verdict
+        for draft, verdict in zip(to_judge, verdicts, strict=True)
+        if verdict is not None and not arbiter.accepts(verdict)
+    }
+    for verdict in rejected.values():
+        run.tally.generated += 1
+        run.tally.rejected["arbiter"] += 1
+        run.tally.rejected.update(f"arbiter:{code}" for code in verdict.flaws)
+    return [d for d in drafts if id(d) not in rejected]
 
 
 async def _with_support_similarity(run: _Run, drafts: list[DraftItem]) -> list[DraftItem]:
