@@ -468,8 +468,14 @@ async def _run_llm(
     seed: int,
 ) -> None:
     contexts = _llm_contexts(sources, relevance, seed)
-    budget = -(-run.n // ITEMS_PER_CALL) + EXTRA_LLM_CALLS
-    for group in contexts[:budget]:
+    needed = -(-run.n // ITEMS_PER_CALL)
+    for calls, group in enumerate(contexts):
+        # Every batch's worth of items the arbiter drops buys one more call (at most as many
+        # as the run needs), so a strict judge costs calls, not questions. Rule rejections
+        # are covered by EXTRA_LLM_CALLS, as before the arbiter.
+        refill = -(-run.tally.rejected["arbiter"] // ITEMS_PER_CALL)
+        if calls >= needed + EXTRA_LLM_CALLS + min(refill, needed):
+            return
         if run.done or generator.failed:
             return
         count = min(ITEMS_PER_CALL, run.n - run.tally.inserted)

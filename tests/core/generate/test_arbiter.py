@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +189,20 @@ async def test_an_arbiter_switched_off_is_not_called_and_not_recorded(
 
     assert (row.inserted, row.api_calls, fake.judge_requests) == (2, 1, [])
     assert (row.arbiter_model, row.arbiter_prompt_version, row.arbiter_threshold) == ("", "", None)
+
+
+@pytest.mark.slow
+async def test_a_strict_judge_costs_calls_not_questions(
+    library: Library, shared_data: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await library.add(shared_data / "ap2e_ch19_heart.pdf")  # enough passages for 4 calls
+    # The first three batches are all rejected (more calls than a run without a judge may
+    # make: one for the 5 asked, two spare); the fourth is accepted.
+    fake.play(*(grounded(5) for _ in range(4)))
+    fake.judge(*(verdicts(lambda _text: (2, ["F3"])) for _ in range(3)), accept_all())
+    settings = llm_settings(library, fake, monkeypatch, arbiter=None)
+
+    row = await run(library, settings, 5)
+
+    assert (row.status, row.inserted, len(fake.requests)) == (RunStatus.COMPLETED, 5, 4)
+    assert row.rejected_by_rule == {"arbiter": 15, "arbiter:F3": 15}
