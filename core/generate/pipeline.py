@@ -324,17 +324,9 @@ async def run_generation(
         generator = LLMGenerator(
             settings, load_prompt(settings.prompt_version), siblings=_siblings(usable), level=level
         )
-        arbiter = Arbiter(settings) if settings.arbiter_model_name else None
-        if arbiter is not None:
-            row.arbiter_model = arbiter.model_name[:128]
-            row.arbiter_prompt_version = ARBITER_PROMPT_VERSION
-            row.arbiter_threshold = arbiter.threshold
-        await _run_llm(run, generator, arbiter, sources, relevance, difficulty, topic, seed)
-        calls, failures = generator.stats.api_calls, generator.stats.parse_failures
-        if arbiter is not None:
-            calls += arbiter.stats.calls
-            row.arbiter_judged = arbiter.stats.judged
-            row.arbiter_error = arbiter.stats.error
+        judge_calls = await _run_llm(run, generator, sources, relevance, difficulty, topic, seed)
+        calls = generator.stats.api_calls + judge_calls
+        failures = generator.stats.parse_failures
         error = f"Stopped early: {generator.stats.error}." if generator.stats.error else ""
     else:
         await _run_offline(
@@ -460,6 +452,32 @@ def _llm_contexts(
 async def _run_llm(
     run: _Run,
     generator: LLMGenerator,
+    sources: list[SourceChunk],
+    relevance: dict[int, float] | None,
+    difficulty: int,
+    topic: str,
+    seed: int,
+) -> int:
+    """Writes, judges and considers batches until the run is done; returns the arbiter's
+    calls (the writer counts its own). The arbiter's set-up and outcome go on the run row."""
+    settings, row = generator.settings, run.row
+    arbiter = Arbiter(settings) if settings.arbiter_model_name else None
+    if arbiter is not None:
+        row.arbiter_model = arbiter.model_name[:128]
+        row.arbiter_prompt_version = ARBITER_PROMPT_VERSION
+        row.arbiter_threshold = arbiter.threshold
+    try:
+        await _write_batches(run, generator, arbiter, sources, relevance, difficulty, topic, seed)
+    finally:
+        if arbiter is not None:
+            row.arbiter_judged = arbiter.stats.judged
+            row.arbiter_error = arbiter.stats.error
+    return arbiter.stats.calls if arbiter is not None else 0
+
+
+async def _write_batches(
+    run: _Run,
+    generator: LLMGenerator,
     arbiter: Arbiter | None,
     sources: list[SourceChunk],
     relevance: dict[int, float] | None,
@@ -492,18 +510,16 @@ async def _judged(
 ) -> list[DraftItem]:
     """The drafts the arbiter does not reject; those it rejects are counted on the run as
     "arbiter" and "arbiter:<code>". Drafts the rules already reject are not sent to it."""
-    to_judge = [d for d in drafts if not failed_rules(d, run.context)]
-    verdicts = await arbiter.judge(to_judge, group)
-    rejected = {
-        id(draft): verdict
-        for draft, verdict in zip(to_judge, verdicts, strict=True)
-        if verdict is not None and not arbiter.accepts(verdict)
-    }
-    for verdict in rejected.values():
-        run.tally.generated += 1
-        run.tally.rejected["arbiter"] += 1
-        run.tally.rejected.update(f"arbiter:{code}" for code in verdict.flaws)
-    return [d for d in drafts if id(d) not in rejected]
+    to_judge = [i for i, draft in enumerate(drafts) if not failed_rules(draft, run.context)]
+    verdicts = await arbiter.judge([drafts[i] for i in to_judge], group)
+    dropped: set[int] = set()
+    for i, verdict in zip(to_judge, verdicts, strict=True):
+        if verdict is not None and not arbiter.accepts(verdict):
+            dropped.add(i)
+            run.tally.generated += 1
+            run.tally.rejected["arbiter"] += 1
+            run.tally.rejected.update(f"arbiter:{code}" for code in verdict.flaws)
+    return [draft for i, draft in enumerate(drafts) if i not in dropped]
 
 
 async def _with_support_similarity(run: _Run, drafts: list[DraftItem]) -> list[DraftItem]:
