@@ -101,6 +101,7 @@ def render_items(drafts: Sequence[DraftItem], chunks: Sequence[SourceChunk]) -> 
         blocks.append(
             f"[Q{number}] (cites {cited})\n{draft.stem}\n{options}\n"
             f"Key: {LETTERS[draft.correct_index]}\nExplanation: {draft.explanation}"
+            + (f"\nSupporting sentence: {draft.support}" if draft.support else "")
         )
     return "\n\n".join(blocks)
 

@@ -7,8 +7,9 @@ format; each returned item is then validated on its own, so one bad item never c
 batch. Bad JSON is repaired locally once (fences, trailing commas), then by one repair
 request; everything is bounded, counted, and never raises to the caller: a provider
 failure ends the run's LLM calls and is reported in `LLMStats.error`. The prompt version
-is ROUNDS_PROMPT_VERSION; v2 also tells the model the sources' subtopics and the student's
-level, and each item comes back labelled recall or application (stored in its flags).
+is ROUNDS_PROMPT_VERSION; v2 also tells the model the sources' subtopics, their sections'
+learning objectives (the teaching points) and the student's level, and each item comes
+back labelled recall or application (stored in its flags).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ DIFFICULTY_LABELS = {
     4: "application: two-step reasoning from the sources",
     5: "hard: integrate several facts from the sources",
 }
+# A section's learning objectives (OpenStax and most textbooks): the teaching points the book
+# itself sets, as bullets after this phrase.
+_OBJECTIVES = re.compile(r"you (?:will|should) be able to:?[ \t]*\n", re.IGNORECASE)
+_BULLET = ("•", "●", "▪", "-", "–", "*")
+MAX_TEACHING_POINTS = 6
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
@@ -134,6 +140,44 @@ def subtopics_of(chunks: Sequence[SourceChunk]) -> str:
     return "; ".join(dict.fromkeys(n for n in names if n)) or "(none named)"
 
 
+def section_of(heading: str) -> str:
+    """The top-level section a chunk's heading path belongs to ("24.3 Bacterial ...")."""
+    return heading.split(HEADING_SEPARATOR)[0].strip()
+
+
+def learning_objectives(chunks: Sequence[SourceChunk]) -> dict[str, tuple[str, ...]]:
+    """Each section's stated learning objectives, by its top-level heading; a bullet that
+    wraps onto a next line starting in lower case is joined back together."""
+    found: dict[str, tuple[str, ...]] = {}
+    for chunk in chunks:
+        match = _OBJECTIVES.search(chunk.text)
+        if match is None or not chunk.heading:
+            continue
+        points: list[str] = []
+        for line in chunk.text[match.end() :].splitlines():
+            line = line.strip()
+            if line.startswith(_BULLET):
+                points.append(line.lstrip("".join(_BULLET)).strip())
+            elif points and line[:1].islower():
+                points[-1] = f"{points[-1]} {line}"
+            else:
+                break
+        if points:
+            found.setdefault(section_of(chunk.heading), tuple(p for p in points if p))
+    return found
+
+
+def teaching_points_of(
+    chunks: Sequence[SourceChunk], objectives: dict[str, tuple[str, ...]]
+) -> str:
+    """The learning objectives of the sections these sources come from, for the prompt."""
+    sections = dict.fromkeys(section_of(c.heading) for c in chunks if c.heading)
+    points = [p for section in sections for p in objectives.get(section, ())]
+    if not points:
+        return "(none stated: choose the central facts of the sources)"
+    return "; ".join(list(dict.fromkeys(points))[:MAX_TEACHING_POINTS])
+
+
 def describe_level(level: StudentLevel | None) -> str:
     """The student's level in words the writer can act on."""
     if level is None or level.band == "new":
@@ -202,10 +246,12 @@ class LLMGenerator:
         siblings: dict[int, list[SourceChunk]] | None = None,
         model: Any = None,
         level: StudentLevel | None = None,
+        objectives: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.settings = settings
         self.prompt = prompt
         self.level = level
+        self._objectives = objectives or {}
         self.stats = LLMStats()
         self._siblings = siblings or {}
         self._model = model
@@ -244,6 +290,7 @@ class LLMGenerator:
             topic_line=f"Topic: {topic}\n" if topic else "",
             topic=topic or "(none given: the sources below)",
             subtopics=subtopics_of(chunks),
+            teaching_points=teaching_points_of(chunks, self._objectives),
             student=describe_level(self.level),
             count=count,
             sources=render_sources(chunks),

@@ -29,7 +29,13 @@ from core.generate.errors import (
     ProviderUnavailable,
 )
 from core.generate.facts import SourceChunk, read_material
-from core.generate.llm import ITEMS_PER_CALL, SOURCES_PER_CALL, LLMGenerator, provider_of
+from core.generate.llm import (
+    ITEMS_PER_CALL,
+    SOURCES_PER_CALL,
+    LLMGenerator,
+    learning_objectives,
+    provider_of,
+)
 from core.generate.offline import (
     OFFLINE_MODEL,
     OFFLINE_PROMPT_VERSION,
@@ -322,7 +328,11 @@ async def run_generation(
     material_chunks = [c for c in usable if c.material_id in set(material_ids)]
     if use_llm:
         generator = LLMGenerator(
-            settings, load_prompt(settings.prompt_version), siblings=_siblings(usable), level=level
+            settings,
+            load_prompt(settings.prompt_version),
+            siblings=_siblings(usable),
+            level=level,
+            objectives=learning_objectives(usable),
         )
         judge_calls = await _run_llm(run, generator, sources, relevance, difficulty, topic, seed)
         calls = generator.stats.api_calls + judge_calls

@@ -84,6 +84,7 @@ async def test_a_judge_that_rejects_keeps_items_out_and_the_run_counts_why(
     system, user = (m["content"] for m in request["messages"])
     assert all(f"F{i}:" in system for i in range(1, 10))
     assert "[S1]" in user and "[Q5]" in user and "Key: B" in user
+    assert "Supporting sentence: " in user
 
 
 async def test_the_judges_model_and_threshold_are_settings(

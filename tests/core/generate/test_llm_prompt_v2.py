@@ -12,7 +12,10 @@ import pytest
 from pydantic import ValidationError
 
 from core.adaptive import StudentLevel
+from core.generate.facts import SourceChunk
+from core.generate.llm import learning_objectives, teaching_points_of
 from core.settings import Settings
+from storage.enums import ChunkKind
 from tests.core.generate.conftest import Library
 from tests.core.generate.test_llm_generation import grounded_items, llm_settings, run, stored
 from tests.fakes.fake_openai import Compose, FakeOpenAI
@@ -53,6 +56,10 @@ async def test_v2_tells_the_writer_the_subtopics_the_students_level_and_the_rule
     assert "struggling (3 of their last 8 answers in this topic were right)" in user
     subtopics = next(line for line in user.splitlines() if line.startswith("Subtopics in"))
     assert subtopics != "Subtopics in these sources: (none named)"
+    # The section's own learning objectives are its teaching points.
+    points = next(line for line in user.splitlines() if line.startswith("Teaching points"))
+    assert "Describe the embryological development of heart structures" in points
+    assert "Relate fetal heart structures to adult counterparts" in points
     for rule in (
         "of the key's own kind",
         "fill-in-the-blank",
@@ -106,3 +113,33 @@ def test_an_unknown_prompt_version_is_refused_at_start_up(
     monkeypatch.setenv("ROUNDS_PROMPT_VERSION", "mcq_v9")
     with pytest.raises(ValidationError):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def chunk(text: str, heading: str, chunk_id: int = 1) -> SourceChunk:
+    return SourceChunk(
+        id=chunk_id, material_id=1, ordinal=chunk_id, kind=ChunkKind.BODY, text=text,
+        page_start=1, page_end=1, heading=heading,
+    )  # fmt: skip
+
+
+def test_teaching_points_are_the_sections_objectives_with_wrapped_bullets_rejoined() -> None:
+    opening = chunk(
+        "Learning Objectives\nBy the end of this section, you will be able to:\n"
+        "• Identify the most common bacteria that can cause infections of the GI\n"
+        "tract\n• Compare the major characteristics of specific bacterial diseases\n"
+        "A wide range of gastrointestinal diseases are caused by bacterial contamination.",
+        "24.3 Bacterial Infections",
+    )
+    later = chunk("Cholera is spread by water.", "24.3 Bacterial Infections › Cholera", 2)
+    elsewhere = chunk("Rotavirus infects children.", "24.4 Viral Infections › Rotavirus", 3)
+
+    objectives = learning_objectives([opening, later, elsewhere])
+
+    assert objectives == {
+        "24.3 Bacterial Infections": (
+            "Identify the most common bacteria that can cause infections of the GI tract",
+            "Compare the major characteristics of specific bacterial diseases",
+        )
+    }
+    assert teaching_points_of([later], objectives).startswith("Identify the most common")
+    assert teaching_points_of([elsewhere], objectives).startswith("(none stated")
