@@ -160,7 +160,7 @@ async def test_a_judge_that_times_out_is_bounded_and_the_student_still_gets_ques
     excerpt_library: Library, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake.play(grounded(5), grounded(5))
-    fake.judge(Hang(5), Hang(5))
+    fake.judge(Hang(30), Hang(30))
     settings = llm_settings(
         excerpt_library, fake, monkeypatch, arbiter=None, ROUNDS_ARBITER_TIMEOUT_S="0.4"
     )
@@ -168,7 +168,7 @@ async def test_a_judge_that_times_out_is_bounded_and_the_student_still_gets_ques
 
     row = await run(excerpt_library, settings, 7)
 
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 10  # a judge left waiting would take 30 s
     assert (row.status, row.inserted, len(await stored(excerpt_library))) == (
         RunStatus.COMPLETED, 7, 7,
     )  # fmt: skip
