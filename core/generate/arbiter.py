@@ -139,16 +139,13 @@ class Arbiter:
     def _structured(self) -> Any:
         if self._runnable is None:
             model = self._model
-            model = (
-                model
-                if model is not None
-                else build_chat_model(
+            if model is None:
+                model = build_chat_model(
                     self.settings,
                     model_name=self.model_name,
                     timeout_s=self.settings.arbiter_timeout_s,
                     max_retries=0,  # a retry would double the wait for an optional check
                 )
-            )
             self._runnable = model.with_structured_output(
                 response_format(VerdictBatch, FORMAT_NAME), method="json_schema", include_raw=True
             )
@@ -181,6 +178,12 @@ class Arbiter:
                 reason = "the model did not answer in time"
             return self._rules_only(len(drafts), f"the arbiter failed ({reason})")
         verdicts = self._parse(result, len(drafts))
+        for draft, verdict in zip(drafts, verdicts, strict=True):
+            if verdict is not None and not self.accepts(verdict):
+                log.info(
+                    "arbiter rejects (%.0f, %s): %s | %s",
+                    verdict.score, ",".join(verdict.flaws), draft.stem[:80], verdict.reason,
+                )  # fmt: skip
         unjudged = sum(v is None for v in verdicts)
         self.stats.judged += len(drafts) - unjudged
         if unjudged:
