@@ -21,7 +21,7 @@ from wordfreq import zipf_frequency
 
 from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import family_of_word, is_binomial, shape_family
-from core.generate.schema import DraftItem
+from core.generate.schema import APPLICATION, DraftItem
 from core.generate.text import clean, normalise, sentences
 
 CASE_KIND = "case"
@@ -208,6 +208,7 @@ def _item(
         topic=section.title,
         difficulty=difficulty,
         kind=CASE_KIND,
+        flags=(APPLICATION,),
     )
 
 

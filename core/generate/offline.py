@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 from core.generate.facts import CLOZE, DEFINITION, TERM, WHICH, Fact, Material
 from core.generate.flaws import cues
 from core.generate.kinds import Kind, kind_from_definition, same_kind
-from core.generate.schema import DraftItem
+from core.generate.schema import RECALL, DraftItem
 from core.generate.terms import Term, key_name
 from core.generate.text import clean, contains_phrase, content_words, normalise, stem_hash
 
@@ -340,6 +340,7 @@ def offline_items(
             topic=fact.heading,
             difficulty=request.difficulty,
             kind=fact.kind,
+            flags=(RECALL,),
         )
 
 

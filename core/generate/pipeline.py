@@ -21,7 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.generate.cases import CASE_KIND, case_items
+from core.adaptive import StudentLevel
+from core.generate.arbiter import ARBITER_PROMPT_VERSION, Arbiter
+from core.generate.cases import case_items
 from core.generate.dedupe import DuplicateGuard, answer_key
 from core.generate.errors import (
     GenerationError,
@@ -31,7 +33,13 @@ from core.generate.errors import (
 )
 from core.generate.facts import SourceChunk, read_material
 from core.generate.flaws import FlawContext, flaw_context
-from core.generate.llm import ITEMS_PER_CALL, SOURCES_PER_CALL, LLMGenerator, provider_of
+from core.generate.llm import (
+    ITEMS_PER_CALL,
+    SOURCES_PER_CALL,
+    LLMGenerator,
+    learning_objectives,
+    provider_of,
+)
 from core.generate.offline import (
     OFFLINE_MODEL,
     OFFLINE_PROMPT_VERSION,
@@ -40,7 +48,7 @@ from core.generate.offline import (
     key_of,
     offline_items,
 )
-from core.generate.prompts import PROMPT_VERSION, load_prompt
+from core.generate.prompts import load_prompt
 from core.generate.schema import DraftItem
 from core.generate.shuffle import shuffle_options
 from core.generate.text import content_words, stem_hash
@@ -225,9 +233,7 @@ class _Run:
             source_pages=list(item.source_pages),
             prompt_version=self.row.prompt_version,
             model=self.row.model,
-            flags=[item.kind, "application" if item.kind == CASE_KIND else "recall"]
-            if item.kind
-            else [],
+            flags=[*([item.kind] if item.kind else []), *item.flags],
         )
         await question_repo.add_question(self.session, question)
         self.tally.inserted += 1
@@ -267,6 +273,7 @@ async def run_generation(
     settings: Settings,
     requested_by: int | None,
     seed: int | None,
+    level: StudentLevel | None = None,
 ) -> GenerationRun:
     """See `core.generate.generate`."""
     started = time.perf_counter()
@@ -304,7 +311,7 @@ async def run_generation(
         generator="llm" if use_llm else "offline",
         provider=(provider_of(model) or "unknown") if use_llm else "rounds",
         model=model[:128],
-        prompt_version=PROMPT_VERSION if use_llm else OFFLINE_PROMPT_VERSION,
+        prompt_version=settings.prompt_version if use_llm else OFFLINE_PROMPT_VERSION,
         requested=n,
     )
     await run_repo.start_run(session, row)
@@ -329,9 +336,16 @@ async def run_generation(
         material_of={c.id: c.material_id for c in usable},
     )
     if use_llm:
-        generator = LLMGenerator(settings, load_prompt(), siblings=_siblings(usable))
-        await _run_llm(run, generator, sources, relevance, difficulty, topic, seed)
-        calls, failures = generator.stats.api_calls, generator.stats.parse_failures
+        generator = LLMGenerator(
+            settings,
+            load_prompt(settings.prompt_version),
+            siblings=_siblings(usable),
+            level=level,
+            objectives=learning_objectives(usable),
+        )
+        judge_calls = await _run_llm(run, generator, sources, relevance, difficulty, topic, seed)
+        calls = generator.stats.api_calls + judge_calls
+        failures = generator.stats.parse_failures
         error = f"Stopped early: {generator.stats.error}." if generator.stats.error else ""
     else:
         await _run_offline(
@@ -485,16 +499,69 @@ async def _run_llm(
     difficulty: int,
     topic: str,
     seed: int,
+) -> int:
+    """Writes, judges and considers batches until the run is done; returns the arbiter's
+    calls (the writer counts its own). The arbiter's set-up and outcome go on the run row."""
+    settings, row = generator.settings, run.row
+    arbiter = Arbiter(settings) if settings.arbiter_model_name else None
+    if arbiter is not None:
+        row.arbiter_model = arbiter.model_name[:128]
+        row.arbiter_prompt_version = ARBITER_PROMPT_VERSION
+        row.arbiter_threshold = arbiter.threshold
+    try:
+        await _write_batches(run, generator, arbiter, sources, relevance, difficulty, topic, seed)
+    finally:
+        if arbiter is not None:
+            row.arbiter_judged = arbiter.stats.judged
+            row.arbiter_error = arbiter.stats.error
+    return arbiter.stats.calls if arbiter is not None else 0
+
+
+async def _write_batches(
+    run: _Run,
+    generator: LLMGenerator,
+    arbiter: Arbiter | None,
+    sources: list[SourceChunk],
+    relevance: dict[int, float] | None,
+    difficulty: int,
+    topic: str,
+    seed: int,
 ) -> None:
     contexts = _llm_contexts(sources, relevance, seed)
-    budget = -(-run.n // ITEMS_PER_CALL) + EXTRA_LLM_CALLS
-    for group in contexts[:budget]:
+    needed = -(-run.n // ITEMS_PER_CALL)
+    for calls, group in enumerate(contexts):
+        # Every batch's worth of items the arbiter drops buys one more call (at most as many
+        # as the run needs), so a strict judge costs calls, not questions. Rule rejections
+        # are covered by EXTRA_LLM_CALLS, as before the arbiter.
+        refill = -(-run.tally.rejected["arbiter"] // ITEMS_PER_CALL)
+        if calls >= needed + EXTRA_LLM_CALLS + min(refill, needed):
+            return
         if run.done or generator.failed:
             return
         count = min(ITEMS_PER_CALL, run.n - run.tally.inserted)
         drafts = await generator.write(group, count=count, difficulty=difficulty, topic=topic)
         if drafts:
-            await run.consider(await _with_support_similarity(run, drafts))
+            drafts = await _with_support_similarity(run, drafts)
+            if arbiter is not None:
+                drafts = await _judged(run, arbiter, drafts, group)
+            await run.consider(drafts)
+
+
+async def _judged(
+    run: _Run, arbiter: Arbiter, drafts: list[DraftItem], group: list[SourceChunk]
+) -> list[DraftItem]:
+    """The drafts the arbiter does not reject; those it rejects are counted on the run as
+    "arbiter" and "arbiter:<code>". Drafts the rules already reject are not sent to it."""
+    to_judge = [i for i, draft in enumerate(drafts) if not failed_rules(draft, run.context)]
+    verdicts = await arbiter.judge([drafts[i] for i in to_judge], group)
+    dropped: set[int] = set()
+    for i, verdict in zip(to_judge, verdicts, strict=True):
+        if verdict is not None and not arbiter.accepts(verdict):
+            dropped.add(i)
+            run.tally.generated += 1
+            run.tally.rejected["arbiter"] += 1
+            run.tally.rejected.update(f"arbiter:{code}" for code in verdict.flaws)
+    return [draft for i, draft in enumerate(drafts) if i not in dropped]
 
 
 async def _with_support_similarity(run: _Run, drafts: list[DraftItem]) -> list[DraftItem]:

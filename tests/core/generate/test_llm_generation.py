@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.generate import GenerationError, ProviderUnavailable, generate
+from core.generate.arbiter import ARBITER_PROMPT_VERSION
 from core.generate.prompts import PROMPT_VERSION
 from core.settings import Settings
 from storage.enums import RunStatus
@@ -23,6 +24,7 @@ from tests.fakes.fake_openai import (
     FakeOpenAI,
     Hang,
     Reply,
+    accept_all,
     batch,
     item,
     rate_limited,
@@ -77,13 +79,25 @@ async def fake() -> AsyncIterator[FakeOpenAI]:
 
 
 def llm_settings(
-    library: Library, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, timeout: float = 20
+    library: Library,
+    fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    timeout: float = 20,
+    *,
+    arbiter: str | None = "off",
+    **env: str,
 ) -> Settings:
+    """Settings for a run against the fake. The writer's tests switch the arbiter off unless
+    they ask for it (arbiter=None: the default, the writer's own model judges)."""
     # The environment names are the contract: the client finds the fake via OPENAI_BASE_URL.
     monkeypatch.setenv("ROUNDS_LLM_MODEL", MODEL)
     monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
     monkeypatch.setenv("ROUNDS_LLM_TIMEOUT_S", str(timeout))
+    if arbiter is not None:
+        monkeypatch.setenv("ROUNDS_ARBITER_MODEL", arbiter)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     return Settings(_env_file=None, data_dir=library.settings.data_dir)  # type: ignore[call-arg]
 
 
@@ -111,7 +125,9 @@ async def test_valid_items_are_stored_with_their_source_and_the_run_counts_them(
     excerpt_library: Library, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake.play(grounded(5))
-    settings = llm_settings(excerpt_library, fake, monkeypatch)
+    fake.judge(accept_all())
+    # The default configuration: prompt v2, the writer's own model as the arbiter.
+    settings = llm_settings(excerpt_library, fake, monkeypatch, arbiter=None)
 
     row = await run(excerpt_library, settings, 5, difficulty=4)
 
@@ -119,12 +135,18 @@ async def test_valid_items_are_stored_with_their_source_and_the_run_counts_them(
     assert (row.status, row.requested, row.generated, row.inserted) == (
         RunStatus.COMPLETED, 5, 5, 5,
     )  # fmt: skip
-    assert (row.api_calls, row.parse_failures, row.rejected_by_rule) == (1, 0, {})
+    # One call wrote the batch, one judged it.
+    assert (row.api_calls, row.parse_failures, row.rejected_by_rule) == (2, 0, {})
     assert (row.generator, row.provider, row.model) == ("llm", "openai", MODEL)
-    assert row.prompt_version == PROMPT_VERSION == "mcq_v1"
+    assert row.prompt_version == PROMPT_VERSION == "mcq_v2"
+    assert (row.arbiter_model, row.arbiter_prompt_version, row.arbiter_threshold) == (
+        MODEL, ARBITER_PROMPT_VERSION, 4.0,
+    )  # fmt: skip
+    assert (row.arbiter_judged, row.arbiter_error) == (5, "")
     for question in questions:
         assert question.run_id == row.id and question.model == MODEL
-        assert question.prompt_version == "mcq_v1" and question.difficulty == 4
+        assert question.prompt_version == "mcq_v2" and question.difficulty == 4
+        assert question.flags == ["llm", "recall"]
         assert len(question.options) == 5 and question.source_chunk_ids
         assert question.source_pages and all(1 <= p <= 4 for p in question.source_pages)
     # The real client sent our pydantic schema as the structured-output format.
