@@ -23,18 +23,20 @@ GRADED_FILES = ("graded_items.jsonl", "graded_items_clinical.jsonl")
 
 async def material_context(library: Any, material_id: int) -> Any:
     """The FlawContext a run on this material would validate with."""
-    from core.generate.pipeline import SOURCE_KINDS, _source, flaw_context_of
+    from core.generate.pipeline import SOURCE_KINDS, flaw_context_of, source_of
     from storage.enums import ChunkKind
     from storage.repos import runs as run_repo
 
     async with library.db.session() as session:
         rows = await run_repo.source_chunks(session, library.scope.id, material_ids=[material_id])
-    chunks = [_source(c) for c in rows if c.kind in SOURCE_KINDS]
+    chunks = [source_of(c) for c in rows if c.kind in SOURCE_KINDS]
     review = [c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS]
     return flaw_context_of(chunks, review)
 
 
-async def predicted_codes(item: dict[str, Any], context: Any, embedder: Any) -> dict[str, list[str]]:
+async def predicted_codes(
+    item: dict[str, Any], context: Any, embedder: Any
+) -> dict[str, list[str]]:
     """Code -> the rules that saw it, for one item of the graded set's shape."""
     from core.generate.schema import DraftItem
     from core.generate.validate import FLAW_CODES, SOURCE_RULES, ValidationContext, failed_rules
@@ -56,7 +58,9 @@ def _ratio(hit: int, total: int) -> float | None:
     return round(hit / total, 3) if total else None
 
 
-async def evaluate_detectors(library: Any, materials: dict[str, int], data: Path) -> dict[str, Any]:
+async def evaluate_detectors(
+    library: Any, materials: dict[str, int], data: Path
+) -> dict[str, Any]:
     """Scores every rule against the human grades of the shared quality set."""
     from core.generate.validate import POLICY_RULES
 

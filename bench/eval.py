@@ -179,7 +179,9 @@ async def _supported(library: Library, question: Any) -> bool:
     return SOURCE_SUPPORTS_KEY not in failed_rules(draft, ValidationContext(chunk_texts=texts))
 
 
-async def evaluate_generation(library: Library, materials: dict[str, int], n: int) -> dict[str, Any]:
+async def evaluate_generation(
+    library: Library, materials: dict[str, int], n: int
+) -> dict[str, Any]:
     from core.generate.pipeline import MAX_QUESTIONS_PER_RUN
 
     totals: Counter[str] = Counter()
@@ -347,7 +349,9 @@ def _print_detectors(console: Console, report: dict[str, Any]) -> None:
         table.add_column(column)
     for code, row in detectors["per_code"].items():
         if row["human"] or row["detected"]:
-            table.add_row(code, *(str(row[k]) for k in ("precision", "recall", "human", "detected")))
+            table.add_row(
+                code, *(str(row[k]) for k in ("precision", "recall", "human", "detected"))
+            )
     console.print(table)
     console.print(
         f"Invalid items caught: {detectors['invalid_recall']}; human-valid items accepted: "

@@ -122,7 +122,9 @@ def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
     unique = []
     for section in sections:
         if section.organism and section.organism in seen:
-            section = _Section(section.title, section.chunks, section.sentences, "", section.disease)
+            section = _Section(
+                section.title, section.chunks, section.sentences, "", section.disease
+            )
         if section.organism or section.disease:
             seen.add(section.organism)
             unique.append(section)

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wordfreq import zipf_frequency
 
 from core.generate.kinds import (
-    BINOMIAL,
     Kind,
     KindLexicon,
     _singular,
@@ -31,25 +30,40 @@ from core.generate.kinds import (
     same_kind,
 )
 from core.generate.terms import looks_plural
-from core.generate.text import BLANK, STOPWORDS, clean, content_words, normalise, words
+from core.generate.text import (
+    BLANK,
+    STOPWORDS,
+    clean,
+    content_words,
+    normalise,
+    word_list,
+    words,
+)
 
 # Words of the lead-in formula itself: never a cue.
 _LEAD_IN_WORDS = frozenset(
-    "following best defines defined describes term terms likely cause diagnosis correct "
-    "statement answer option options question called known refers"
-    .split()
+    word_list(
+        """
+    following best defines defined describes term terms likely cause diagnosis correct
+    statement answer option options question called known refers
+    """
+    )
 )
 # Prefixes many unrelated words share: a shared "inter-" is no shared root.
-_PREFIXES = (
-    "inter intra hyper hypo trans super supra infra peri endo epi para anti poly mono micro "
-    "macro extra semi sub pre post multi pseudo retro contra counter over under non"
-).split()
+_PREFIXES = word_list(
+    """
+    inter intra hyper hypo trans super supra infra peri endo epi para anti poly mono
+    micro macro extra semi sub pre post multi pseudo retro contra counter over under non
+    """
+)
 # Suffixes stripped before roots are compared: "regulation"/"circulation" share no root.
 _SUFFIXES = sorted(
-    (
-        "ations ation itions ition izations ization ional ular ulars ally ness ment ments "
-        "ings ing ed es ity ities ous ive ic ics al ar um us ia ae a s y ies ium ial"
-    ).split(),
+    word_list(
+        """
+    ations ation itions ition izations ization ional ular ulars ally ness ment ments
+    ings ing ed es ity ities ous ive ic ics al ar um us ia ae a s y ies ium ial
+    """
+    ),
     key=len,
     reverse=True,
 )
@@ -124,6 +138,8 @@ _ROOT_GLOSSES: dict[str, tuple[str, ...]] = {
     "rrhea": ("discharge", "flow"),
     "tox": ("poison", "poisonous", "toxic"),
 }
+# A sentence ends at . ? or ! (a closing quote or bracket may follow) before a space.
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+|(?<=[.?!][\"”’')])\s+")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
 _PAREN_ABBREVIATION = re.compile(r"\(([A-Z][A-Za-z0-9-]{1,7})\)")
 _ANTECEDENT = re.compile(
@@ -146,8 +162,12 @@ _ADJECTIVE_END = re.compile(r"(al|ar|ic|ous|ive|ary|borne|ed|ing|ant|ent|ile)$")
 _FILLER = re.compile(r"is another term from this material|does not fit here", re.IGNORECASE)
 # Generic hypernyms: an option that is only one of these fits many keys at once.
 _CATEGORY_HEADS = frozenset(
-    "pathogen microbe microorganism organism illness disease disorder condition drug agent "
-    "lesion infection bacterium virus parasite substance problem complication".split()
+    word_list(
+        """
+    pathogen microbe microorganism organism illness disease disorder condition drug
+    agent lesion infection bacterium virus parasite substance problem complication
+    """
+    )
 )
 
 
@@ -155,7 +175,7 @@ _CATEGORY_HEADS = frozenset(
 class FlawContext:
     """What the detectors may consult beyond the item: the material's kinds and words."""
 
-    lexicon: KindLexicon | None = None
+    lexicon: KindLexicon = field(default_factory=KindLexicon)
     # Lower-case words the material writes after a capitalised genus ("pylori", "lamblia").
     epithets: frozenset[str] = frozenset()
     # Words the material only ever writes before another word ("columnar", "foodborne").
@@ -226,14 +246,14 @@ def _option_words(option: str) -> list[str]:
 def is_case(stem: str) -> bool:
     """A clinical case (several sentences of findings, then the question)."""
     text = clean(stem)
-    return len(re.split(r"(?<=[.?!])\s+", text)) > 1 and len(text.split()) > CASE_WORDS
+    return len(_SENTENCE_BREAK.split(text)) > 1 and len(text.split()) > CASE_WORDS
 
 
 def _cue_words(stem: str) -> list[str]:
     """The stem words that could cue a key: of a case, only its question sentence (a case's
     findings are meant to point at the answer); everyday words never count."""
     text = BLANK.sub(" ", clean(stem))
-    parts = re.split(r"(?<=[.?!])\s+", text)
+    parts = _SENTENCE_BREAK.split(text)
     everyday = EVERYDAY_ZIPF
     if is_case(stem):
         text = next((p for p in reversed(parts) if "?" in p), parts[-1])
@@ -290,8 +310,10 @@ def abbreviation_cue(stem: str, options: Sequence[str], key_index: int) -> str |
         return f"only the key carries an abbreviation ({marked[0]})"
     key_initials = _initials(re.sub(r"\([^)]*\)", " ", key)).upper()
     for acronym in {a.rstrip("s") for a in _ACRONYM.findall(stem)}:
-        if len(acronym) >= 2 and acronym in key_initials and not any(
-            acronym in _initials(o).upper() for o in others
+        if (
+            len(acronym) >= 2
+            and acronym in key_initials
+            and not any(acronym in _initials(o).upper() for o in others)
         ):
             return f"'{acronym}' in the stem spells the key"
     stem_initials = _initials(stem).upper()
@@ -307,16 +329,16 @@ def _asked_phrase(stem: str) -> str:
 
 
 def grammar_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
-    """"a/an" or singular/plural agreement that fits the key alone (F4)."""
+    """ "a/an" or singular/plural agreement that fits the key alone (F4)."""
     text = clean(stem)
     key = clean(options[key_index])
     others = [clean(o) for i, o in enumerate(options) if i != key_index]
     article = re.search(r"\b(an|a)\s+_{3,}", text, re.IGNORECASE)
     if article:
         vowel = article.group(1).lower() == "an"
-        if key[:1].lower() in "aeiou" if vowel else key[:1].lower() not in "aeiou":
-            if all((o[:1].lower() in "aeiou") != vowel for o in others):
-                return f"'{article.group(1)}' before the blank fits the key only"
+        key_fits = (key[:1].lower() in "aeiou") == vowel
+        if key_fits and all((o[:1].lower() in "aeiou") != vowel for o in others):
+            return f"'{article.group(1)}' before the blank fits the key only"
     if _BEST_DEFINES.search(text) or max(len(o.split()) for o in options) > 6:
         return None
     asked = _asked_phrase(text)
@@ -437,9 +459,14 @@ def broken_options(
             word = single[0]
             if word in epithets:
                 problems.append(f"'{word}' is a species name without its genus")
-            elif word in modifiers and _ADJECTIVE_END.search(word):
+            elif word in adjectives(modifiers):
                 problems.append(f"'{word}' is an adjective without its noun")
     return problems
+
+
+def adjectives(modifiers: frozenset[str]) -> frozenset[str]:
+    """The modifiers shaped like adjectives: alone, each is half a term ("columnar")."""
+    return frozenset(m for m in modifiers if _ADJECTIVE_END.search(m))
 
 
 def broken_text(stem: str, explanation: str) -> str | None:
@@ -457,13 +484,18 @@ def broken_text(stem: str, explanation: str) -> str | None:
 def unfocused_lead_in(stem: str) -> str | None:
     """A lead-in that cannot be answered with the options covered (F1): a pointer to text the
     student cannot see ("in this way", "these samples"), or an open "an example of"."""
-    text = clean(stem)
-    first_sentence = re.split(r"(?<=[.?!])\s+", text)[0]
+    # A quotation is the material's own words: its "this" points inside the quote.
+    text = re.sub(r"[\"“][^\"”]{12,}[\"”]", " ", clean(stem))
+    first_sentence = _SENTENCE_BREAK.split(text)[0]
     if _OPEN_LEAD_IN.search(text):
         return "the lead-in asks for 'an example', which many answers fit"
     pointer = _ANTECEDENT.search(first_sentence)
     # "this statement: '...'" points at text the stem itself then quotes.
-    quoted = re.search(r"[\"“'‘].{12,}[\"”'’]", text[pointer.end() :]) if pointer else None
+    quoted = (
+        re.search(r"[\"“'‘].{12,}[\"”'’]", stem[stem.find(pointer.group(0)) :])
+        if pointer
+        else None
+    )
     if pointer and not quoted and "?" not in first_sentence[: pointer.start()]:
         return f"'{pointer.group(0)}' points at text the student cannot see"
     return None

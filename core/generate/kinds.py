@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
 from wordfreq import zipf_frequency
 
-from core.generate.text import STOPWORDS, clean, normalise
+from core.generate.text import STOPWORDS, clean, normalise, word_list
 
 # Family -> the category nouns that name it when they head a definition.
 _FAMILY_WORDS: dict[str, str] = {
@@ -79,8 +78,7 @@ _FAMILY_WORDS: dict[str, str] = {
     ),
     "recording": "recording tracing wave segment electrocardiogram graph",
     "method": (
-        "test assay technique method procedure stain examination imaging scan biopsy "
-        "screening"
+        "test assay technique method procedure stain examination imaging scan biopsy screening"
     ),
     "field": "field study science discipline",
     "fluid": "fluid blood plasma serum lymph mucus saliva bile urine",
@@ -89,10 +87,14 @@ _FAMILY_WORDS: dict[str, str] = {
 
 # Heads that only point at the noun after "of": "group of cells", "branch of the artery".
 _OF_HEADS = frozenset(
-    "group class family type kind form portion part piece branch cluster network collection "
-    "bulk majority mass "
-    "set pair series mass bundle one any some member category sort variety subset "
-    "component combination division section region area layer".split()
+    word_list(
+        """
+    group class family type kind form portion part piece branch cluster network
+    collection bulk majority mass set pair series mass bundle one any some member
+    category sort variety subset component combination division section region area
+    layer
+    """
+    )
 )
 # A definition saying one of these is about development, not the adult body.
 _DEVELOPMENTAL = re.compile(
@@ -145,16 +147,25 @@ def is_binomial(text: str) -> bool:
         and not any(p.search(epithet) for _, p in _SHAPES[:2])
     )
 
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _LEADING = frozenset(
-    "the a an one any each either certain specific two three four five several many various "
-    "paired single".split()
+    word_list(
+        """
+    the a an one any each either certain specific two three four five several many
+    various paired single
+    """
+    )
 )
 # Words that end a noun phrase although they are no function words ("area near the head").
 _PHRASE_END = frozenset(
-    "near around along across behind beyond inside outside toward towards against among "
-    "below above beneath underneath throughout via seen found made known given taken held "
-    "built borne called termed".split()
+    word_list(
+        """
+    near around along across behind beyond inside outside toward towards against among
+    below above beneath underneath throughout via seen found made known given taken held
+    built borne called termed
+    """
+    )
 )
 # "develops into the right ventricle": the definition names what the term becomes.
 _BECOMES = re.compile(
@@ -264,14 +275,14 @@ def head_of(phrase: str) -> str:
         lower = token.lower()
         if lower in {"or", "and"} and run and not family_of_word(run[-1]):
             continue  # "upper or receiving chamber": still one noun phrase
-        if lower in STOPWORDS and lower != "of" or lower in _PHRASE_END:
+        if (lower in STOPWORDS and lower != "of") or lower in _PHRASE_END:
             break
         following = tokens[position + 1].lower() if position + 1 < len(tokens) else ""
         # A participle opening a clause ends the phrase ("valves located at"); inside the
         # phrase it is a modifier ("pumping chambers", "conducting cells").
-        if run and lower.endswith(("ed", "ing")) and not family_of_word(lower):
-            if not following or following in STOPWORDS:
-                break
+        participle = lower.endswith(("ed", "ing")) and not family_of_word(lower)
+        if run and participle and (not following or following in STOPWORDS):
+            break
         if lower == "of":
             head = _singular(run[-1]) if run else ""
             if head in _OF_HEADS or not head:
@@ -308,8 +319,9 @@ def kind_from_definition(definition: str, term: str = "") -> Kind:
 def kind_from_shape(term: str) -> Kind:
     family, strong = shape_family(term)
     developmental = bool(_DEVELOPMENTAL.search(term))
-    return Kind(_singular((_WORD.findall(term) or [""])[-1]), family if strong else "",
-                developmental)
+    return Kind(
+        _singular((_WORD.findall(term) or [""])[-1]), family if strong else "", developmental
+    )
 
 
 # "protein toxins known as bacteriocins", "a condition called colitis".
@@ -390,10 +402,10 @@ class KindLexicon:
                 if name:
                     developmental = bool(_DEVELOPMENTAL.search(sentence))
                     self.add(name, Kind(head, family, developmental, from_text=True))
-            match = _IS_A.match(clean(sentence))
-            if match:
-                kind = kind_from_definition(match.group("rest"))
-                name = _name_prefix(match.group("term"), known)
+            is_a = _IS_A.match(clean(sentence))
+            if is_a:
+                kind = kind_from_definition(is_a.group("rest"))
+                name = _name_prefix(is_a.group("term"), known)
                 if name and kind.known and kind.head:
                     self.add(name, kind)
 
@@ -434,6 +446,4 @@ def same_kind(a: Kind, b: Kind) -> bool | None:
         # Two guesses from word shape alone are too weak to call a mismatch.
         return None if not (a.from_text or b.from_text) else False
     # Development is judged only where the material said it (a shape cannot tell).
-    if a.from_text and b.from_text and a.developmental != b.developmental:
-        return False
-    return True
+    return not (a.from_text and b.from_text and a.developmental != b.developmental)

@@ -236,8 +236,35 @@ def _distractors(
             continue
         picked.append((index, text))
         if len(picked) == OFFLINE_OPTIONS - 1:
-            return picked
+            return _without_cue(picked, eligible, stem, key_option, material, vectors)
     return None
+
+
+def _without_cue(
+    picked: list[tuple[int, str]],
+    eligible: list[tuple[int, str]],
+    stem: str,
+    key_option: str,
+    material: Material,
+    vectors: TermVectors,
+) -> list[tuple[int, str]]:
+    """The picked distractors, with one swapped for a sibling that shares the stem's word
+    when only the key did ("primitive heart tube" in the stem: "primitive ventricle" joins
+    "primitive atrium"), so the word no longer points at the key."""
+    if not cues(stem, (key_option, *(t for _, t in picked)), 0):
+        return picked
+    bank = material.bank
+    chosen = {i for i, _ in picked}
+    for index, text in eligible:
+        if index in chosen or any(
+            _same_thing(bank.terms[index], bank.terms[p], vectors.pair(index, p)) for p in chosen
+        ):
+            continue
+        for slot in range(len(picked) - 1, -1, -1):
+            trial = [*picked[:slot], (index, text), *picked[slot + 1 :]]
+            if not cues(stem, (key_option, *(t for _, t in trial)), 0):
+                return trial
+    return picked
 
 
 def _kind_asked(fact: Fact, material: Material) -> Kind:

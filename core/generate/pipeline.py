@@ -96,7 +96,7 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _source(chunk: Chunk) -> SourceChunk:
+def source_of(chunk: Chunk) -> SourceChunk:
     return SourceChunk(
         id=chunk.id,
         material_id=chunk.material_id,
@@ -286,7 +286,7 @@ async def run_generation(
     rows = await run_repo.source_chunks(
         session, scope_id, material_ids=[material_id] if material_id is not None else None
     )
-    usable = [_source(c) for c in rows if c.kind in SOURCE_KINDS]
+    usable = [source_of(c) for c in rows if c.kind in SOURCE_KINDS]
     if not usable:
         raise NoMaterial()
     review = review_texts_for([c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS])
@@ -458,7 +458,7 @@ async def _run_offline(
                 score = max(relevance.get(cid, 0.0) for cid in fact.chunk_ids)
             fact_relevance.append(score)
         keep = [i for i, score in enumerate(fact_relevance) if score >= MIN_FACT_RELEVANCE]
-        material = type(material)(material.bank, tuple(facts[i] for i in keep), material.notes)
+        material = dataclasses.replace(material, facts=tuple(facts[i] for i in keep))
         fact_relevance = [fact_relevance[i] for i in keep]
     avoid = frozenset(
         key_of(q.options[q.correct_index]) for q in stored if 0 <= q.correct_index < len(q.options)

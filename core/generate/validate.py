@@ -177,7 +177,7 @@ def _focused_lead_in(item: DraftItem, ctx: ValidationContext) -> bool:
 def _off_kind(item: DraftItem, ctx: ValidationContext) -> list[int]:
     if not _has_key(item):
         return []
-    fragments = ctx.flaws.epithets | ctx.flaws.modifiers
+    fragments = ctx.flaws.epithets | flaws.adjectives(ctx.flaws.modifiers)
     return flaws.off_kind_distractors(
         item.stem, item.options, item.correct_index, ctx.flaws.lexicon, fragments
     )

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from core.generate import GenerationError, ProviderUnavailable, generate
 from core.generate.arbiter import ARBITER_PROMPT_VERSION
 from core.generate.prompts import PROMPT_VERSION
+from core.generate.text import word_list
 from core.settings import Settings
 from storage.enums import RunStatus
 from storage.models import GenerationRun, Question
@@ -32,24 +33,45 @@ from tests.fakes.fake_openai import (
 )
 
 MODEL = "openai:fake-board-writer"
-_WORD = re.compile(r"[A-Za-z][a-z]{6,}")
+
+
+# Verbs a careful writer may blank: options of one kind (actions), none a term of the notes.
+VERBS = word_list(
+    """
+    develops becomes forms divides fuses migrates receives carries produces connects
+    supplies returns pumps prevents allows includes surrounds separates begins contains
+    develop become form divide fuse migrate receive carry produce connect supply return
+    pump prevent allow include surround separate begin contain causes leads results
+    occurs reduces requires provides helps drains flows enters leaves cause lead result
+    occur reduce require provide help drain flow enter leave
+    """
+)
 
 
 def grounded_items(body: dict[str, Any], count: int, *, answer: str = "B") -> list[dict]:
     """Items a careful model could write from the request's own sources: a sentence of a
-    source with one long word blanked; the word is the key, other words of it distractors."""
+    source quoted with its verb blanked; the verb is the key, other verbs of the same form
+    and length the distractors (every option an action, none a term of the notes)."""
     found: list[dict] = []
     for number, source in enumerate(sources_of(body), start=1):
-        sentences = [s for s in re.split(r"(?<=\.)\s+", source) if len(s.split()) >= 12]
+        sentences = [s for s in re.split(r"(?<=\.)\s+", " ".join(source.split()))]
         for sentence in sentences:
-            words = list(dict.fromkeys(w.lower() for w in _WORD.findall(sentence)))
-            unique = [w for w in words if sentence.lower().count(w) == 1]
-            if len(unique) < 5 or len(found) >= count:
+            if len(found) >= count:
+                return found
+            words = re.findall(r"[a-z]+", sentence.lower())
+            # A verb whose stem the sentence uses elsewhere ("increased") would cue the key.
+            present = [
+                v for v in VERBS if v in words and sum(w.startswith(v[:5]) for w in words) == 1
+            ]
+            if len(sentence.split()) < 10 or not present or "(" in sentence:
                 continue
-            key, *others = sorted(unique, key=len, reverse=True)[:5]
+            key = present[0]
+            form = key.endswith("s")
+            others = [v for v in VERBS if v not in words and v.endswith("s") == form]
+            others.sort(key=lambda v: (abs(len(v) - len(key)), v))
             options = others[:4]
             options.insert("ABCDE".index(answer), key)
-            blanked = re.sub(re.escape(key), "________", sentence, count=1, flags=re.I)
+            blanked = re.sub(rf"\b{key}\b", "________", sentence, count=1, flags=re.I)
             found.append(
                 item(
                     f'Which word completes this statement from your notes: "{blanked}"?',
