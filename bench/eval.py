@@ -1,5 +1,9 @@
 """Question-quality evaluation (`make eval` = `python -m bench.eval [N]`).
 
+0. Scores the flaw rules against the human-graded items of ../shared/data/quality/ (per
+   code precision and recall, see bench/detectors.py), runs today's rules over the previous
+   eval_items.jsonl (the flaw rates "before"), and asks each PDF for one `/quiz 20`
+   (delivered / requested, application-level items).
 1. Generates N items per PDF in ../shared/data with the configured generator (offline
    unless ROUNDS_LLM_MODEL is set) through the real pipeline: upload -> generate.
    Reports items/s, the pass rate of every validation rule over all candidates, duplicate
@@ -40,8 +44,11 @@ PDFS = (
     "ap2e_19-5_heart_development_excerpt.pdf",
     "ap2e_ch19_heart.pdf",
     "micro_ch14_antimicrobial_drugs.pdf",
+    "micro_ch24_digestive_infections.pdf",
     "ap2e_selected_chapters_benchmark.pdf",
 )
+# What `/quiz 20` asks for: delivered / requested is reported per PDF.
+QUIZ_SIZE = 20
 REFERENCE_SETS = ("medqa_usmle_sample_200.jsonl", "openstax_review_questions.jsonl")
 # Items asked per PDF; enough over the four PDFs for a key-position test on ~500 items.
 DEFAULT_N = 200
@@ -130,10 +137,16 @@ async def generate_for(
     return run, questions, time.perf_counter() - started
 
 
+def _level(question: Any) -> str:
+    flags = question.flags or []
+    return "application" if "application" in flags else "recall"
+
+
 def _item_record(pdf: str, question: Any, supported: bool) -> dict[str, Any]:
     return {
         "pdf": pdf,
         "kind": (question.flags or [""])[0],
+        "level": _level(question),
         "topic": question.topic,
         "difficulty": question.difficulty,
         "stem": question.stem,
@@ -166,10 +179,11 @@ async def _supported(library: Library, question: Any) -> bool:
     return SOURCE_SUPPORTS_KEY not in failed_rules(draft, ValidationContext(chunk_texts=texts))
 
 
-async def evaluate_generation(n: int, work: Path) -> dict[str, Any]:
+async def evaluate_generation(
+    library: Library, materials: dict[str, int], n: int
+) -> dict[str, Any]:
     from core.generate.pipeline import MAX_QUESTIONS_PER_RUN
 
-    library = await open_library(work)
     totals: Counter[str] = Counter()
     rejected: Counter[str] = Counter()
     seconds = 0.0
@@ -179,11 +193,7 @@ async def evaluate_generation(n: int, work: Path) -> dict[str, Any]:
     supported = 0
     per_pdf: dict[str, Any] = {}
     records: list[dict[str, Any]] = []
-    for name in PDFS:
-        pdf = SHARED_DATA / name
-        if not pdf.exists():
-            continue
-        material = await upload(library, pdf)
+    for name, material_id in materials.items():
         questions = []
         runs = []
         took = 0.0
@@ -192,7 +202,7 @@ async def evaluate_generation(n: int, work: Path) -> dict[str, Any]:
         while len(questions) < n:
             want = min(MAX_QUESTIONS_PER_RUN, n - len(questions))
             run, more, seconds_taken = await generate_for(
-                library, material.id, want, seed=2024 + len(runs)
+                library, material_id, want, seed=2024 + len(runs)
             )
             took += seconds_taken
             if run is not None:
@@ -220,9 +230,13 @@ async def evaluate_generation(n: int, work: Path) -> dict[str, Any]:
             "runs": len(runs),
             "seconds": round(took, 2),
             "statuses": [str(r.status) for r in runs],
+            "application_share": round(
+                sum(_level(q) == "application" for q in questions) / len(questions), 3
+            )
+            if questions
+            else 0.0,
         }
-    await library.db.dispose()
-    from core.generate.validate import RULES
+    from core.generate.validate import FLAW_CODES, RULES
 
     candidates = max(1, totals["generated"] - totals["parse_failures"])
     counts = [positions.count(p) for p in range(max(positions, default=0) + 1)]
@@ -244,6 +258,15 @@ async def evaluate_generation(n: int, work: Path) -> dict[str, Any]:
         "api_calls": totals["api_calls"],
         "rule_pass_rate": {
             rule: round(1 - rejected.get(rule, 0) / candidates, 4) for rule in RULES
+        },
+        # Share of candidates each rubric code's rules turned away (an item may count twice).
+        "candidate_flaw_rate": {
+            code: round(
+                sum(rejected.get(r, 0) for r, codes in FLAW_CODES.items() if code in codes)
+                / candidates,
+                4,
+            )
+            for code in sorted({c for codes in FLAW_CODES.values() for c in codes})
         },
         # Candidates that broke no rule (stored, or dropped only as duplicates).
         "validation_pass_rate": round(
@@ -319,8 +342,31 @@ async def evaluate_duplicate_threshold() -> dict[str, Any]:
     }
 
 
+def _print_detectors(console: Console, report: dict[str, Any]) -> None:
+    detectors = report["detectors"]
+    table = Table(title=f"Flaw rules vs the human grader ({detectors['items']} graded items)")
+    for column in ("code", "precision", "recall", "human", "detected"):
+        table.add_column(column)
+    for code, row in detectors["per_code"].items():
+        if row["human"] or row["detected"]:
+            table.add_row(
+                code, *(str(row[k]) for k in ("precision", "recall", "human", "detected"))
+            )
+    console.print(table)
+    console.print(
+        f"Invalid items caught: {detectors['invalid_recall']}; human-valid items accepted: "
+        f"{detectors['valid_accepted_by_flaw_rules']} by the flaw rules, "
+        f"{detectors['valid_accepted_with_question_policy']} with the no-blank policy; "
+        f"{detectors['disagreements']} disagreements in results/detector_disagreements.jsonl"
+    )
+    before = report["previous_items_flaw_rates"]
+    console.print(f"Previous eval_items.jsonl through today's rules: {before}")
+    console.print(f"/quiz {QUIZ_SIZE} per PDF: {report['quiz_20']}")
+
+
 def _print(report: dict[str, Any]) -> None:
     console = Console()
+    _print_detectors(console, report)
     generation = report["generation"]
     table = Table(title=f"Generated items ({generation['generator']}: {generation['model']})")
     table.add_column("metric")
@@ -341,6 +387,8 @@ def _print(report: dict[str, Any]) -> None:
         table.add_row(key, str(generation[key]))
     for rule, rate in generation["rule_pass_rate"].items():
         table.add_row(f"pass: {rule}", f"{rate:.1%}")
+    for code, rate in generation["candidate_flaw_rate"].items():
+        table.add_row(f"candidates rejected for {code}", f"{rate:.1%}")
     console.print(table)
     references = Table(title="Reference sets through the same validators")
     for column in ("set", "items", "pass rate", "failed by rule"):
@@ -354,16 +402,55 @@ def _print(report: dict[str, Any]) -> None:
     console.print(f"Items written to {RESULTS_DIR / 'eval_items.jsonl'}")
 
 
+async def quiz_deliveries(library: Library, materials: dict[str, int]) -> dict[str, Any]:
+    """Delivered / requested for one `/quiz 20` on each PDF, on a fresh scope."""
+    found = {}
+    for name, material_id in materials.items():
+        run, questions, seconds = await generate_for(library, material_id, QUIZ_SIZE, seed=99)
+        found[name] = {
+            "requested": QUIZ_SIZE,
+            "delivered": len(questions),
+            "application": sum(_level(q) == "application" for q in questions),
+            "seconds": round(seconds, 2),
+            "note": run.error if run is not None else "",
+        }
+    return found
+
+
+async def evaluate_all(n: int, work: Path) -> dict[str, Any]:
+    from bench.detectors import evaluate_detectors, flaw_rates
+
+    library = await open_library(work)
+    materials: dict[str, int] = {}
+    for name in PDFS:
+        if (SHARED_DATA / name).exists():
+            materials[name] = (await upload(library, SHARED_DATA / name)).id
+    previous = RESULTS_DIR / "eval_items.jsonl"
+    before_items = (
+        [json.loads(x) for x in previous.read_text("utf-8").splitlines() if x.strip()]
+        if previous.exists()
+        else []
+    )
+    report: dict[str, Any] = {
+        "detectors": await evaluate_detectors(library, materials, SHARED_DATA),
+        "previous_items_flaw_rates": await flaw_rates(library, materials, before_items),
+        "quiz_20": await quiz_deliveries(library, materials),
+        "generation": await evaluate_generation(library, materials, n),
+    }
+    await library.db.dispose()
+    return report
+
+
 def main(argv: list[str]) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     n = int(argv[0]) if argv else DEFAULT_N
     with tempfile.TemporaryDirectory(prefix="rounds-eval-") as work:
-        generation = asyncio.run(evaluate_generation(n, Path(work)))
+        measured = asyncio.run(evaluate_all(n, Path(work)))
     report = {
         "n_per_pdf": n,
-        "generation": generation,
+        **measured,
         "references": evaluate_references(),
         "duplicates": asyncio.run(evaluate_duplicate_threshold()),
     }

@@ -46,3 +46,30 @@ def target_difficulty(
 
 def _clamp(level: int) -> int:
     return max(EASIEST, min(HARDEST, level))
+
+
+@dataclass(frozen=True)
+class StudentLevel:
+    """How a student is doing in a topic, for whoever writes their next questions: the
+    number of recent answers (at most WINDOW) and the share of them that were right."""
+
+    answered: int = 0
+    accuracy: float | None = None
+
+    @property
+    def band(self) -> str:
+        """ "new" (too few answers to tell), "struggling", "progressing" or "strong"; the
+        same cut points that move adaptive difficulty down or up."""
+        if self.accuracy is None or self.answered < MIN_SAMPLES:
+            return "new"
+        if self.accuracy < STEP_DOWN_ACCURACY:
+            return "struggling"
+        return "strong" if self.accuracy >= STEP_UP_ACCURACY else "progressing"
+
+
+def student_level(newest_first: Sequence[AnswerSample]) -> StudentLevel:
+    """The student's level from their newest answers first (the same window as difficulty)."""
+    window = list(newest_first[:WINDOW])
+    if not window:
+        return StudentLevel()
+    return StudentLevel(len(window), sum(s.correct for s in window) / len(window))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +13,12 @@ from sqlalchemy.engine import make_url
 
 # Telegram's Bot API refuses getFile above 20 MB, so a larger default would only move the error.
 DEFAULT_MAX_UPLOAD_MB = 20
+# The arbiter scores an item 1-5 (5 ready for a board-prep student, 4 acceptable with at most
+# a cosmetic issue, 3 or less has an item-writing flaw of data/quality/README.md). Only items
+# a strict reviewer would accept pass: every listed flaw caps the score at 3.
+DEFAULT_ARBITER_THRESHOLD = 4.0
+# The arbiter is optional: a slow judge must not hold the student's questions for long.
+DEFAULT_ARBITER_TIMEOUT_S = 20.0
 
 
 def _env(name: str) -> AliasChoices:
@@ -38,6 +45,18 @@ class Settings(BaseSettings):
 
     llm_model: str = Field("", validation_alias=_env("ROUNDS_LLM_MODEL"))
     llm_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("ROUNDS_LLM_TIMEOUT_S"))
+    # "mcq_v2" (default) or "mcq_v1": the file in core/generate/prompts the LLM is asked with.
+    prompt_version: Literal["mcq_v1", "mcq_v2"] = Field(
+        "mcq_v2", validation_alias=_env("ROUNDS_PROMPT_VERSION")
+    )
+    # Empty = the generator's own model; "off" = no arbiter (items judged by rules alone).
+    arbiter_model: str = Field("", validation_alias=_env("ROUNDS_ARBITER_MODEL"))
+    arbiter_threshold: float = Field(
+        DEFAULT_ARBITER_THRESHOLD, ge=1, le=5, validation_alias=_env("ROUNDS_ARBITER_THRESHOLD")
+    )
+    arbiter_timeout_s: float = Field(
+        DEFAULT_ARBITER_TIMEOUT_S, gt=0, validation_alias=_env("ROUNDS_ARBITER_TIMEOUT_S")
+    )
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_base_url: str = Field("", validation_alias=_env("OPENAI_BASE_URL"))
 
@@ -107,6 +126,14 @@ class Settings(BaseSettings):
         if password:
             values.append(str(password))
         return sorted({value for value in values if len(value) >= 4}, key=len, reverse=True)
+
+    @property
+    def arbiter_model_name(self) -> str:
+        """The model the arbiter calls; "" when there is no arbiter (off, or no LLM at all)."""
+        name = self.arbiter_model.strip()
+        if name.lower() in ("off", "none", "0", "false"):
+            return ""
+        return name or self.llm_model.strip()
 
     @property
     def max_upload_bytes(self) -> int:

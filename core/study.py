@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import srs, stats
-from core.adaptive import AnswerSample, target_difficulty
+from core.adaptive import AnswerSample, StudentLevel, student_level, target_difficulty
 from core.errors import RoundsError
 from core.streaks import StreakEvent, StreakState, record_study
 from core.xp import level_for, xp_for_answer
@@ -180,6 +180,12 @@ async def difficulty_for(session: AsyncSession, user: User, topic: str = "") -> 
         return int(user.difficulty)
     recent = await repo.recent_answers(session, user.id, topic=topic)
     return target_difficulty([AnswerSample(a.correct, a.difficulty) for a in recent])
+
+
+async def student_level_for(session: AsyncSession, user: User, topic: str = "") -> StudentLevel:
+    """The student's recent accuracy in `topic`, for the writer of their new questions."""
+    recent = await repo.recent_answers(session, user.id, topic=topic)
+    return student_level([AnswerSample(a.correct, a.difficulty) for a in recent])
 
 
 async def start_quiz(

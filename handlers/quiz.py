@@ -171,10 +171,11 @@ def _supply(turn: Turn, topic: str) -> study.QuestionSupply | None:
         await turn.incoming.progress(
             f"Writing {missing} new question{'s' if missing != 1 else ''} from your material…"
         )
+        level = await study.student_level_for(turn.session, turn.user, topic)
         await generate(
             turn.session, scope_id=turn.scope.id, topic=topic or None, n=missing,
             difficulty=difficulty, embedder=embedder, indexes=indexes,
-            settings=services.settings, requested_by=turn.user.id,
+            settings=services.settings, requested_by=turn.user.id, level=level,
         )  # fmt: skip
 
     return write_questions

@@ -193,6 +193,16 @@ class GenerationRun(Base):
     api_calls: Mapped[int] = mapped_column(default=0)
     duration_ms: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(sa.Text, default="")
+    # The LLM arbiter that judged this run's items ("" / None when none did): its rejections
+    # are counted in rejected_by_rule as "arbiter" and "arbiter:<flaw code>".
+    arbiter_model: Mapped[str] = mapped_column(sa.String(128), default="", server_default="")
+    arbiter_prompt_version: Mapped[str] = mapped_column(
+        sa.String(64), default="", server_default=""
+    )
+    arbiter_threshold: Mapped[float | None] = mapped_column(default=None)
+    arbiter_judged: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Why some items were judged by the rules alone (a time-out, an unreadable verdict).
+    arbiter_error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -13,6 +13,7 @@ from core.generate.errors import GenerationError, NoMaterial, NothingOnTopic, Pr
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from core.adaptive import StudentLevel
     from core.settings import Settings
     from storage.models import GenerationRun
 
@@ -38,6 +39,7 @@ async def generate(
     settings: Settings,
     requested_by: int | None = None,
     seed: int | None = None,
+    level: StudentLevel | None = None,
 ) -> GenerationRun:
     """Generates up to `n` validated, de-duplicated questions into the scope.
 
@@ -45,7 +47,8 @@ async def generate(
     model, run_id) and returns the flushed generation_runs row with every stage count.
     Partial success returns the run with status PARTIAL and `error` set. Raises a
     `GenerationError` (a RoundsError) only when nothing at all could be produced.
-    The offline generator is used when `settings.llm_model` is empty.
+    The offline generator is used when `settings.llm_model` is empty. `level` (the
+    student's recent accuracy in the topic; None = unknown) tunes the LLM prompt.
     """
     from core.generate.pipeline import run_generation
 
@@ -61,4 +64,5 @@ async def generate(
         settings=settings,
         requested_by=requested_by,
         seed=seed,
+        level=level,
     )

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from core.generate.glossary import GlossaryEntry, PhraseCounts, parse_glossary
+from core.generate.kinds import KindLexicon, build_lexicon
 from core.generate.terms import NAMING, Term, TermBank, build_term_bank, key_name
 from core.generate.text import (
     FIGURE_REFERENCE,
@@ -77,6 +78,8 @@ class Material:
     # Per term: one sentence of the material that says what it is (for explanations), and
     # the heading it sits under (the topic of glossary items about that term).
     notes: dict[int, tuple[str, str]]
+    # What kind of thing each term is (distractors must be of the key's kind).
+    lexicon: KindLexicon = field(default_factory=KindLexicon)
 
 
 def _merge_overlapping(texts: Sequence[str]) -> str:
@@ -298,4 +301,11 @@ def read_material(
             heading = next((h for text, h in normalised_body if name in text and h), "Key Terms")
         for kind in (TERM, DEFINITION):
             facts.append(Fact(kind, index, entry.text, ids, pages, heading=heading))
-    return Material(bank=bank, facts=tuple(facts), notes=notes)
+    lexicon = build_lexicon(
+        {t.text: t.definition for t in bank.terms if t.definition},
+        [sentence for c in body for sentence in sentences(c.text)],
+        [t.text for t in bank.terms],
+    )
+    # Fill-in-the-blank lines are not questions (flaw F1): cloze facts only feed notes.
+    asked = tuple(f for f in facts if f.kind != CLOZE)
+    return Material(bank=bank, facts=asked, notes=notes, lexicon=lexicon)

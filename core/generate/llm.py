@@ -6,7 +6,10 @@ OPENAI_BASE_URL. The JSON schema of `GeneratedBatch` is sent as the structured-o
 format; each returned item is then validated on its own, so one bad item never costs the
 batch. Bad JSON is repaired locally once (fences, trailing commas), then by one repair
 request; everything is bounded, counted, and never raises to the caller: a provider
-failure ends the run's LLM calls and is reported in `LLMStats.error`.
+failure ends the run's LLM calls and is reported in `LLMStats.error`. The prompt version
+is ROUNDS_PROMPT_VERSION; v2 also tells the model the sources' subtopics, their sections'
+learning objectives (the teaching points) and the student's level, and each item comes
+back labelled recall or application (stored in its flags).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.utils.function_calling import convert_to_openai_function
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from core.adaptive import StudentLevel
+from core.chunking import HEADING_SEPARATOR
 from core.generate.facts import SourceChunk, locate
 from core.generate.prompts import PromptTemplate
 from core.generate.schema import LETTERS, DraftItem, GeneratedBatch, GeneratedItem
@@ -43,6 +48,11 @@ DIFFICULTY_LABELS = {
     4: "application: two-step reasoning from the sources",
     5: "hard: integrate several facts from the sources",
 }
+# A section's learning objectives (OpenStax and most textbooks): the teaching points the book
+# itself sets, as bullets after this phrase.
+_OBJECTIVES = re.compile(r"you (?:will|should) be able to:?[ \t]*\n", re.IGNORECASE)
+_BULLET = ("•", "●", "▪", "-", "–", "*")
+MAX_TEACHING_POINTS = 6
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
@@ -70,15 +80,23 @@ def provider_of(model: str) -> str:
     return ""
 
 
-def build_chat_model(settings: Settings) -> Any:
-    """The chat model ROUNDS_LLM_MODEL names, with bounded timeouts and retries."""
+def build_chat_model(
+    settings: Settings,
+    *,
+    model_name: str | None = None,
+    timeout_s: float | None = None,
+    max_retries: int = CLIENT_MAX_RETRIES,
+) -> Any:
+    """The chat model ROUNDS_LLM_MODEL (or `model_name`) names, with bounded timeouts and
+    retries; an OpenAI-compatible server is reached through OPENAI_BASE_URL."""
     from langchain.chat_models import init_chat_model
 
+    name = (model_name if model_name is not None else settings.llm_model).strip()
     kwargs: dict[str, Any] = {
-        "timeout": settings.llm_timeout_s,
-        "max_retries": CLIENT_MAX_RETRIES,
+        "timeout": timeout_s if timeout_s is not None else settings.llm_timeout_s,
+        "max_retries": max_retries,
     }
-    if provider_of(settings.llm_model) == "openai":
+    if provider_of(name) == "openai":
         if settings.openai_base_url:
             kwargs["base_url"] = settings.openai_base_url
         if settings.openai_api_key is not None:
@@ -86,14 +104,17 @@ def build_chat_model(settings: Settings) -> Any:
         elif settings.openai_base_url:
             # Local OpenAI-compatible servers ignore the key, but the client insists on one.
             kwargs["api_key"] = "not-needed"
-    return init_chat_model(settings.llm_model.strip(), **kwargs)
+    return init_chat_model(name, **kwargs)
 
 
-def response_format() -> dict[str, Any]:
-    """The structured-output format: the strict JSON schema of `GeneratedBatch`."""
-    function = convert_to_openai_function(GeneratedBatch, strict=True)
+def response_format(
+    schema: type[BaseModel] = GeneratedBatch, name: str = "mcq_batch"
+) -> dict[str, Any]:
+    """The structured-output format: the strict JSON schema of `schema` (the writer's
+    `GeneratedBatch` unless another caller, such as the arbiter, names its own)."""
+    function = convert_to_openai_function(schema, strict=True)
     return {
-        "name": "mcq_batch",
+        "name": name,
         "description": function.get("description", ""),
         "schema": function["parameters"],
         "strict": True,
@@ -113,7 +134,71 @@ def render_sources(chunks: Sequence[SourceChunk]) -> str:
     return "\n\n".join(blocks)
 
 
-def _friendly(error: Exception) -> str:
+def subtopics_of(chunks: Sequence[SourceChunk]) -> str:
+    """The sources' own section names (the deepest heading of each), for the prompt."""
+    names = [c.heading.split(HEADING_SEPARATOR)[-1].strip() for c in chunks if c.heading]
+    return "; ".join(dict.fromkeys(n for n in names if n)) or "(none named)"
+
+
+def section_of(heading: str) -> str:
+    """The top-level section a chunk's heading path belongs to ("24.3 Bacterial ...")."""
+    return heading.split(HEADING_SEPARATOR)[0].strip()
+
+
+def learning_objectives(chunks: Sequence[SourceChunk]) -> dict[str, tuple[str, ...]]:
+    """Each section's stated learning objectives, by its top-level heading; a bullet that
+    wraps onto a next line starting in lower case is joined back together."""
+    found: dict[str, tuple[str, ...]] = {}
+    for chunk in chunks:
+        match = _OBJECTIVES.search(chunk.text)
+        if match is None or not chunk.heading:
+            continue
+        points: list[str] = []
+        for line in chunk.text[match.end() :].splitlines():
+            line = line.strip()
+            if line.startswith(_BULLET):
+                points.append(line.lstrip("".join(_BULLET)).strip())
+            elif points and line[:1].islower():
+                points[-1] = f"{points[-1]} {line}"
+            else:
+                break
+        if points:
+            found.setdefault(section_of(chunk.heading), tuple(p for p in points if p))
+    return found
+
+
+def teaching_points_of(
+    chunks: Sequence[SourceChunk], objectives: dict[str, tuple[str, ...]]
+) -> str:
+    """The learning objectives of the sections these sources come from, for the prompt."""
+    sections = dict.fromkeys(section_of(c.heading) for c in chunks if c.heading)
+    points = [p for section in sections for p in objectives.get(section, ())]
+    if not points:
+        return "(none stated: choose the central facts of the sources)"
+    return "; ".join(list(dict.fromkeys(points))[:MAX_TEACHING_POINTS])
+
+
+def describe_level(level: StudentLevel | None) -> str:
+    """The student's level in words the writer can act on."""
+    if level is None or level.band == "new":
+        return "no recent answers in this topic yet; pitch the questions at the difficulty below."
+    right = round((level.accuracy or 0.0) * level.answered)
+    seen = f"{right} of their last {level.answered} answers in this topic were right"
+    if level.band == "struggling":
+        return (
+            f"struggling ({seen}). Test the central teaching points with one reasoning step; "
+            "make the distractors the confusions a student at this stage makes."
+        )
+    if level.band == "strong":
+        return (
+            f"strong ({seen}). Prefer application items that need two steps (recognise the "
+            "case, then choose the cause, mechanism, test or treatment), with close distractors."
+        )
+    return f"progressing ({seen}). Mix key facts with application to short cases."
+
+
+def friendly_error(error: Exception) -> str:
+    """What went wrong with a model call, in words a student can read."""
     name = type(error).__name__
     status = getattr(error, "status_code", None)
     if "Timeout" in name:
@@ -129,7 +214,7 @@ def _friendly(error: Exception) -> str:
     return "the model failed to answer"
 
 
-def _loads_leniently(text: str) -> Any:
+def loads_leniently(text: str) -> Any:
     """JSON from a model reply: code fences, prose around it and trailing commas removed."""
     body = _FENCE.sub("", text.strip())
     start, end = body.find("{"), body.rfind("}")
@@ -160,9 +245,13 @@ class LLMGenerator:
         *,
         siblings: dict[int, list[SourceChunk]] | None = None,
         model: Any = None,
+        level: StudentLevel | None = None,
+        objectives: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.settings = settings
         self.prompt = prompt
+        self.level = level
+        self._objectives = objectives or {}
         self.stats = LLMStats()
         self._siblings = siblings or {}
         self._model = model
@@ -186,7 +275,7 @@ class LLMGenerator:
             result: dict[str, Any] = await self._structured().ainvoke(messages)
         except Exception as error:  # any provider failure ends the LLM part of this run
             log.warning("LLM call failed: %s", type(error).__name__)
-            raise ProviderError(_friendly(error)) from error
+            raise ProviderError(friendly_error(error)) from error
         return result
 
     async def write(
@@ -199,6 +288,10 @@ class LLMGenerator:
             difficulty=difficulty,
             difficulty_label=DIFFICULTY_LABELS.get(difficulty, DIFFICULTY_LABELS[3]),
             topic_line=f"Topic: {topic}\n" if topic else "",
+            topic=topic or "(none given: the sources below)",
+            subtopics=subtopics_of(chunks),
+            teaching_points=teaching_points_of(chunks, self._objectives),
+            student=describe_level(self.level),
             count=count,
             sources=render_sources(chunks),
         )
@@ -230,7 +323,7 @@ class LLMGenerator:
         items = _items_of(payload) if result.get("parsing_error") is None else None
         if items is None:
             try:
-                items = _items_of(_loads_leniently(raw))
+                items = _items_of(loads_leniently(raw))
             except (json.JSONDecodeError, ValueError):
                 items = None
         if items is None:
@@ -275,4 +368,5 @@ class LLMGenerator:
             topic=topic or (cited[0].heading if cited else ""),
             difficulty=difficulty,
             kind="llm",
+            flags=(item.level,),
         )

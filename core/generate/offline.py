@@ -18,11 +18,13 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
 from core.generate.facts import CLOZE, DEFINITION, TERM, WHICH, Fact, Material
-from core.generate.schema import DraftItem
+from core.generate.flaws import cues
+from core.generate.kinds import Kind, kind_from_definition, same_kind
+from core.generate.schema import RECALL, DraftItem
 from core.generate.terms import Term, key_name
 from core.generate.text import clean, contains_phrase, content_words, normalise, stem_hash
 
-OFFLINE_PROMPT_VERSION = "offline_v1"
+OFFLINE_PROMPT_VERSION = "offline_v2"
 OFFLINE_MODEL = "offline"
 OFFLINE_OPTIONS = 4
 
@@ -191,6 +193,9 @@ def _distractors(
 ) -> list[tuple[int, str]] | None:
     bank = material.bank
     key = bank.terms[fact.term]
+    key_kind = _kind_asked(fact, material)
+    if not key_kind.known:
+        return None  # options of one kind cannot be promised for a term of unknown kind
     similarity = vectors.similarity(fact.term)
     order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
     eligible: list[tuple[int, str]] = []
@@ -200,6 +205,10 @@ def _distractors(
         term = bank.terms[index]
         if fact.kind == DEFINITION and not term.definition:
             continue
+        if not same_kind(key_kind, material.lexicon.of(term.text)):
+            continue  # a disorder offered for a process is ruled out without knowledge
+        if not term.definition and index not in material.notes:
+            continue  # its explanation could not say what it is
         if _same_thing(key, term, float(similarity[index])) or _shown_in(term, stem):
             continue
         if fact.kind in (CLOZE, WHICH) and term.plural != key.plural:
@@ -227,17 +236,54 @@ def _distractors(
             continue
         picked.append((index, text))
         if len(picked) == OFFLINE_OPTIONS - 1:
-            return picked
+            return _without_cue(picked, eligible, stem, key_option, material, vectors)
     return None
+
+
+def _without_cue(
+    picked: list[tuple[int, str]],
+    eligible: list[tuple[int, str]],
+    stem: str,
+    key_option: str,
+    material: Material,
+    vectors: TermVectors,
+) -> list[tuple[int, str]]:
+    """The picked distractors, with one swapped for a sibling that shares the stem's word
+    when only the key did ("primitive heart tube" in the stem: "primitive ventricle" joins
+    "primitive atrium"), so the word no longer points at the key."""
+    if not cues(stem, (key_option, *(t for _, t in picked)), 0):
+        return picked
+    bank = material.bank
+    chosen = {i for i, _ in picked}
+    for index, text in eligible:
+        if index in chosen or any(
+            _same_thing(bank.terms[index], bank.terms[p], vectors.pair(index, p)) for p in chosen
+        ):
+            continue
+        for slot in range(len(picked) - 1, -1, -1):
+            trial = [*picked[:slot], (index, text), *picked[slot + 1 :]]
+            if not cues(stem, (key_option, *(t for _, t in trial)), 0):
+                return trial
+    return picked
+
+
+def _kind_asked(fact: Fact, material: Material) -> Kind:
+    """The kind the item asks for: the key's kind in the material, else the head of the
+    definition the stem quotes."""
+    key = material.bank.terms[fact.term]
+    kind = material.lexicon.of(key.text)
+    if not kind.known and key.definition:
+        kind = kind_from_definition(key.definition, key.text)
+    if not kind.known and fact.kind == WHICH:
+        kind = kind_from_definition(fact.frame, key.text)
+    return kind
 
 
 def _describe(term: Term, material: Material, index: int) -> str:
     if term.definition:
         return f"{term.text}: {_first_clause(term.definition)}"
     note = material.notes.get(index)
-    if note:
-        return f"{term.text}: {note[0].rstrip('.')}"
-    return f"{term.text} is another term from this material; it does not fit here"
+    return f"{term.text}: {note[0].rstrip('.')}" if note else term.text
 
 
 def _pages_label(pages: Sequence[int]) -> str:
@@ -306,10 +352,13 @@ def offline_items(
         )
         if distractors is None:
             continue
+        options = (key_option, *(text for _, text in distractors))
+        if cues(stem, options, 0):
+            continue  # the term's other form (definition <-> term) may ask it cleanly
         used.add(fact.term)
         yield DraftItem(
             stem=stem,
-            options=(key_option, *(text for _, text in distractors)),
+            options=options,
             correct_index=0,
             explanation=_explanation(fact, material, distractors),
             source_chunk_ids=fact.chunk_ids,
@@ -318,6 +367,7 @@ def offline_items(
             topic=fact.heading,
             difficulty=request.difficulty,
             kind=fact.kind,
+            flags=(RECALL,),
         )
 
 

@@ -8,6 +8,8 @@ against them (validate.NOT_A_REVIEW_QUESTION), so the book's own questions are n
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import random
 import time
 from collections import Counter
@@ -19,6 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.adaptive import StudentLevel
+from core.generate.arbiter import ARBITER_PROMPT_VERSION, Arbiter
+from core.generate.cases import case_items
 from core.generate.dedupe import DuplicateGuard, answer_key
 from core.generate.errors import (
     GenerationError,
@@ -27,7 +32,14 @@ from core.generate.errors import (
     ProviderUnavailable,
 )
 from core.generate.facts import SourceChunk, read_material
-from core.generate.llm import ITEMS_PER_CALL, SOURCES_PER_CALL, LLMGenerator, provider_of
+from core.generate.flaws import FlawContext, flaw_context
+from core.generate.llm import (
+    ITEMS_PER_CALL,
+    SOURCES_PER_CALL,
+    LLMGenerator,
+    learning_objectives,
+    provider_of,
+)
 from core.generate.offline import (
     OFFLINE_MODEL,
     OFFLINE_PROMPT_VERSION,
@@ -36,7 +48,7 @@ from core.generate.offline import (
     key_of,
     offline_items,
 )
-from core.generate.prompts import PROMPT_VERSION, load_prompt
+from core.generate.prompts import load_prompt
 from core.generate.schema import DraftItem
 from core.generate.shuffle import shuffle_options
 from core.generate.text import content_words, stem_hash
@@ -84,7 +96,7 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _source(chunk: Chunk) -> SourceChunk:
+def source_of(chunk: Chunk) -> SourceChunk:
     return SourceChunk(
         id=chunk.id,
         material_id=chunk.material_id,
@@ -145,6 +157,9 @@ class _Run:
 
     async def consider(self, items: Sequence[DraftItem]) -> None:
         self.tally.generated += len(items)
+        # Options the material does not define get a kind guessed from their embedding.
+        options = [option for item in items for option in item.options]
+        await self.context.flaws.lexicon.guess_unknown(options, self.embedder)
         valid: list[DraftItem] = []
         for item in items:
             failed = failed_rules(item, self.context)
@@ -218,7 +233,7 @@ class _Run:
             source_pages=list(item.source_pages),
             prompt_version=self.row.prompt_version,
             model=self.row.model,
-            flags=[item.kind] if item.kind else [],
+            flags=[*([item.kind] if item.kind else []), *item.flags],
         )
         await question_repo.add_question(self.session, question)
         self.tally.inserted += 1
@@ -258,6 +273,7 @@ async def run_generation(
     settings: Settings,
     requested_by: int | None,
     seed: int | None,
+    level: StudentLevel | None = None,
 ) -> GenerationRun:
     """See `core.generate.generate`."""
     started = time.perf_counter()
@@ -270,7 +286,7 @@ async def run_generation(
     rows = await run_repo.source_chunks(
         session, scope_id, material_ids=[material_id] if material_id is not None else None
     )
-    usable = [_source(c) for c in rows if c.kind in SOURCE_KINDS]
+    usable = [source_of(c) for c in rows if c.kind in SOURCE_KINDS]
     if not usable:
         raise NoMaterial()
     review = review_texts_for([c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS])
@@ -295,11 +311,13 @@ async def run_generation(
         generator="llm" if use_llm else "offline",
         provider=(provider_of(model) or "unknown") if use_llm else "rounds",
         model=model[:128],
-        prompt_version=PROMPT_VERSION if use_llm else OFFLINE_PROMPT_VERSION,
+        prompt_version=settings.prompt_version if use_llm else OFFLINE_PROMPT_VERSION,
         requested=n,
     )
     await run_repo.start_run(session, row)
     stored = await question_repo.questions_of_materials(session, scope_id, material_ids)
+    material_chunks = [c for c in usable if c.material_id in set(material_ids)]
+    review_chunks = [c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS]
     run = _Run(
         session,
         row=row,
@@ -310,17 +328,24 @@ async def run_generation(
             max_options=5,
             chunk_texts={c.id: c.text for c in usable},
             review_texts=review,
+            flaws=flaw_context_of(material_chunks, review_chunks),
         ),
         stored=stored,
         topic=topic,
         rng=random.Random(f"shuffle:{seed}"),
         material_of={c.id: c.material_id for c in usable},
     )
-    material_chunks = [c for c in usable if c.material_id in set(material_ids)]
     if use_llm:
-        generator = LLMGenerator(settings, load_prompt(), siblings=_siblings(usable))
-        await _run_llm(run, generator, sources, relevance, difficulty, topic, seed)
-        calls, failures = generator.stats.api_calls, generator.stats.parse_failures
+        generator = LLMGenerator(
+            settings,
+            load_prompt(settings.prompt_version),
+            siblings=_siblings(usable),
+            level=level,
+            objectives=learning_objectives(usable),
+        )
+        judge_calls = await _run_llm(run, generator, sources, relevance, difficulty, topic, seed)
+        calls = generator.stats.api_calls + judge_calls
+        failures = generator.stats.parse_failures
         error = f"Stopped early: {generator.stats.error}." if generator.stats.error else ""
     else:
         await _run_offline(
@@ -339,6 +364,13 @@ async def run_generation(
             run=row,
         )
     return row
+
+
+def flaw_context_of(material_chunks: list[SourceChunk], review_texts: list[str]) -> FlawContext:
+    """What the flaw detectors know of the materials: their terms' kinds and fragments."""
+    known = read_material(material_chunks, [])
+    body = [c.text for c in material_chunks if c.kind is not ChunkKind.KEY_TERMS]
+    return flaw_context(known.lexicon, body, review_texts)
 
 
 async def _topic_relevance(
@@ -390,7 +422,21 @@ async def _run_offline(
     # A topic run also looks at the glossaries: their entries are kept by relevance below.
     glossaries = [c for c in material_chunks if c.kind is ChunkKind.KEY_TERMS]
     material = read_material(material_chunks, [*sources, *glossaries])
+    # One lexicon for the run: what the generator offers is what the validator judges.
+    lexicon = run.context.flaws.lexicon
+    await lexicon.guess_unknown([t.text for t in material.bank.terms], run.embedder)
+    material = dataclasses.replace(material, lexicon=lexicon)
+    source_ids = {c.id for c in sources}
+    cases = case_items(
+        [c for c in material_chunks if c.kind is ChunkKind.BODY and c.id in source_ids],
+        seed=seed,
+        difficulty=difficulty,
+    )
     if not material.facts:
+        for batch in _batches(cases, CANDIDATE_BATCH):
+            await run.consider(batch)
+            if run.done:
+                return
         return
     names, full = zip(*(t.embedding_texts() for t in material.bank.terms), strict=True)
     # A term without a definition has one text for both; each distinct text is embedded once.
@@ -412,7 +458,7 @@ async def _run_offline(
                 score = max(relevance.get(cid, 0.0) for cid in fact.chunk_ids)
             fact_relevance.append(score)
         keep = [i for i, score in enumerate(fact_relevance) if score >= MIN_FACT_RELEVANCE]
-        material = type(material)(material.bank, tuple(facts[i] for i in keep), material.notes)
+        material = dataclasses.replace(material, facts=tuple(facts[i] for i in keep))
         fact_relevance = [fact_relevance[i] for i in keep]
     avoid = frozenset(
         key_of(q.options[q.correct_index]) for q in stored if 0 <= q.correct_index < len(q.options)
@@ -424,7 +470,9 @@ async def _run_offline(
         avoid_stems=frozenset(q.stem_hash for q in stored),
         relevance=fact_relevance,
     )
-    for batch in _batches(offline_items(material, vectors, request), CANDIDATE_BATCH):
+    # Application items first: a clinical chapter's cases are what board items look like.
+    candidates = itertools.chain(cases, offline_items(material, vectors, request))
+    for batch in _batches(candidates, CANDIDATE_BATCH):
         await run.consider(batch)
         if run.done:
             return
@@ -451,16 +499,69 @@ async def _run_llm(
     difficulty: int,
     topic: str,
     seed: int,
+) -> int:
+    """Writes, judges and considers batches until the run is done; returns the arbiter's
+    calls (the writer counts its own). The arbiter's set-up and outcome go on the run row."""
+    settings, row = generator.settings, run.row
+    arbiter = Arbiter(settings) if settings.arbiter_model_name else None
+    if arbiter is not None:
+        row.arbiter_model = arbiter.model_name[:128]
+        row.arbiter_prompt_version = ARBITER_PROMPT_VERSION
+        row.arbiter_threshold = arbiter.threshold
+    try:
+        await _write_batches(run, generator, arbiter, sources, relevance, difficulty, topic, seed)
+    finally:
+        if arbiter is not None:
+            row.arbiter_judged = arbiter.stats.judged
+            row.arbiter_error = arbiter.stats.error
+    return arbiter.stats.calls if arbiter is not None else 0
+
+
+async def _write_batches(
+    run: _Run,
+    generator: LLMGenerator,
+    arbiter: Arbiter | None,
+    sources: list[SourceChunk],
+    relevance: dict[int, float] | None,
+    difficulty: int,
+    topic: str,
+    seed: int,
 ) -> None:
     contexts = _llm_contexts(sources, relevance, seed)
-    budget = -(-run.n // ITEMS_PER_CALL) + EXTRA_LLM_CALLS
-    for group in contexts[:budget]:
+    needed = -(-run.n // ITEMS_PER_CALL)
+    for calls, group in enumerate(contexts):
+        # Every batch's worth of items the arbiter drops buys one more call (at most as many
+        # as the run needs), so a strict judge costs calls, not questions. Rule rejections
+        # are covered by EXTRA_LLM_CALLS, as before the arbiter.
+        refill = -(-run.tally.rejected["arbiter"] // ITEMS_PER_CALL)
+        if calls >= needed + EXTRA_LLM_CALLS + min(refill, needed):
+            return
         if run.done or generator.failed:
             return
         count = min(ITEMS_PER_CALL, run.n - run.tally.inserted)
         drafts = await generator.write(group, count=count, difficulty=difficulty, topic=topic)
         if drafts:
-            await run.consider(await _with_support_similarity(run, drafts))
+            drafts = await _with_support_similarity(run, drafts)
+            if arbiter is not None:
+                drafts = await _judged(run, arbiter, drafts, group)
+            await run.consider(drafts)
+
+
+async def _judged(
+    run: _Run, arbiter: Arbiter, drafts: list[DraftItem], group: list[SourceChunk]
+) -> list[DraftItem]:
+    """The drafts the arbiter does not reject; those it rejects are counted on the run as
+    "arbiter" and "arbiter:<code>". Drafts the rules already reject are not sent to it."""
+    to_judge = [i for i, draft in enumerate(drafts) if not failed_rules(draft, run.context)]
+    verdicts = await arbiter.judge([drafts[i] for i in to_judge], group)
+    dropped: set[int] = set()
+    for i, verdict in zip(to_judge, verdicts, strict=True):
+        if verdict is not None and not arbiter.accepts(verdict):
+            dropped.add(i)
+            run.tally.generated += 1
+            run.tally.rejected["arbiter"] += 1
+            run.tally.rejected.update(f"arbiter:{code}" for code in verdict.flaws)
+    return [draft for i, draft in enumerate(drafts) if i not in dropped]
 
 
 async def _with_support_similarity(run: _Run, drafts: list[DraftItem]) -> list[DraftItem]:

@@ -13,6 +13,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LETTERS = "ABCDE"
+# The level a question tests, stored in its flags: a fact stated in the text, or a fact
+# applied to a case.
+RECALL = "recall"
+APPLICATION = "application"
 LLM_OPTION_COUNT = 5
 
 
@@ -50,6 +54,29 @@ class GeneratedItem(BaseModel):
     support_quote: str = Field(
         description="One sentence copied word for word from that source that supports the answer."
     )
+    teaching_point: str = Field(
+        description=(
+            "The one fact or principle from the sources this question tests, in one sentence."
+        )
+    )
+    level: Literal["recall", "application"] = Field(
+        description=(
+            "'recall' if the key is a fact or term stated in the sources; 'application' if "
+            "the student must apply a fact to a case (a patient, an experiment, a situation)."
+        )
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _optional_labels(cls, value: object) -> object:
+        # Older prompts and loose local models leave these out; the item is still usable,
+        # and an unlabelled item claims no more than recall.
+        if isinstance(value, dict):
+            value = dict(value)
+            value.setdefault("teaching_point", "")
+            level = str(value.get("level") or "").strip().lower()
+            value["level"] = "application" if level.startswith("appl") else "recall"
+        return value
 
     @field_validator("answer", mode="before")
     @classmethod

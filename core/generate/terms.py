@@ -93,14 +93,21 @@ def key_name(text: str) -> str:
 
 
 def looks_plural(text: str) -> bool:
-    """A crude number guess for agreement ("the ___ are"): last word ends in -s/-ae/-a."""
+    """A number guess for agreement ("the ___ are"): -s/-ae, or a Latin plural whose
+    singular English knows ("villi" of "villus", "atria" of "atrium")."""
     words = normalise(_bare(text)).split()
     if not words:
         return False
     last = words[-1]
     if last.endswith(("ss", "us", "is", "sis", "ics")):
         return False
-    return last.endswith(("s", "ae")) or last in {"atria", "data", "bacteria", "fungi", "septa"}
+    if last.endswith(("s", "ae")):
+        return True
+    if len(last) > 4 and last.endswith("i"):
+        return zipf_frequency(last[:-1] + "us", "en") > 0
+    if len(last) > 4 and last.endswith("a"):
+        return any(zipf_frequency(last[:-1] + end, "en") > 0 for end in ("um", "on"))
+    return False
 
 
 def _named_terms(texts: Sequence[str], counts: PhraseCounts) -> Counter[str]:

@@ -18,6 +18,12 @@ following best likely most true false
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
+
+def word_list(text: str) -> list[str]:
+    """A word list written as text (easier to read and edit than a list of strings)."""
+    return text.split()
+
+
 _WS = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from core.generate import flaws
+from core.generate.flaws import FlawContext
 from core.generate.schema import DraftItem
 from core.generate.text import BLANK, clean, contains_phrase, content_words, normalise, words
 
@@ -29,11 +31,13 @@ EXPLANATION_PRESENT = "explanation_present"
 SOURCE_SUPPORTS_KEY = "source_supports_key"
 QUOTE_IN_SOURCE = "quote_in_source"
 NOT_A_REVIEW_QUESTION = "not_a_review_question"
+FOCUSED_LEAD_IN = "focused_lead_in"
+DISTRACTORS_OF_KEY_KIND = "distractors_of_key_kind"
+NO_CATEGORY_DISTRACTOR = "no_category_distractor"
+NO_CUE_TO_KEY = "no_cue_to_key"
+NO_BROKEN_TEXT = "no_broken_text"
+KEY_NOT_ALONE_OF_ITS_KIND = "key_not_alone_of_its_kind"
 
-# Key longer than every distractor by both margins: real MedQA keys reach 1.9x (e.g. a
-# vaccine's full name), so only a key twice as long AND 30+ characters longer is a clue.
-LONG_KEY_RATIO = 2.0
-LONG_KEY_EXTRA_CHARS = 30
 # Share of the key's meaningful words that must occur in the cited chunk(s).
 SUPPORT_WORD_SHARE = 0.6
 # Cosine (key statement vs chunk) accepted when the words differ (an inferred diagnosis).
@@ -66,6 +70,8 @@ class ValidationContext:
     chunk_texts: Mapping[int, str] = field(default_factory=dict)
     # Normalised texts of the scope's review-question chunks (never generation sources).
     review_texts: Sequence[str] = ()
+    # What the flaw detectors know of the material (kinds of its terms, its fragments).
+    flaws: FlawContext = field(default_factory=FlawContext)
 
 
 def _option_count(item: DraftItem, ctx: ValidationContext) -> bool:
@@ -91,21 +97,13 @@ def _no_all_none(item: DraftItem, ctx: ValidationContext) -> bool:
 def _key_not_longest(item: DraftItem, ctx: ValidationContext) -> bool:
     if not 0 <= item.correct_index < len(item.options) or len(item.options) < 2:
         return True
-    key_len = len(clean(item.key))
-    longest_other = max(
-        len(clean(o)) for i, o in enumerate(item.options) if i != item.correct_index
-    )
-    return not (
-        key_len >= LONG_KEY_RATIO * longest_other
-        and key_len - longest_other >= LONG_KEY_EXTRA_CHARS
-    )
+    return flaws.longest_key_cue(item.options, item.correct_index) is None
 
 
 def _stem_is_question(item: DraftItem, ctx: ValidationContext) -> bool:
-    # A lead-in question or a cloze blank. The "?" need not be last: real board items put
-    # lab tables or a study abstract after the lead-in.
-    stem = clean(item.stem)
-    return "?" in stem or bool(BLANK.search(stem))
+    # A lead-in question, never a fill-in-the-blank line. The "?" need not be last: real
+    # board items put lab tables or a study abstract after the lead-in.
+    return "?" in clean(item.stem)
 
 
 def _key_not_in_stem(item: DraftItem, ctx: ValidationContext) -> bool:
@@ -159,11 +157,52 @@ def _quote_in_source(item: DraftItem, ctx: ValidationContext) -> bool:
 
 
 def _not_a_review_question(item: DraftItem, ctx: ValidationContext) -> bool:
+    if flaws.copies_book_question(item.stem, ctx.flaws.book_questions):
+        return False
     # Lead-in formulas are shared by all questions; only what follows them can be copied.
     stem = _LEAD_IN.sub(" ", normalise(BLANK.sub(" ", item.stem))).strip()
     if len(stem) < MIN_COPY_CHARS:
         return True  # a bare term ("best defines venule") is not a copied question
     return all(fuzz.partial_ratio(stem, text) < REVIEW_COPY_MATCH for text in ctx.review_texts)
+
+
+def _has_key(item: DraftItem) -> bool:
+    return 0 <= item.correct_index < len(item.options) and len(item.options) >= 2
+
+
+def _focused_lead_in(item: DraftItem, ctx: ValidationContext) -> bool:
+    return flaws.unfocused_lead_in(item.stem) is None
+
+
+def _off_kind(item: DraftItem, ctx: ValidationContext) -> list[int]:
+    if not _has_key(item):
+        return []
+    fragments = ctx.flaws.epithets | flaws.adjectives(ctx.flaws.modifiers)
+    return flaws.off_kind_distractors(
+        item.stem, item.options, item.correct_index, ctx.flaws.lexicon, fragments
+    )
+
+
+def _distractors_of_key_kind(item: DraftItem, ctx: ValidationContext) -> bool:
+    return not _off_kind(item, ctx)
+
+
+def _key_not_alone_of_its_kind(item: DraftItem, ctx: ValidationContext) -> bool:
+    # Every distractor of another kind: the key is answerable without knowing anything.
+    return _distractors_of_key_kind(item, ctx) or len(_off_kind(item, ctx)) < len(item.options) - 1
+
+
+def _no_category_distractor(item: DraftItem, ctx: ValidationContext) -> bool:
+    return not _has_key(item) or not flaws.category_distractors(item.options, item.correct_index)
+
+
+def _no_cue_to_key(item: DraftItem, ctx: ValidationContext) -> bool:
+    return not _has_key(item) or not flaws.cues(item.stem, item.options, item.correct_index)
+
+
+def _no_broken_text(item: DraftItem, ctx: ValidationContext) -> bool:
+    broken = flaws.broken_options(item.options, ctx.flaws.epithets, ctx.flaws.modifiers)
+    return not broken and flaws.broken_text(item.stem, item.explanation) is None
 
 
 Rule = Callable[[DraftItem, ValidationContext], bool]
@@ -181,7 +220,34 @@ RULES: dict[str, Rule] = {
     SOURCE_SUPPORTS_KEY: _source_supports_key,
     QUOTE_IN_SOURCE: _quote_in_source,
     NOT_A_REVIEW_QUESTION: _not_a_review_question,
+    FOCUSED_LEAD_IN: _focused_lead_in,
+    DISTRACTORS_OF_KEY_KIND: _distractors_of_key_kind,
+    NO_CATEGORY_DISTRACTOR: _no_category_distractor,
+    NO_CUE_TO_KEY: _no_cue_to_key,
+    NO_BROKEN_TEXT: _no_broken_text,
+    KEY_NOT_ALONE_OF_ITS_KIND: _key_not_alone_of_its_kind,
 }
+
+# The rubric code (../shared/data/quality/README.md) each rule stands for; bench/eval.py
+# scores the rules per code against the human grades. Rules with no code check plumbing
+# (option count, a source) that the human grader took for granted.
+FLAW_CODES: dict[str, tuple[str, ...]] = {
+    STEM_IS_QUESTION: ("F1",),
+    FOCUSED_LEAD_IN: ("F1",),
+    DISTRACTORS_OF_KEY_KIND: ("F3",),
+    NO_CATEGORY_DISTRACTOR: ("F3",),
+    DISTINCT_OPTIONS: ("F3",),
+    NO_CUE_TO_KEY: ("F4", "F9"),
+    KEY_NOT_LONGEST: ("F4",),
+    KEY_NOT_IN_STEM: ("F4", "F9"),
+    NO_ALL_NONE_OF_ABOVE: ("F5",),
+    NOT_A_REVIEW_QUESTION: ("F7",),
+    NO_BROKEN_TEXT: ("F8",),
+    KEY_NOT_ALONE_OF_ITS_KIND: ("F9",),
+}
+# Rounds asks questions, never fill-in-the-blank lines: a product rule that the human grader
+# did not apply (the graded set has one valid cloze item). Scored apart from the detectors.
+POLICY_RULES = frozenset({STEM_IS_QUESTION})
 
 # The rules that need an explanation or a source chunk (reference sets have neither).
 SOURCE_RULES = frozenset({EXPLANATION_PRESENT, SOURCE_SUPPORTS_KEY, QUOTE_IN_SOURCE})

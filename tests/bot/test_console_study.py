@@ -92,13 +92,13 @@ class LiveConsole:
 @pytest.mark.slow
 def test_upload_quiz_reveal_then_review_the_next_day(tmp_path: Path, shared_data: Path) -> None:
     pdf = shared_data / EXCERPT
-    first = run_script(f"/upload {pdf}\n/quiz 3\n1\n4\n/review\n/quit\n", tmp_path)
-    assert "Question 1 of 3" in first
+    first = run_script(f"/upload {pdf}\n/quiz 2\n1\n4\n/review\n/quit\n", tmp_path)
+    assert "Question 1 of 2" in first
     assert "How sure were you?" in first
     assert ("Correct ✓" in first) or ("Not quite ✗" in first)
     assert SOURCE.search(first), first
     assert re.search(r"Next review: tomorrow \(\w{3} \d{1,2} \w{3}\)", first)
-    assert "Question 2 of 3" in first
+    assert "Question 2 of 2" in first
     assert "Nothing is due right now. Your next review is tomorrow" in first
     assert "Your quiz is still open: /quiz." in first
 
@@ -117,8 +117,8 @@ def test_killed_after_an_answer_the_quiz_continues_where_it_stopped(
 ) -> None:
     console = LiveConsole(tmp_path)
     console.send(f"/upload {shared_data / EXCERPT}")
-    console.send("/quiz 3")
-    console.wait_for("Question 1 of 3")
+    console.send("/quiz 2")
+    console.wait_for("Question 1 of 2")
     console.send("1")
     console.wait_for("How sure were you?")
     console.kill()  # no /quit, no clean shutdown: as if the machine lost power
@@ -126,16 +126,15 @@ def test_killed_after_an_answer_the_quiz_continues_where_it_stopped(
     again = LiveConsole(tmp_path)
     resumed = again.wait_for("How sure were you?")
     assert "Welcome back" in resumed
-    assert "Picking up where you left off (question 1 of 3)" in resumed
+    assert "Picking up where you left off (question 1 of 2)" in resumed
     again.send("4")
-    reveal = again.wait_for("Question 2 of 3")
+    reveal = again.wait_for("Question 2 of 2")
     assert SOURCE.search(reveal), reveal
-    for _ in range(2):
-        again.send("2")
-        again.wait_for("How sure were you?")
-        again.send("3")
-        again.wait_for("Next review:")
+    again.send("2")
+    again.wait_for("How sure were you?")
+    again.send("3")
+    again.wait_for("Next review:")
     summary = again.wait_for("Streak:")
-    assert "Quiz complete" in summary and re.search(r"Score: \d/3", summary)
+    assert "Quiz complete" in summary and re.search(r"Score: \d/2", summary)
     again.send("/quit")
     assert again.process.wait(timeout=30) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.adaptive import WINDOW, AnswerSample, target_difficulty
+from core.adaptive import WINDOW, AnswerSample, student_level, target_difficulty
 
 
 def answers(pattern: str, difficulty: int) -> list[AnswerSample]:
@@ -47,3 +47,14 @@ def test_a_student_who_keeps_succeeding_keeps_climbing() -> None:
 def test_always_a_valid_level(samples: list[tuple[bool, int]]) -> None:
     level = target_difficulty([AnswerSample(c, d) for c, d in samples])
     assert 1 <= level <= 5
+
+
+def test_the_students_level_reads_the_same_window_as_difficulty() -> None:
+    assert student_level([]).band == "new"
+    assert student_level(answers("111", 3)).band == "new"  # too few answers to tell
+    struggling = student_level(answers("00100", 3))
+    assert (struggling.answered, struggling.accuracy, struggling.band) == (5, 0.2, "struggling")
+    assert student_level(answers("10110", 3)).band == "progressing"
+    # Only the newest WINDOW answers count: old failures slide out.
+    strong = student_level(answers("1" * WINDOW + "0" * 20, 3))
+    assert (strong.answered, strong.accuracy, strong.band) == (WINDOW, 1.0, "strong")

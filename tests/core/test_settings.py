@@ -54,6 +54,26 @@ def test_defaults_without_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.telegram_bot_token is None
 
 
+def test_the_arbiter_follows_the_llm_model_unless_named_or_switched_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("ROUNDS_ARBITER_MODEL", "ROUNDS_ARBITER_THRESHOLD", "ROUNDS_PROMPT_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("ROUNDS_LLM_MODEL", raising=False)
+    assert Settings(_env_file=None).arbiter_model_name == ""  # type: ignore[call-arg]
+    monkeypatch.setenv("ROUNDS_LLM_MODEL", "openai:writer")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.arbiter_model_name, settings.arbiter_threshold) == ("openai:writer", 4.0)
+    assert (settings.arbiter_timeout_s, settings.prompt_version) == (20.0, "mcq_v2")
+    monkeypatch.setenv("ROUNDS_ARBITER_MODEL", "openai:cheap-judge")
+    assert Settings(_env_file=None).arbiter_model_name == "openai:cheap-judge"  # type: ignore[call-arg]
+    monkeypatch.setenv("ROUNDS_ARBITER_MODEL", "off")
+    assert Settings(_env_file=None).arbiter_model_name == ""  # type: ignore[call-arg]
+    monkeypatch.setenv("ROUNDS_ARBITER_THRESHOLD", "6")
+    with pytest.raises(ValueError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
 def test_secrets_never_appear_in_repr_str_dump_or_logs(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

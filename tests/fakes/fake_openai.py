@@ -4,6 +4,8 @@ The real `ChatOpenAI` client talks to it through OPENAI_BASE_URL. Each POST to
 /v1/chat/completions takes the next step of the script: a reply whose message content is
 given verbatim (valid JSON, broken JSON, anything), an HTTP error (e.g. 429 with
 Retry-After), or a hang longer than the client's timeout. Every request body is recorded.
+Requests of the arbiter (structured-output format "mcq_verdicts") play a script of their
+own (`judge`), so a test can say what the writer and the judge answer independently.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ def item(
     explanation: str = "Because the source says so; the other options are not what it says.",
     source_id: str = "S1",
     support_quote: str = "",
+    teaching_point: str = "What the source sentence states.",
+    level: str = "recall",
 ) -> dict[str, Any]:
     """One question as a model would write it (the schema's field names)."""
     return {
@@ -70,6 +74,8 @@ def item(
         "explanation": explanation,
         "source_id": source_id,
         "support_quote": support_quote,
+        "teaching_point": teaching_point,
+        "level": level,
     }
 
 
@@ -84,6 +90,34 @@ def sources_of(body: dict[str, Any]) -> list[str]:
     return [block.strip() for block in blocks]
 
 
+JUDGE_FORMAT = "mcq_verdicts"
+_JUDGED = re.compile(r"^\[(Q\d+)\] \([^)]*\)\n(.*?)(?=^\[Q\d+\] |\Z)", re.MULTILINE | re.DOTALL)
+
+
+def judged_items(body: dict[str, Any]) -> dict[str, str]:
+    """The questions an arbiter request asks about: id ("Q1") -> its text as sent."""
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    return {qid: text.strip() for qid, text in _JUDGED.findall(user)}
+
+
+def verdicts(judge: Callable[[str], tuple[int, list[str]]]) -> Compose:
+    """A judge's reply: `judge(question text) -> (score, flaw codes)` for every question."""
+
+    def build(body: dict[str, Any]) -> str:
+        found = []
+        for qid, text in judged_items(body).items():
+            score, flaws = judge(text)
+            reason = "no flaw" if not flaws else f"flawed: {', '.join(flaws)}"
+            found.append({"id": qid, "reason": reason, "flaws": flaws, "score": score})
+        return json.dumps({"verdicts": found})
+
+    return Compose(build)
+
+
+def accept_all(score: int = 5) -> Compose:
+    return verdicts(lambda _text: (score, []))
+
+
 def rate_limited(retry_after_ms: int = 10) -> Status:
     return Status(
         429,
@@ -93,24 +127,36 @@ def rate_limited(retry_after_ms: int = 10) -> Status:
 
 
 class FakeOpenAI:
-    """Plays `script` in order; `requests` holds every JSON body received."""
+    """Plays `script` to the writer and `judge_script` to the arbiter, each in order;
+    `requests` and `judge_requests` hold every JSON body received."""
 
     def __init__(self) -> None:
         self.script: list[Step] = []
         self.requests: list[dict[str, Any]] = []
         self.base_url = ""
         self.request_times: list[float] = []
+        self.judge_script: list[Step] = []
+        self.judge_requests: list[dict[str, Any]] = []
 
     def play(self, *steps: Step) -> None:
         self.script.extend(steps)
 
+    def judge(self, *steps: Step) -> None:
+        self.judge_script.extend(steps)
+
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        self.requests.append(body)
-        self.request_times.append(time.monotonic())
-        if not self.script:
+        format_name = (body.get("response_format") or {}).get("json_schema", {}).get("name")
+        if format_name == JUDGE_FORMAT:
+            self.judge_requests.append(body)
+            script = self.judge_script
+        else:
+            self.requests.append(body)
+            self.request_times.append(time.monotonic())
+            script = self.script
+        if not script:
             return _error(500, "the fake's script is exhausted")
-        step = self.script.pop(0)
+        step = script.pop(0)
         if isinstance(step, Hang):
             await asyncio.sleep(step.seconds)
             return _error(500, "hung")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -29,7 +30,7 @@ from storage.models import (
 from storage.repos.chats import personal_scope
 from storage.repos.rounds import questions_by_ids
 from storage.vector_index import VectorIndexes
-from tests.materials_support import EXCERPT, HashingEmbedder, text_pdf
+from tests.materials_support import EXCERPT, text_pdf
 from tests.rounds_support import (
     T0,
     FakeClock,
@@ -344,14 +345,14 @@ async def test_empty_leaderboard_says_how_to_start(db: Database, settings: Setti
 
 
 async def test_a_round_writes_its_questions_from_the_groups_own_pdf(
-    db: Database, settings: Settings, shared_data: Path
+    db: Database, settings: Settings, shared_data: Path, embedder: Any
 ) -> None:
     """The group sends the excerpt, Ann has a private PDF of her own; /round has no stored
     questions yet, so the offline generator writes them from the group's material only."""
     clock = FakeClock(T0)
     notifier = RecordingNotifier()
     scheduler = await paused_scheduler()
-    embedder = HashingEmbedder()
+    # The real embedder: distractors are chosen by meaning.
     timers = RoundTimers(
         db=db, notifiers={notifier.platform: notifier}, clock=clock, scheduler=scheduler
     )

@@ -1,8 +1,10 @@
 """Versioned prompt templates: one file per version; its file name is the version id.
 
-A template file has `### system`, `### user` and `### repair` sections; `{name}` fields
-are filled with `str.format`. Changing a prompt means adding a new file (mcq_v2.txt) and
-pointing PROMPT_VERSION at it, so every stored question keeps naming the words it came from.
+A template file has `### system`, `### user` and (for writers) `### repair` sections;
+`{name}` fields of user and repair are filled with `str.format`. Changing a prompt means
+adding a new file (mcq_v3.txt) and pointing PROMPT_VERSION (and ROUNDS_PROMPT_VERSION's
+default) at it, so every stored question keeps naming the words it came from. The
+arbiter's prompt (arbiter_v1.txt) has no repair section.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-PROMPT_VERSION = "mcq_v1"
+PROMPT_VERSION = "mcq_v2"
+PROMPT_VERSIONS = ("mcq_v1", "mcq_v2")
 _SECTIONS = ("system", "user", "repair")
+_REQUIRED = ("system", "user")
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ def load_prompt(version: str = PROMPT_VERSION) -> PromptTemplate:
             parts[current] = []
         elif current is not None:
             parts[current].append(line)
-    missing = [s for s in _SECTIONS if s not in parts]
+    missing = [s for s in _REQUIRED if s not in parts]
     if missing:
         raise ValueError(f"prompt {version} lacks sections {missing}")
-    return PromptTemplate(version, *("\n".join(parts[s]).strip() for s in _SECTIONS))
+    return PromptTemplate(version, *("\n".join(parts.get(s, [])).strip() for s in _SECTIONS))

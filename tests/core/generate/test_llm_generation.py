@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from core.generate import GenerationError, ProviderUnavailable, generate
+from core.generate.arbiter import ARBITER_PROMPT_VERSION
 from core.generate.prompts import PROMPT_VERSION
+from core.generate.text import word_list
 from core.settings import Settings
 from storage.enums import RunStatus
 from storage.models import GenerationRun, Question
@@ -23,6 +25,7 @@ from tests.fakes.fake_openai import (
     FakeOpenAI,
     Hang,
     Reply,
+    accept_all,
     batch,
     item,
     rate_limited,
@@ -30,24 +33,45 @@ from tests.fakes.fake_openai import (
 )
 
 MODEL = "openai:fake-board-writer"
-_WORD = re.compile(r"[A-Za-z][a-z]{6,}")
+
+
+# Verbs a careful writer may blank: options of one kind (actions), none a term of the notes.
+VERBS = word_list(
+    """
+    develops becomes forms divides fuses migrates receives carries produces connects
+    supplies returns pumps prevents allows includes surrounds separates begins contains
+    develop become form divide fuse migrate receive carry produce connect supply return
+    pump prevent allow include surround separate begin contain causes leads results
+    occurs reduces requires provides helps drains flows enters leaves cause lead result
+    occur reduce require provide help drain flow enter leave
+    """
+)
 
 
 def grounded_items(body: dict[str, Any], count: int, *, answer: str = "B") -> list[dict]:
     """Items a careful model could write from the request's own sources: a sentence of a
-    source with one long word blanked; the word is the key, other words of it distractors."""
+    source quoted with its verb blanked; the verb is the key, other verbs of the same form
+    and length the distractors (every option an action, none a term of the notes)."""
     found: list[dict] = []
     for number, source in enumerate(sources_of(body), start=1):
-        sentences = [s for s in re.split(r"(?<=\.)\s+", source) if len(s.split()) >= 12]
+        sentences = [s for s in re.split(r"(?<=\.)\s+", " ".join(source.split()))]
         for sentence in sentences:
-            words = list(dict.fromkeys(w.lower() for w in _WORD.findall(sentence)))
-            unique = [w for w in words if sentence.lower().count(w) == 1]
-            if len(unique) < 5 or len(found) >= count:
+            if len(found) >= count:
+                return found
+            words = re.findall(r"[a-z]+", sentence.lower())
+            # A verb whose stem the sentence uses elsewhere ("increased") would cue the key.
+            present = [
+                v for v in VERBS if v in words and sum(w.startswith(v[:5]) for w in words) == 1
+            ]
+            if len(sentence.split()) < 10 or not present or "(" in sentence:
                 continue
-            key, *others = sorted(unique, key=len, reverse=True)[:5]
+            key = present[0]
+            form = key.endswith("s")
+            others = [v for v in VERBS if v not in words and v.endswith("s") == form]
+            others.sort(key=lambda v: (abs(len(v) - len(key)), v))
             options = others[:4]
             options.insert("ABCDE".index(answer), key)
-            blanked = re.sub(re.escape(key), "________", sentence, count=1, flags=re.I)
+            blanked = re.sub(rf"\b{key}\b", "________", sentence, count=1, flags=re.I)
             found.append(
                 item(
                     f'Which word completes this statement from your notes: "{blanked}"?',
@@ -77,13 +101,25 @@ async def fake() -> AsyncIterator[FakeOpenAI]:
 
 
 def llm_settings(
-    library: Library, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, timeout: float = 20
+    library: Library,
+    fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    timeout: float = 20,
+    *,
+    arbiter: str | None = "off",
+    **env: str,
 ) -> Settings:
+    """Settings for a run against the fake. The writer's tests switch the arbiter off unless
+    they ask for it (arbiter=None: the default, the writer's own model judges)."""
     # The environment names are the contract: the client finds the fake via OPENAI_BASE_URL.
     monkeypatch.setenv("ROUNDS_LLM_MODEL", MODEL)
     monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
     monkeypatch.setenv("ROUNDS_LLM_TIMEOUT_S", str(timeout))
+    if arbiter is not None:
+        monkeypatch.setenv("ROUNDS_ARBITER_MODEL", arbiter)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     return Settings(_env_file=None, data_dir=library.settings.data_dir)  # type: ignore[call-arg]
 
 
@@ -111,7 +147,9 @@ async def test_valid_items_are_stored_with_their_source_and_the_run_counts_them(
     excerpt_library: Library, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake.play(grounded(5))
-    settings = llm_settings(excerpt_library, fake, monkeypatch)
+    fake.judge(accept_all())
+    # The default configuration: prompt v2, the writer's own model as the arbiter.
+    settings = llm_settings(excerpt_library, fake, monkeypatch, arbiter=None)
 
     row = await run(excerpt_library, settings, 5, difficulty=4)
 
@@ -119,12 +157,18 @@ async def test_valid_items_are_stored_with_their_source_and_the_run_counts_them(
     assert (row.status, row.requested, row.generated, row.inserted) == (
         RunStatus.COMPLETED, 5, 5, 5,
     )  # fmt: skip
-    assert (row.api_calls, row.parse_failures, row.rejected_by_rule) == (1, 0, {})
+    # One call wrote the batch, one judged it.
+    assert (row.api_calls, row.parse_failures, row.rejected_by_rule) == (2, 0, {})
     assert (row.generator, row.provider, row.model) == ("llm", "openai", MODEL)
-    assert row.prompt_version == PROMPT_VERSION == "mcq_v1"
+    assert row.prompt_version == PROMPT_VERSION == "mcq_v2"
+    assert (row.arbiter_model, row.arbiter_prompt_version, row.arbiter_threshold) == (
+        MODEL, ARBITER_PROMPT_VERSION, 4.0,
+    )  # fmt: skip
+    assert (row.arbiter_judged, row.arbiter_error) == (5, "")
     for question in questions:
         assert question.run_id == row.id and question.model == MODEL
-        assert question.prompt_version == "mcq_v1" and question.difficulty == 4
+        assert question.prompt_version == "mcq_v2" and question.difficulty == 4
+        assert question.flags == ["llm", "recall"]
         assert len(question.options) == 5 and question.source_chunk_ids
         assert question.source_pages and all(1 <= p <= 4 for p in question.source_pages)
     # The real client sent our pydantic schema as the structured-output format.

@@ -1,0 +1,249 @@
+"""Case-style items: a short case assembled from a disease's own section, names masked.
+
+A clinical chapter gives each disease a section (signs and symptoms, transmission,
+diagnosis, treatment) titled with the disease and naming its organism most. A case is made
+of that section's sentences that describe the illness without naming the organism or the
+disease (nor a word of the same root: "cholera" gives "Vibrio cholerae" away). It asks for
+the most likely cause (options: the organisms of sibling sections) or the most likely
+diagnosis (options: sibling sections' disease titles), so every option is of the key's
+kind. The student applies what the section says to a description: application level.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from wordfreq import zipf_frequency
+
+from core.generate.facts import SourceChunk, locate
+from core.generate.kinds import family_of_word, is_binomial, shape_family
+from core.generate.schema import APPLICATION, DraftItem
+from core.generate.text import clean, normalise, sentences
+
+CASE_KIND = "case"
+CASE_OPTIONS = 4
+MIN_CASE_SENTENCES = 2
+MAX_CASE_SENTENCES = 3
+MIN_CASE_WORDS = 6
+MAX_CASE_WORDS = 50
+# Sentences that describe an illness: what it does, how it spreads, how it is found.
+_CLINICAL = re.compile(
+    r"\b(symptoms?|signs?|fever|pain|diarrh\w*|vomit\w*|nausea|cramps?|rash|lesions?|"
+    r"jaundice|dehydrat\w*|bleeding|swelling|itch\w*|cough\w*|fatigue|weight loss|"
+    r"transmi\w*|contaminat\w*|ingest\w*|acquired|consum\w*|outbreaks?|incubation|"
+    r"diagnos\w*|cultur\w*|stool|biopsy|characteri[sz]ed|onset|undercooked|raw)\b",
+    re.IGNORECASE,
+)
+# A sentence leaning on the one before it, or a caption, credit or cross-reference.
+_NOT_SELF_CONTAINED = re.compile(
+    r"^(it|its|they|their|this|these|those|such|he|she|her|his|both|another|however|thus)\b|"
+    r"\b(figure|table|credit|see|chapter|section)\b|https?://|[?•]|\b[A-Z][a-z]+['’]s\b",
+    re.IGNORECASE,
+)
+_CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+|[A-Z]\.)\s+([a-z]{3,})\b")
+# A word this common in English never masks a sentence ("disease", "food").
+_NAME_WORD_ZIPF = 4.0
+_MIN_SHARED_PREFIX = 5
+
+
+@dataclass(frozen=True)
+class _Section:
+    title: str  # the section's own heading, parentheses removed ("Giardiasis")
+    chunks: tuple[SourceChunk, ...]
+    sentences: tuple[str, ...]
+    organism: str  # the organism it names most ("Giardia lamblia"), or ""
+    disease: str  # its title when the title names a condition, or ""
+
+    def name_words(self) -> set[str]:
+        """Rare words of its organism and disease names: a case must say none of them."""
+        found = set()
+        for name in (self.organism, self.disease, self.title):
+            for word in re.findall(r"[A-Za-z]{4,}", name):
+                if zipf_frequency(word.lower(), "en") < _NAME_WORD_ZIPF:
+                    found.add(word.lower())
+        return found
+
+
+def _organisms(text: str) -> Counter[str]:
+    """Binomials of a text; "V. cholerae" counts for "Vibrio cholerae" when written out."""
+    found: Counter[str] = Counter()
+    genera: dict[str, str] = {}
+    for match in _CAPITALISED_PAIR.finditer(clean(text)):
+        if not is_binomial(match.group(0)):
+            continue
+        genus, epithet = match.groups()
+        if not genus.endswith("."):
+            genera[genus[0]] = genus
+        found[f"{genus} {epithet}"] += 1
+    merged: Counter[str] = Counter()
+    for name, count in found.items():
+        genus, epithet = name.split(" ", 1)
+        if genus.endswith("."):
+            genus = genera.get(genus[0], genus)
+        merged[f"{genus} {epithet}"] += count
+    return merged
+
+
+def _title(heading: str) -> str:
+    own = heading.split("›")[-1]
+    return clean(re.sub(r"\([^)]*\)", " ", own))
+
+
+def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
+    by_heading: dict[str, list[SourceChunk]] = {}
+    for chunk in sorted(chunks, key=lambda c: (c.material_id, c.ordinal)):
+        if chunk.heading:
+            by_heading.setdefault(chunk.heading, []).append(chunk)
+    sections = []
+    for heading, members in by_heading.items():
+        # Chunks overlap: a sentence is read once.
+        said = tuple(dict.fromkeys(s for c in members for s in sentences(c.text)))
+        counts = _organisms(" ".join(said))
+        organism = ""
+        if counts:
+            name, count = counts.most_common(1)[0]
+            if count >= 2 and not name.split(" ")[0].endswith("."):
+                organism = name
+        title = _title(heading)
+        family, strong = shape_family(title)
+        last = title.split()[-1].lower() if title else ""
+        # "Oral Infections" names a group of diseases, not one.
+        group = last.endswith("s") and family_of_word(last) == "condition"
+        named = family == "condition" and strong and not group and len(title.split()) <= 4
+        disease = title if named else ""
+        if organism or disease:
+            sections.append(_Section(title, tuple(members), said, organism, disease))
+    # One section per organism: the first that names it most is its own.
+    seen: set[str] = set()
+    unique = []
+    for section in sections:
+        if section.organism and section.organism in seen:
+            section = _Section(
+                section.title, section.chunks, section.sentences, "", section.disease
+            )
+        if section.organism or section.disease:
+            seen.add(section.organism)
+            unique.append(section)
+    return unique
+
+
+def _shares_name(word: str, names: set[str]) -> bool:
+    word = word.lower()
+    return any(
+        word == name or len(_prefix(word, name)) >= min(_MIN_SHARED_PREFIX, len(name))
+        for name in names
+    )
+
+
+def _prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def _describes(sentence: str, section: _Section, siblings: Sequence[_Section]) -> bool:
+    """A self-contained clinical sentence naming neither this disease nor any sibling's."""
+    words = sentence.split()
+    if not MIN_CASE_WORDS <= len(words) <= MAX_CASE_WORDS or not sentence.endswith("."):
+        return False
+    if _NOT_SELF_CONTAINED.search(sentence) or not _CLINICAL.search(sentence):
+        return False
+    if any(is_binomial(m.group(0)) for m in _CAPITALISED_PAIR.finditer(sentence)):
+        return False
+    names = section.name_words()
+    for sibling in siblings:
+        names |= sibling.name_words()
+    return not any(_shares_name(w, names) for w in re.findall(r"[A-Za-z]{4,}", sentence))
+
+
+def _support(section: _Section, key: str) -> tuple[str, SourceChunk] | None:
+    """A sentence of the section that names the key (what makes it right), and its chunk."""
+    for chunk in section.chunks:
+        for sentence in sentences(chunk.text):
+            if normalise(key) in normalise(sentence):
+                return sentence, chunk
+    return None
+
+
+def _lead_in(asks_cause: bool) -> str:
+    if asks_cause:
+        return "Which of the following organisms is the most likely cause?"
+    return "Which of the following is the most likely diagnosis?"
+
+
+def _item(
+    section: _Section,
+    case: list[str],
+    key: str,
+    distractors: list[tuple[str, _Section]],
+    asks_cause: bool,
+    difficulty: int,
+) -> DraftItem | None:
+    support = _support(section, key)
+    if support is None:
+        return None
+    cited = [
+        c for c in section.chunks if any(normalise(s) in normalise(c.text) for s in case)
+    ] or [support[1]]
+    where = locate(support[0], [support[1]], section.chunks)
+    pages = {p for c in cited for p in range(c.page_start, c.page_end + 1)}
+    pages.update(where[1] if where else range(support[1].page_start, support[1].page_end + 1))
+    stem = f"A patient's illness is described as follows: {' '.join(case)} {_lead_in(asks_cause)}"
+    others = "; ".join(f'{name} is described under "{other.title}"' for name, other in distractors)
+    explanation = (
+        f'The answer is {key}. Your material says: "{support[0]}" The description comes from '
+        f'the section "{section.title}". The other options are described elsewhere: {others}.'
+    )
+    return DraftItem(
+        stem=stem,
+        options=(key, *(name for name, _ in distractors)),
+        correct_index=0,
+        explanation=explanation,
+        source_chunk_ids=tuple(dict.fromkeys([support[1].id, *(c.id for c in cited)])),
+        source_pages=tuple(sorted(pages)),
+        support=support[0],
+        topic=section.title,
+        difficulty=difficulty,
+        kind=CASE_KIND,
+        flags=(APPLICATION,),
+    )
+
+
+def case_items(
+    chunks: Sequence[SourceChunk], *, seed: int, difficulty: int
+) -> Iterator[DraftItem]:
+    """Case items for the disease sections of these chunks, key first; the cause and the
+    diagnosis of one section are asked with different sentences of it."""
+    sections = _sections(chunks)
+    rng = random.Random(f"cases:{seed}")
+    order = list(range(len(sections)))
+    rng.shuffle(order)
+    for index in order:
+        section = sections[index]
+        siblings = [s for i, s in enumerate(sections) if i != index]
+        usable = [s for s in section.sentences if _describes(s, section, siblings)]
+        rng.shuffle(usable)
+        for asks_cause in (True, False):
+            key = section.organism if asks_cause else section.disease
+            pool = [
+                (s.organism if asks_cause else s.disease, s)
+                for s in siblings
+                if (s.organism if asks_cause else s.disease)
+            ]
+            case, usable = usable[:MAX_CASE_SENTENCES], usable[MAX_CASE_SENTENCES:]
+            if not key or len(pool) < CASE_OPTIONS - 1 or len(case) < MIN_CASE_SENTENCES:
+                continue
+            # Siblings nearest in reading order are the likeliest confusions.
+            position = {id(s): i for i, s in enumerate(sections)}
+            pool.sort(key=lambda pair: abs(position[id(pair[1])] - index))
+            distractors = rng.sample(pool[:6], CASE_OPTIONS - 1)
+            # The book's reading order is kept inside the case.
+            case.sort(key=section.sentences.index)
+            item = _item(section, case, key, distractors, asks_cause, difficulty)
+            if item is not None:
+                yield item

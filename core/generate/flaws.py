@@ -1,0 +1,584 @@
+"""Item-writing flaw detectors: the rubric codes of the human-graded set, as rules.
+
+Each detector is a pure function of one item and what the material says (a `KindLexicon`,
+the words the material only writes after a genus, the book's own questions); it returns
+what it found so a run can count it and a reader can see why. The codes are those of
+../shared/data/quality/README.md (after the NBME item-writing guide):
+
+F1 lead-in not a focused question · F3 implausible or off-kind distractor · F4 cue from
+stem to key · F7 copy of the book's questions · F8 broken text · F9 answerable from the stem.
+
+bench/eval.py scores every detector against the human grades and runs them on real board
+items (MedQA), which must nearly all pass: a detector that rejects good items is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from wordfreq import zipf_frequency
+
+from core.generate.kinds import (
+    Kind,
+    KindLexicon,
+    _singular,
+    family_of_word,
+    head_of,
+    is_binomial,
+    same_kind,
+)
+from core.generate.terms import looks_plural
+from core.generate.text import (
+    BLANK,
+    STOPWORDS,
+    clean,
+    content_words,
+    normalise,
+    word_list,
+    words,
+)
+
+# Words of the lead-in formula itself: never a cue.
+_LEAD_IN_WORDS = frozenset(
+    word_list(
+        """
+    following best defines defined describes term terms likely cause diagnosis correct
+    statement answer option options question called known refers
+    """
+    )
+)
+# Prefixes many unrelated words share: a shared "inter-" is no shared root.
+_PREFIXES = word_list(
+    """
+    inter intra hyper hypo trans super supra infra peri endo epi para anti poly mono
+    micro macro extra semi sub pre post multi pseudo retro contra counter over under non
+    """
+)
+# Suffixes stripped before roots are compared: "regulation"/"circulation" share no root.
+_SUFFIXES = sorted(
+    word_list(
+        """
+    ations ation itions ition izations ization ional ular ulars ally ness ment ments
+    ings ing ed es ity ities ous ive ic ics al ar um us ia ae a s y ies ium ial
+    """
+    ),
+    key=len,
+    reverse=True,
+)
+MIN_ROOT_CHARS = 4
+# A stem longer than this (words) with several sentences is a case: only its question counts.
+CASE_WORDS = 40
+# Words this common in English (Zipf) cue nothing ("second", "hour", "action").
+EVERYDAY_ZIPF = 5.0
+# In a case's question sentence only a rare word is a cue ("glucose" there is a finding).
+CASE_EVERYDAY_ZIPF = 3.0
+MIN_SHARED_CHARS = 4
+# A key this much longer than every distractor (both margins) stands out as the key.
+LONG_KEY_RATIO = 1.7
+LONG_KEY_EXTRA_CHARS = 25
+# Content words of one of the book's own questions this fully inside an item copy it.
+COPY_CONTAINMENT = 0.8
+MIN_COPY_WORDS = 5
+# ... and those shared words are at least this share of the stem's own.
+COPY_STEM_SHARE = 0.5
+
+# Greek and Latin word parts and the plain words that gloss them: a stem that says the
+# gloss ("inflammation of the colon") spells a key built from the part ("colitis").
+_ROOT_GLOSSES: dict[str, tuple[str, ...]] = {
+    "itis": ("inflammation", "inflamed"),
+    "emia": ("blood",),
+    "gastr": ("stomach", "gastric"),
+    "enter": ("intestine", "intestinal", "intestines", "bowel"),
+    "col": ("colon",),
+    "hepat": ("liver",),
+    "nephr": ("kidney", "kidneys"),
+    "card": ("heart",),
+    "gingiv": ("gum", "gums"),
+    "stomat": ("mouth", "oral"),
+    "derm": ("skin",),
+    "oste": ("bone", "bones"),
+    "myo": ("muscle", "muscles", "muscular"),
+    "neur": ("nerve", "nerves"),
+    "pneum": ("lung", "lungs", "air"),
+    "pulmon": ("lung", "lungs"),
+    "cyt": ("cell", "cells"),
+    "electro": ("electrical", "electric"),
+    "gram": ("recording", "record", "tracing"),
+    "graph": ("recording", "record", "tracing", "imaging"),
+    "oxy": ("oxygen",),
+    "brady": ("slow",),
+    "tachy": ("fast", "rapid"),
+    "algia": ("pain",),
+    "dys": ("difficult", "painful", "abnormal"),
+    "hyper": ("excess", "excessive", "elevated", "overproduction", "high"),
+    "hypo": ("deficient", "deficiency", "low", "below"),
+    "lysis": ("breakdown", "destruction", "dissolving"),
+    "thromb": ("clot", "clotting"),
+    "angi": ("vessel", "vessels"),
+    "vas": ("vessel", "vessels"),
+    "ven": ("vein", "veins"),
+    "arteri": ("artery", "arteries"),
+    "lip": ("fat", "fats"),
+    "glyc": ("sugar", "glucose"),
+    "hem": ("blood",),
+    "haem": ("blood",),
+    "ren": ("kidney", "kidneys"),
+    "cerebr": ("brain",),
+    "encephal": ("brain",),
+    "ot": ("ear",),
+    "ophthalm": ("eye", "eyes"),
+    "rhin": ("nose", "nasal"),
+    "dent": ("tooth", "teeth"),
+    "odont": ("tooth", "teeth"),
+    "hepa": ("liver",),
+    "megaly": ("enlarged", "enlargement"),
+    "penia": ("deficiency", "low"),
+    "rrhea": ("discharge", "flow"),
+    "tox": ("poison", "poisonous", "toxic"),
+}
+# A sentence ends at . ? or ! (a closing quote or bracket may follow) before a space.
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+|(?<=[.?!][\"”’')])\s+")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
+_PAREN_ABBREVIATION = re.compile(r"\(([A-Z][A-Za-z0-9-]{1,7})\)")
+_ANTECEDENT = re.compile(
+    r"\b(?:this|these|those|such)\s+(?!patient|woman|man|child|infant|boy|girl|person|"
+    r"individual|study|question|item|following|morning|evening|time|visit|year|week|month|"
+    r"day|point)[a-z]+",
+    re.IGNORECASE,
+)
+_OPEN_LEAD_IN = re.compile(
+    r"\bwhich of the following (?:is|are) (?:an? )?(?:example|part|member|component|one) of\b",
+    re.IGNORECASE,
+)
+_LEAD_IN = re.compile(
+    r"\bwhich of the following (?:terms? )?(?:best )?(?:is|are|defines|describes)\s+"
+    r"(?:(?:the|a|an)\s+)?(?P<asked>[^?]+)\?",
+    re.IGNORECASE,
+)
+_BEST_DEFINES = re.compile(r"\bbest (?:defines|describes)\b", re.IGNORECASE)
+_ADJECTIVE_END = re.compile(r"(al|ar|ic|ous|ive|ary|borne|ed|ing|ant|ent|ile)$")
+_FILLER = re.compile(r"is another term from this material|does not fit here", re.IGNORECASE)
+# Generic hypernyms: an option that is only one of these fits many keys at once.
+_CATEGORY_HEADS = frozenset(
+    word_list(
+        """
+    pathogen microbe microorganism organism illness disease disorder condition drug
+    agent lesion infection bacterium virus parasite substance problem complication
+    """
+    )
+)
+
+
+@dataclass(frozen=True)
+class FlawContext:
+    """What the detectors may consult beyond the item: the material's kinds and words."""
+
+    lexicon: KindLexicon = field(default_factory=KindLexicon)
+    # Lower-case words the material writes after a capitalised genus ("pylori", "lamblia").
+    epithets: frozenset[str] = frozenset()
+    # Words the material only ever writes before another word ("columnar", "foodborne").
+    modifiers: frozenset[str] = frozenset()
+    # Content words of each of the book's own questions (review, fill-in, critical thinking).
+    book_questions: Sequence[frozenset[str]] = ()
+
+
+def _root(word: str) -> str:
+    w = word.lower()
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= MIN_ROOT_CHARS:
+            return w[: -len(suffix)]
+    return w
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _longest_common(a: str, b: str) -> int:
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
+
+
+def shares_root(a: str, b: str) -> bool:
+    """Whether two words share a meaningful root ("atria"/"atrium", "cysts"/"cysticercosis",
+    "epithelial"/"mesothelium"), not just a prefix like "inter-" or a suffix like "-ation"."""
+    a, b = a.lower(), b.lower()
+    if len(a) < MIN_ROOT_CHARS or len(b) < MIN_ROOT_CHARS:
+        return False
+    if a == b:
+        return True
+    ra, rb = _root(a), _root(b)
+    if ra == rb:
+        return True
+    prefix = _common_prefix(ra, rb)
+    shorter = min(len(ra), len(rb))
+    if (prefix >= MIN_SHARED_CHARS or prefix == shorter) and not _only_prefix(ra[:prefix]):
+        return True
+    if min(len(ra), len(rb)) >= MIN_SHARED_CHARS:
+        shared = _longest_common(ra, rb)
+        if shared >= MIN_SHARED_CHARS and shared >= 0.55 * min(len(ra), len(rb)):
+            return True
+    return False
+
+
+def _only_prefix(shared: str) -> bool:
+    """Whether what two words share is just a common prefix ("inter", "hyper" + a letter)."""
+    return any(shared.startswith(p) and len(shared) - len(p) < 3 for p in _PREFIXES)
+
+
+def _option_words(option: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z][a-z'-]*", clean(option).lower()) if len(w) >= 3]
+
+
+def is_case(stem: str) -> bool:
+    """A clinical case (several sentences of findings, then the question)."""
+    text = clean(stem)
+    return len(_SENTENCE_BREAK.split(text)) > 1 and len(text.split()) > CASE_WORDS
+
+
+def _cue_words(stem: str) -> list[str]:
+    """The stem words that could cue a key: of a case, only its question sentence (a case's
+    findings are meant to point at the answer); everyday words never count."""
+    text = BLANK.sub(" ", clean(stem))
+    parts = _SENTENCE_BREAK.split(text)
+    everyday = EVERYDAY_ZIPF
+    if is_case(stem):
+        text = next((p for p in reversed(parts) if "?" in p), parts[-1])
+        everyday = CASE_EVERYDAY_ZIPF
+    found = []
+    for word in re.findall(r"[A-Za-z][A-Za-z'-]*", text):
+        lower = word.lower()
+        if lower in STOPWORDS or lower in _LEAD_IN_WORDS or len(lower) < MIN_ROOT_CHARS:
+            continue
+        if zipf_frequency(lower, "en") >= everyday:
+            continue
+        found.append(lower)
+    return list(dict.fromkeys(found))
+
+
+def word_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
+    """A stem word whose root reappears in the key and in no distractor (F4), or None."""
+    key_words = _option_words(options[key_index])
+    others = [_option_words(o) for i, o in enumerate(options) if i != key_index]
+    for word in _cue_words(stem):
+        in_key = [k for k in key_words if shares_root(word, k)]
+        if not in_key:
+            continue
+        if any(shares_root(word, w) for ow in others for w in ow):
+            continue
+        return f"'{word}' in the stem, '{in_key[0]}' in the key only"
+    return None
+
+
+def gloss_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
+    """A plain word of the stem that glosses a word part found only in the key (F4)."""
+    stem_words = set(words(stem))
+    key = normalise(options[key_index]).replace(" ", "")
+    others = [normalise(o).replace(" ", "") for i, o in enumerate(options) if i != key_index]
+    for part, glosses in _ROOT_GLOSSES.items():
+        if part not in key or any(part in o for o in others):
+            continue
+        said = stem_words.intersection(glosses)
+        if said and not any(part in w for w in stem_words):
+            return f"'{sorted(said)[0]}' glosses '-{part}-' of the key only"
+    return None
+
+
+def _initials(text: str) -> str:
+    return "".join(w[0] for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in STOPWORDS)
+
+
+def abbreviation_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
+    """An abbreviation that ties stem and key, or marks the key alone (F4)."""
+    key = options[key_index]
+    others = [o for i, o in enumerate(options) if i != key_index]
+    marked = _PAREN_ABBREVIATION.findall(key)
+    if marked and not any(_PAREN_ABBREVIATION.search(o) for o in others):
+        return f"only the key carries an abbreviation ({marked[0]})"
+    key_initials = _initials(re.sub(r"\([^)]*\)", " ", key)).upper()
+    for acronym in {a.rstrip("s") for a in _ACRONYM.findall(stem)}:
+        if (
+            len(acronym) >= 2
+            and acronym in key_initials
+            and not any(acronym in _initials(o).upper() for o in others)
+        ):
+            return f"'{acronym}' in the stem spells the key"
+    stem_initials = _initials(stem).upper()
+    for acronym in {a.rstrip("s") for a in _ACRONYM.findall(key)}:
+        if len(acronym) >= 3 and acronym in stem_initials:
+            return f"the stem's words spell the key '{acronym}'"
+    return None
+
+
+def _asked_phrase(stem: str) -> str:
+    match = _LEAD_IN.search(clean(stem))
+    return match.group("asked") if match else ""
+
+
+def grammar_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
+    """ "a/an" or singular/plural agreement that fits the key alone (F4)."""
+    text = clean(stem)
+    key = clean(options[key_index])
+    others = [clean(o) for i, o in enumerate(options) if i != key_index]
+    article = re.search(r"\b(an|a)\s+_{3,}", text, re.IGNORECASE)
+    if article:
+        vowel = article.group(1).lower() == "an"
+        key_fits = (key[:1].lower() in "aeiou") == vowel
+        if key_fits and all((o[:1].lower() in "aeiou") != vowel for o in others):
+            return f"'{article.group(1)}' before the blank fits the key only"
+    if _BEST_DEFINES.search(text) or max(len(o.split()) for o in options) > 6:
+        return None
+    asked = _asked_phrase(text)
+    plural_asked: bool | None = None
+    if re.search(r"\bwhich of the following are\b", text, re.IGNORECASE):
+        plural_asked = True
+    elif asked:
+        first = re.findall(r"[A-Za-z]+", re.split(r"\b(?:that|which|of|in|to|with)\b", asked)[0])
+        if first:
+            plural_asked = looks_plural(first[-1])
+    blank = re.search(r"_{3,}\s+(is|are|was|were)\b", text)
+    if blank:
+        plural_asked = blank.group(1) in ("are", "were")
+    if plural_asked is None:
+        return None
+    key_plural = looks_plural(key)
+    if key_plural == plural_asked and all(looks_plural(o) != plural_asked for o in others):
+        return "only the key agrees in number with the stem"
+    return None
+
+
+def longest_key_cue(options: Sequence[str], key_index: int) -> str | None:
+    key = len(clean(options[key_index]))
+    longest_other = max(len(clean(o)) for i, o in enumerate(options) if i != key_index)
+    if key >= LONG_KEY_RATIO * longest_other and key - longest_other >= LONG_KEY_EXTRA_CHARS:
+        return f"the key is {key / max(longest_other, 1):.1f}x the longest distractor"
+    return None
+
+
+def option_kinds(
+    stem: str, options: Sequence[str], key_index: int, lexicon: KindLexicon | None
+) -> list[Kind]:
+    """The kind of every option: a definition's head for definition options, else the
+    material's kind of the term (else its shape)."""
+    lexicon = lexicon or KindLexicon()
+    from core.generate.kinds import kind_from_definition
+
+    if _BEST_DEFINES.search(stem):
+        return [kind_from_definition(o) for o in options]
+    return [lexicon.of(o) for o in options]
+
+
+def asked_kind(stem: str, lexicon: KindLexicon | None) -> Kind:
+    """The kind the lead-in asks for ("Which of the following is the enzyme ...")."""
+    from core.generate.kinds import kind_from_definition
+
+    asked = _asked_phrase(stem)
+    if asked and not _BEST_DEFINES.search(stem):
+        kind = kind_from_definition(asked)
+        return Kind(kind.head, family_of_word(kind.head), kind.developmental, from_text=True)
+    named = re.search(
+        r"(?P<np>(?:[A-Za-z-]+\s+){0,2}[A-Za-z-]+),?\s+(?:also\s+)?(?:called|known as|termed)"
+        r"\s+(?:an?\s+|a\(n\)\s+|the\s+)?_{3,}",
+        clean(stem),
+    )
+    if named:
+        head = head_of(named.group("np"))
+        return Kind(head, family_of_word(head), from_text=True)
+    return Kind()
+
+
+def off_kind_distractors(
+    stem: str,
+    options: Sequence[str],
+    key_index: int,
+    lexicon: KindLexicon | None,
+    fragments: frozenset[str] = frozenset(),
+) -> list[int]:
+    """Indexes of distractors of another kind than the key (or than the stem asks), and of
+    distractors that are half a term ("lamblia" of "Giardia lamblia"): no kind at all (F3)."""
+    kinds = option_kinds(stem, options, key_index, lexicon)
+    target = kinds[key_index]
+    if not target.known:
+        target = asked_kind(stem, lexicon)
+    bad = []
+    for i, kind in enumerate(kinds):
+        if i == key_index:
+            continue
+        if same_kind(target, kind) is False or normalise(options[i]) in fragments:
+            bad.append(i)
+    return bad
+
+
+def category_distractors(options: Sequence[str], key_index: int) -> list[int]:
+    """Distractors that only name a category ("foodborne pathogens", "lesion"): they fit many
+    keys, often this one too (F3, and F2 when the key is one of them)."""
+    key_words = normalise(options[key_index]).split()
+    key_head = key_words[-1] if key_words else ""
+    found = []
+    for i, option in enumerate(options):
+        if i == key_index:
+            continue
+        option_words = normalise(option).split()
+        if not option_words or len(option_words) > 2:
+            continue
+        head = _singular(option_words[-1])
+        # "lesion", "microbes", "foodborne pathogens": a bare or plural category; "celiac
+        # disease" names one thing.
+        generic = len(option_words) == 1 or option_words[-1] != head
+        if generic and head in _CATEGORY_HEADS and head != _singular(key_head):
+            found.append(i)
+    return found
+
+
+def broken_options(
+    options: Sequence[str], epithets: frozenset[str], modifiers: frozenset[str] = frozenset()
+) -> list[str]:
+    """Options that are fragments: a cut parenthesis, a species name without its genus, an
+    adjective without its noun (F8)."""
+    problems = []
+    for option in options:
+        text = clean(option)
+        if text.count("(") != text.count(")") or text.startswith((")", ",", ";")):
+            problems.append(f"'{text}' is cut text")
+            continue
+        single = text.split()
+        if len(single) == 1 and single[0].islower():
+            word = single[0]
+            if word in epithets:
+                problems.append(f"'{word}' is a species name without its genus")
+            elif word in adjectives(modifiers):
+                problems.append(f"'{word}' is an adjective without its noun")
+    return problems
+
+
+def adjectives(modifiers: frozenset[str]) -> frozenset[str]:
+    """The modifiers shaped like adjectives: alone, each is half a term ("columnar")."""
+    return frozenset(m for m in modifiers if _ADJECTIVE_END.search(m))
+
+
+def broken_text(stem: str, explanation: str) -> str | None:
+    """A stem cut mid-entry or an explanation that says nothing of its own (F8)."""
+    text = clean(stem)
+    if text.count("(") != text.count(")") or text[:1] in ")]," or text[:1].islower():
+        return "the stem is cut text"
+    if re.search(r"\b(called|known as)\s+(called|known as)\b", text, re.IGNORECASE):
+        return "the stem repeats its naming phrase"
+    if explanation and _FILLER.search(explanation):
+        return "the explanation says nothing about a distractor"
+    return None
+
+
+def unfocused_lead_in(stem: str) -> str | None:
+    """A lead-in that cannot be answered with the options covered (F1): a pointer to text the
+    student cannot see ("in this way", "these samples"), or an open "an example of"."""
+    # A quotation is the material's own words: its "this" points inside the quote.
+    text = re.sub(r"[\"“][^\"”]{12,}[\"”]", " ", clean(stem))
+    first_sentence = _SENTENCE_BREAK.split(text)[0]
+    if _OPEN_LEAD_IN.search(text):
+        return "the lead-in asks for 'an example', which many answers fit"
+    pointer = _ANTECEDENT.search(first_sentence)
+    # "this statement: '...'" points at text the stem itself then quotes.
+    quoted = (
+        re.search(r"[\"“'‘].{12,}[\"”'’]", stem[stem.find(pointer.group(0)) :])
+        if pointer
+        else None
+    )
+    if pointer and not quoted and "?" not in first_sentence[: pointer.start()]:
+        return f"'{pointer.group(0)}' points at text the student cannot see"
+    return None
+
+
+def cues(stem: str, options: Sequence[str], key_index: int) -> list[str]:
+    """Every cue from stem to key (F4). In a case only a rare word of its question counts:
+    a case's findings are meant to point at the answer."""
+    detectors = (
+        (word_cue,) if is_case(stem) else (word_cue, gloss_cue, abbreviation_cue, grammar_cue)
+    )
+    return [found for detect in detectors if (found := detect(stem, options, key_index))]
+
+
+def fill_in_the_blank(stem: str) -> bool:
+    """A sentence with a blank instead of a question (Rounds asks questions; F1)."""
+    return bool(BLANK.search(stem)) and "?" not in stem
+
+
+def copies_book_question(stem: str, book_questions: Sequence[frozenset[str]]) -> bool:
+    """Whether the stem restates one of the book's own questions (F7): nearly all of that
+    question's meaningful words are in the stem, whatever their order, and they make up a
+    good part of the stem."""
+    item = set(content_words(BLANK.sub(" ", stem)))
+    for question in book_questions:
+        shared = len(question & item)
+        if (
+            len(question) >= MIN_COPY_WORDS
+            and shared >= COPY_CONTAINMENT * len(question)
+            and shared >= COPY_STEM_SHARE * len(item)
+        ):
+            return True
+    return False
+
+
+def book_question_words(texts: Sequence[str]) -> list[frozenset[str]]:
+    """Content-word sets of each question in the book's question sections."""
+    found: list[frozenset[str]] = []
+    for text in texts:
+        for part in re.split(r"\n\s*(?:\d+\.|[A-E][.)])\s*|\?\s+|\n(?=[A-Z])", text):
+            part_words = frozenset(content_words(BLANK.sub(" ", part)))
+            if len(part_words) >= MIN_COPY_WORDS:
+                found.append(part_words)
+    return found
+
+
+def epithets_of(texts: Sequence[str]) -> frozenset[str]:
+    """Lower-case words the material writes after a capitalised genus or its initial, and
+    never on their own: a species epithet is only half a name."""
+    after_genus: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for text in texts:
+        flat = clean(text)
+        for match in re.finditer(r"\b([A-Z][a-z]+|[A-Z]\.)\s+([a-z]{4,})\b", flat):
+            if is_binomial(match.group(0)):
+                after_genus[match.group(2)] = after_genus.get(match.group(2), 0) + 1
+        for word in re.findall(r"\b[a-z]{4,}\b", flat):
+            total[word] = total.get(word, 0) + 1
+    # Mostly written after a genus: an epithet, even if a sentence uses it alone once.
+    return frozenset(w for w, n in after_genus.items() if total.get(w, 0) - n <= n // 2)
+
+
+def modifiers_of(texts: Sequence[str]) -> frozenset[str]:
+    """Lower-case words the material always writes before another word: alone, an option
+    made of one is half a term ("columnar" of "columnar epithelial cells")."""
+    before_word: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for text in texts:
+        for match in re.finditer(r"\b([a-z]{5,})\b(\s+[a-z])?", clean(text)):
+            word = match.group(1)
+            total[word] = total.get(word, 0) + 1
+            if match.group(2):
+                before_word[word] = before_word.get(word, 0) + 1
+    return frozenset(w for w, n in before_word.items() if n >= 2 and n == total[w])
+
+
+def flaw_context(
+    lexicon: KindLexicon, body_texts: Sequence[str], book_question_texts: Sequence[str]
+) -> FlawContext:
+    """Everything the detectors consult, read from one scope's materials."""
+    return FlawContext(
+        lexicon=lexicon,
+        epithets=epithets_of(body_texts),
+        modifiers=modifiers_of(body_texts),
+        book_questions=book_question_words(book_question_texts),
+    )

@@ -1,0 +1,160 @@
+"""Flaw detectors on items written for these tests (not the graded set): each rule must
+catch the flaw a reviewer would name, and leave a sound item of the same shape alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.generate.flaws import FlawContext, book_question_words, epithets_of, shares_root
+from core.generate.kinds import build_lexicon, head_of, kind_from_definition
+from core.generate.schema import DraftItem
+from core.generate.validate import (
+    DISTRACTORS_OF_KEY_KIND,
+    FOCUSED_LEAD_IN,
+    KEY_NOT_ALONE_OF_ITS_KIND,
+    NO_BROKEN_TEXT,
+    NO_CATEGORY_DISTRACTOR,
+    NO_CUE_TO_KEY,
+    NOT_A_REVIEW_QUESTION,
+    STEM_IS_QUESTION,
+    ValidationContext,
+    failed_rules,
+)
+
+DIGESTION = {
+    "pepsin": "enzyme that digests proteins in the acidic stomach",
+    "lipase": "enzyme that breaks down dietary fats into fatty acids",
+    "amylase": "enzyme that digests starch into sugars",
+    "trypsin": "enzyme secreted by the pancreas that digests proteins in the small intestine",
+    "gastritis": "inflammation of the stomach lining",
+    "duodenum": "first part of the small intestine, which receives bile",
+    "pylorus": "opening between the stomach and the duodenum",
+}
+BODY = [
+    "Giardia lamblia is a protozoan that spreads through contaminated water. "
+    "Infection with G. lamblia causes greasy stools. Entamoeba histolytica causes "
+    "dysentery, and E. histolytica cysts survive in water.",
+]
+
+
+def context(
+    definitions: dict[str, str] | None = None, book: list[str] | None = None
+) -> ValidationContext:
+    lexicon = build_lexicon(definitions or DIGESTION)
+    return ValidationContext(
+        require_explanation=False,
+        require_source=False,
+        flaws=FlawContext(
+            lexicon=lexicon,
+            epithets=epithets_of(BODY),
+            book_questions=book_question_words(book or []),
+        ),
+    )
+
+
+def fails(stem: str, options: list[str], key: int = 0, **kwargs: Any) -> list[str]:
+    return failed_rules(DraftItem(stem, tuple(options), key), context(**kwargs))
+
+
+def test_a_distractor_of_another_kind_than_the_key_is_caught_and_a_sibling_is_not() -> None:
+    stem = "Which of the following is the enzyme that digests proteins in the acidic stomach?"
+    off_kind = fails(stem, ["pepsin", "lipase", "amylase", "gastritis"])
+    assert DISTRACTORS_OF_KEY_KIND in off_kind
+    assert fails(stem, ["pepsin", "lipase", "amylase", "trypsin"]) == []
+
+
+def test_a_key_that_is_the_only_option_of_its_kind_is_answerable_without_knowledge() -> None:
+    stem = "Which of the following is the enzyme that digests starch into sugars?"
+    failed = fails(stem, ["amylase", "gastritis", "duodenum", "pylorus"])
+    assert KEY_NOT_ALONE_OF_ITS_KIND in failed and DISTRACTORS_OF_KEY_KIND in failed
+
+
+def test_a_stem_word_whose_root_reappears_only_in_the_key_is_a_cue() -> None:
+    stem = "Which of the following carries urine through the tubular part of the nephron?"
+    assert NO_CUE_TO_KEY in fails(stem, ["renal tubule", "ureter", "urethra", "bladder"])
+    # The same root in a distractor too is no longer a giveaway.
+    assert NO_CUE_TO_KEY not in fails(
+        stem, ["renal tubule", "collecting tubule", "urethra", "bladder"]
+    )
+
+
+def test_a_plain_word_that_glosses_the_keys_word_part_is_a_cue() -> None:
+    stem = "Which of the following is the inflammation of the liver seen after a viral illness?"
+    assert NO_CUE_TO_KEY in fails(stem, ["hepatitis", "nephritis", "gastritis", "colitis"])
+    case = "Which of the following is most likely after a viral illness with dark urine?"
+    assert NO_CUE_TO_KEY not in fails(case, ["hepatitis", "nephritis", "gastritis", "colitis"])
+
+
+def test_an_abbreviation_that_spells_the_key_is_a_cue() -> None:
+    stem = "Which of the following is the SV, the volume ejected by the ventricle per beat?"
+    options = ["stroke volume", "end diastolic volume", "cardiac output", "residual volume"]
+    assert NO_CUE_TO_KEY in fails(stem, options)
+
+
+def test_number_agreement_that_fits_only_the_key_is_a_cue() -> None:
+    stem = "Which of the following are the folds that line the small intestine?"
+    assert NO_CUE_TO_KEY in fails(stem, ["villi", "duodenum", "pylorus", "cecum"])
+
+
+def test_a_fill_in_the_blank_line_is_not_a_question() -> None:
+    assert STEM_IS_QUESTION in fails("The ________ digests starch.", ["amylase", "lipase"] * 2)
+
+
+def test_a_lead_in_pointing_at_unseen_text_or_asking_for_an_example_is_unfocused() -> None:
+    assert FOCUSED_LEAD_IN in fails(
+        "Eggs are visible in these samples; which of the following is the parasite?",
+        ["tapeworm", "roundworm", "fluke", "pinworm"],
+    )
+    assert FOCUSED_LEAD_IN in fails(
+        "Which of the following is an example of an enzyme?",
+        ["pepsin", "lipase", "amylase", "trypsin"],
+    )
+    vignette = (
+        "A 34-year-old woman has had greasy stools for two weeks after a camping trip. "
+        "This patient most likely drank contaminated water. Which of the following is the "
+        "most likely cause of this patient's symptoms?"
+    )
+    organisms = ["Giardia lamblia", "Entamoeba histolytica", "Vibrio cholerae", "Shigella sonnei"]
+    assert fails(vignette, organisms) == []
+
+
+def test_a_species_name_without_its_genus_is_broken_text_and_off_kind() -> None:
+    failed = fails(
+        "Which of the following organisms causes dysentery with cysts that survive in water?",
+        ["Entamoeba histolytica", "lamblia", "Vibrio cholerae", "Shigella sonnei"],
+    )
+    assert NO_BROKEN_TEXT in failed and DISTRACTORS_OF_KEY_KIND in failed
+
+
+def test_a_bare_category_among_named_options_is_caught() -> None:
+    failed = fails(
+        "Which of the following organisms causes greasy stools after drinking stream water?",
+        ["Giardia lamblia", "foodborne pathogens", "Vibrio cholerae", "Shigella sonnei"],
+    )
+    assert NO_CATEGORY_DISTRACTOR in failed
+
+
+def test_a_restated_book_question_is_a_copy_whatever_its_word_order() -> None:
+    book = ["Hardened plaque on the teeth is called dental calculus or ________."]
+    copied = "Plaque that has hardened on the teeth, also called dental calculus, is what?"
+    options = ["tartar", "enamel", "dentin", "cementum"]
+    assert NOT_A_REVIEW_QUESTION in fails(copied, options, book=book)
+    fresh = "Which of the following deposits forms when bacterial biofilm mineralises?"
+    assert NOT_A_REVIEW_QUESTION not in fails(fresh, options, book=book)
+
+
+def test_the_head_noun_of_a_definition_names_its_kind() -> None:
+    assert head_of("valves located between the atria and ventricles") == "valve"
+    assert head_of("group of specialized conducting cells that transmit the impulse") == "cell"
+    assert head_of("one of the primary pumping chambers of the heart") == "chamber"
+    assert head_of("upper or receiving chamber of the heart") == "chamber"
+    developing = kind_from_definition("develops into the posterior portion of the right atrium")
+    assert developing.developmental and developing.family == "structure"
+
+
+@given(st.text(min_size=0, max_size=20), st.text(min_size=0, max_size=20))
+def test_sharing_a_root_is_symmetric(a: str, b: str) -> None:
+    assert shares_root(a, b) == shares_root(b, a)
