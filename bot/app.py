@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import partial
 
 from core.embed import embedder_for
+from core.generation_jobs import GenerationJobs
 from core.settings import Settings
+from handlers import generation
 from handlers.context import Services
 from handlers.router import Router
 from storage.db import Database
@@ -25,6 +28,8 @@ class App:
     notifiers: dict[Platform, object] = field(default_factory=dict)
 
     async def close(self) -> None:
+        if self.services.jobs is not None:
+            await self.services.jobs.close()
         await self.services.db.dispose()
 
 
@@ -46,7 +51,21 @@ async def build_app(settings: Settings | None = None, services: Services | None 
         services = Services(settings=settings, db=db)
     _add_material_services(services)
     await services.db.migrate()
+    _add_generation_jobs(services)
     return App(settings=settings, services=services, router=Router(services))
+
+
+def _add_generation_jobs(services: Services) -> None:
+    """Background question writing; its heartbeat also picks up a stopped process's runs."""
+    if services.jobs is not None:
+        return
+    services.jobs = jobs = GenerationJobs.build(
+        db=services.db, settings=services.settings, embedder=services.embedder,
+        indexes=services.indexes, clock=lambda: services.clock(),
+    )  # fmt: skip
+    jobs.resume = partial(generation.resume, services)
+    jobs.abandoned = partial(generation.abandoned, services)
+    jobs.start()
 
 
 def _add_material_services(services: Services) -> None:
