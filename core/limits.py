@@ -115,7 +115,8 @@ async def check_upload(
         resets_at = oldest + DAY if oldest is not None else None
         when = wait_phrase(resets_at, now=now) if resets_at else "tomorrow"
         raise LimitReached(
-            f"You have reached your limit of {settings.max_uploads_per_day} uploads a day. "
+            f"You have reached your limit of {settings.max_uploads_per_day} "
+            f"upload{'s' if settings.max_uploads_per_day != 1 else ''} a day. "
             f"You can send the next PDF {when}.",
             limit="uploads per day",
             resets_at=resets_at,
