@@ -205,11 +205,13 @@ class GenerationJobs:
 
     async def _keep_beating(self) -> None:
         while True:
+            # Sleeps first: the adapters register their outboxes after start-up, and a run
+            # picked up before then would have nowhere to report.
+            await asyncio.sleep(HEARTBEAT_S)
             try:
                 await self.beat()
             except Exception:
                 log.warning("generation heartbeat failed", exc_info=True)
-            await asyncio.sleep(HEARTBEAT_S)
 
     async def beat(self) -> tuple[list[GenerationRun], list[GenerationRun]]:
         """Stamps this process's running rows; picks up or closes stale ones of dead

@@ -16,6 +16,7 @@ from core.errors import RoundsError
 from core.generation_jobs import GenerationJobs
 from handlers.context import Services, Turn
 from handlers.types import Reply, SentMessage, Tone
+from storage.enums import RunStatus
 from storage.models import Chat, GenerationRun
 from storage.vector_index import on_transaction_end
 
@@ -64,7 +65,7 @@ async def start(
         follow_up=follow_up,
     )  # fmt: skip
     ahead = jobs.queue.would_wait()
-    services, platform, address, run_id = turn.services, turn.incoming.platform, "", row.id
+    services, platform, run_id = turn.services, turn.incoming.platform, row.id
     address = turn.chat.external_id
 
     def submit() -> None:
@@ -145,10 +146,13 @@ class _Reporter:
         except Exception:
             log.exception("follow-up of run %s failed", self.run_id)
             replies = [Reply("Sorry, something went wrong on my side. Please try again.")]
-        noun = "question" if row.inserted == 1 else "questions"
-        done = f"Wrote {row.inserted} new {noun}." if row.inserted else "No new questions."
-        first = [Reply(done, edit_of=ref)] if ref else []
+        first = [Reply(done_text(row), edit_of=ref)] if ref else []
         await self._post([*first, *replies])
+
+
+def done_text(row: GenerationRun) -> str:
+    noun = "question" if row.inserted == 1 else "questions"
+    return f"Wrote {row.inserted} new {noun}." if row.inserted else "No new questions."
 
 
 def _follow_ups() -> dict[str, FollowUp]:
@@ -200,10 +204,21 @@ async def _chat(services: Services, chat_id: int) -> Chat | None:
 
 
 async def on_sent(services: Services, sent: SentMessage) -> None:
-    """The status message reached the chat: the job edits it from now on."""
+    """The status message reached the chat: the job edits it from now on (a job that already
+    finished gets its closing line drawn over it now)."""
     if not sent.track.startswith(TRACK_PREFIX) or services.jobs is None:
         return
-    await services.jobs.note_status(int(sent.track.removeprefix(TRACK_PREFIX)), sent.message_ref)
+    run_id = int(sent.track.removeprefix(TRACK_PREFIX))
+    await services.jobs.note_status(run_id, sent.message_ref)
+    async with services.db.session() as session:
+        row = await session.get(GenerationRun, run_id)
+        chat = await session.get(Chat, row.chat_id) if row and row.chat_id else None
+    if row is None or chat is None or row.status is RunStatus.RUNNING:
+        return
+    services.jobs.status_refs.pop(run_id, None)
+    outbox = services.outboxes.get(chat.platform)
+    if outbox is not None:
+        await outbox.post(chat.external_id, [Reply(done_text(row), edit_of=sent.message_ref)])
 
 
 ON_SENT = on_sent

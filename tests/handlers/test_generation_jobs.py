@@ -29,6 +29,7 @@ from handlers.types import (
     SentMessage,
     Tone,
 )
+from scheduler.rounds import RoundTimers
 from storage.db import Database
 from storage.enums import ChatKind, Platform, RunStatus
 from storage.files import FileStore
@@ -36,6 +37,7 @@ from storage.models import Chat, GenerationRun, User
 from storage.repos.chats import personal_scope
 from storage.vector_index import VectorIndexes
 from tests.materials_support import EXCERPT, HashingEmbedder
+from tests.rounds_support import FakeClock, RecordingNotifier, TimerDriver, paused_scheduler
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -287,3 +289,62 @@ async def test_the_hourly_question_limit_names_itself_and_when_it_frees_up(
     assert "I can write more for you in 40 minutes" in refusal.text
     assert question.title.startswith("Question 1 of 3"), "the quiz goes on with what exists"
     assert [run.requested for run in await _runs(db)] == [3], "nothing more was asked for"
+
+
+async def test_a_job_done_before_its_status_message_arrives_still_closes_that_message(
+    rig: Rig,
+) -> None:
+    [status] = await rig.command("ann", "quiz", "3")
+    await rig.jobs.queue.idle()
+    assert rig.outbox.posted[0][1].title.startswith("Question 1 of 3")
+    await rig.delivered(status, ref="late-status")
+    address, closing = rig.outbox.posted[-1]
+    assert (address, closing.edit_of, closing.text) == (
+        "ann", "late-status", "Wrote 3 new questions."
+    )  # fmt: skip
+
+
+async def test_a_round_with_no_questions_writes_them_then_starts_by_itself(
+    db: Database, settings: Settings, shared_data: Path
+) -> None:
+    clock = FakeClock(T0)
+    notifier = RecordingNotifier()
+    scheduler = await paused_scheduler()
+    rig = await _rig(db, settings)
+    rig.services.clock = rig.jobs.clock = clock
+    timers = RoundTimers(
+        db=db, notifiers={notifier.platform: notifier}, clock=clock, scheduler=scheduler
+    )
+    rig.services.round_timers = timers
+    rig.services.outboxes[notifier.platform] = rig.outbox
+    driver = TimerDriver(scheduler, clock)
+
+    def in_group(who: str, kind: EventKind, **fields: object) -> Incoming:
+        return Incoming(
+            platform=notifier.platform, user=Actor(who, who.title()),
+            chat=ChatRef("-100500", ChatKind.GROUP, "Study group"), kind=kind,
+            received_at=clock(), **fields,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    data = (shared_data / EXCERPT).read_bytes()
+
+    async def read() -> bytes:
+        return data
+
+    document = Document(filename="heart.pdf", size=len(data), read=read)
+    [added] = await rig.router.route(in_group("bea", EventKind.DOCUMENT, document=document))
+    assert added.tone is Tone.GOOD
+    [status] = await rig.router.route(
+        in_group("ann", EventKind.COMMAND, command="round", args=("3", "5"))
+    )
+    assert status.text.startswith("Writing 3 new questions")
+    assert "the round starts by itself" in status.text
+    await rig.jobs.queue.idle()
+    [(address, countdown)] = rig.outbox.posted
+    assert address == "-100500"
+    assert "Round starting in 5 s: 3 questions, 5 s each." in countdown.text
+    [run] = await _runs(db)
+    assert run.triggered_by == "round" and run.inserted == 3
+    await driver.advance(5)
+    assert notifier.messages[0].text.startswith("Question 1/3 · 5 s")
+    scheduler.shutdown(wait=False)
