@@ -142,7 +142,7 @@ class GenerationJobs:
                 row = await session.get(GenerationRun, run_id)
                 if row is None or row.status is not RunStatus.RUNNING:
                     return
-                row.heartbeat_at = self.clock()
+                # Reads only: a write here would hold SQLite's lock while the sources load.
                 found = await read_sources(
                     session, row, embedder=self.embedder, indexes=self.indexes,
                     settings=self.settings,

@@ -83,13 +83,14 @@ def _submit(
     platform: Any,
     address: str,
     status_ref: str = "",
-) -> None:
+) -> _Reporter:
     if status_ref:
         jobs.status_refs.setdefault(run_id, status_ref)
     reporter = _Reporter(services, jobs, run_id=run_id, platform=platform, address=address)
     jobs.submit(
         run_id, progress=reporter.progress, finished=reporter.finished, moved=reporter.moved
     )
+    return reporter
 
 
 class _Reporter:
@@ -172,11 +173,9 @@ async def resume(services: Services, row: GenerationRun) -> None:
     chat = await _chat(services, row.chat_id)
     if chat is None:
         return
-    _submit(services, jobs, run_id=row.id, platform=chat.platform, address=chat.external_id,
-            status_ref=row.status_ref)  # fmt: skip
-    reporter = _Reporter(services, jobs, run_id=row.id, platform=chat.platform,
-                         address=chat.external_id)  # fmt: skip
-    await reporter._edit_status("I restarted while writing your questions; picking up again…")
+    reporter = _submit(services, jobs, run_id=row.id, platform=chat.platform,
+                       address=chat.external_id, status_ref=row.status_ref)  # fmt: skip
+    await reporter.progress("I restarted while writing your questions; picking up again…")
 
 
 async def abandoned(services: Services, row: GenerationRun) -> None:

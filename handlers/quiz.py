@@ -163,62 +163,54 @@ async def _quiz_on(turn: Turn, *, topic: str, n: int, exact: bool) -> list[Reply
                 return resumed
         else:
             replies += await _set_aside(turn, current)
+    supply: study.QuestionSupply | None = None
     if turn.services.jobs is not None and turn.services.embedder is not None:
         missing, level = await study.unseen_shortfall(
             turn.session, user=turn.user, scope_id=turn.scope.id, topic=topic,
             exact_topic=exact, n=n,
         )  # fmt: skip
         if missing and await study.has_material(turn.session, turn.scope.id):
-            written = await _write_then_quiz(turn, topic=topic, n=n, exact=exact,
-                                             missing=missing, level=level)  # fmt: skip
-            if written is not None:
-                return [*replies, *written]
-            replies.append(await _limit_note(turn))
-        session = await study.start_quiz(
-            turn.session, user=turn.user, scope_id=turn.scope.id, chat_id=turn.chat.id,
-            now=turn.now, topic=topic, exact_topic=exact, n=n,
-        )  # fmt: skip
-        return [*replies, *await _next(turn, session)]
+            notes, queued = await _write_then_quiz(turn, topic=topic, n=n, exact=exact,
+                                                   missing=missing, level=level)  # fmt: skip
+            if queued:
+                return [*replies, *notes]
+            replies += notes
+    else:
+        supply = _supply(turn, topic)  # no job runner (tests, tools): written inline
     session = await study.start_quiz(
         turn.session, user=turn.user, scope_id=turn.scope.id, chat_id=turn.chat.id,
-        now=turn.now, topic=topic, exact_topic=exact, n=n, supply=_supply(turn, topic),
+        now=turn.now, topic=topic, exact_topic=exact, n=n, supply=supply,
     )  # fmt: skip
     return [*replies, *await _next(turn, session)]
 
 
 async def _write_then_quiz(
     turn: Turn, *, topic: str, n: int, exact: bool, missing: int, level: int
-) -> list[Reply] | None:
-    """Queues the missing questions; the quiz starts when they are written. None when the
-    student's question limit leaves nothing to write."""
+) -> tuple[list[Reply], bool]:
+    """Queues the missing questions (the quiz starts when they are written): (replies, True).
+    When the student's limit leaves nothing to write: (the limit's message, False)."""
     if await runs_repo.running_for(turn.session, turn.user.id):
         return [Reply("I'm still writing your questions; your quiz starts by itself when "
-                      "they're ready.")]  # fmt: skip
+                      "they're ready.")], True  # fmt: skip
     allowance = await limits.question_allowance(
         turn.session, user_id=turn.user.id, settings=turn.services.settings, now=turn.now
     )
     if allowance.questions <= 0:
-        return None
+        return [Reply(allowance.refusal(now=turn.now).user_message, tone=Tone.WARNING)], False
     notes: list[Reply] = []
     if allowance.questions < missing:
-        when = limits.wait_phrase(allowance.resets_at, now=turn.now) if allowance.resets_at else ""
+        resets = allowance.resets_at
+        more = f" (more {limits.wait_phrase(resets, now=turn.now)})" if resets else ""
         notes.append(Reply(
             f"Your limit of {allowance.limit} new questions {allowance.window} leaves room for "
-            f"{allowance.questions} now (more {when}).".replace(" ()", ""), tone=Tone.WARNING,
+            f"{allowance.questions} now{more}.", tone=Tone.WARNING,
         ))  # fmt: skip
         missing = allowance.questions
     status = await generation.start(
         turn, topic=topic, n=missing, difficulty=level, triggered_by="quiz",
         follow_up={"quiz": {"n": n, "topic": topic, "exact": exact}}, what="your quiz",
     )  # fmt: skip
-    return [*notes, status]
-
-
-async def _limit_note(turn: Turn) -> Reply:
-    allowance = await limits.question_allowance(
-        turn.session, user_id=turn.user.id, settings=turn.services.settings, now=turn.now
-    )
-    return Reply(allowance.refusal(now=turn.now).user_message, tone=Tone.WARNING)
+    return [*notes, status], True
 
 
 async def after_generation(

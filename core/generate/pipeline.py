@@ -553,7 +553,9 @@ async def _run_offline(
 ) -> None:
     # A topic run also looks at the glossaries: their entries are kept by relevance below.
     glossaries = [c for c in material_chunks if c.kind is ChunkKind.KEY_TERMS]
-    material = read_material(material_chunks, [*sources, *glossaries])
+    # Reading facts and writing candidates is pure Python that runs for seconds: in a worker
+    # thread, so the event loop (other students' clicks) is never stalled behind it.
+    material = await asyncio.to_thread(read_material, material_chunks, [*sources, *glossaries])
     if not material.facts:
         return
     names, full = zip(*(t.embedding_texts() for t in material.bank.terms), strict=True)
@@ -588,7 +590,8 @@ async def _run_offline(
         avoid_stems=frozenset(q.stem_hash for q in stored),
         relevance=fact_relevance,
     )
-    for batch in _batches(offline_items(material, vectors, request), CANDIDATE_BATCH):
+    batches = _batches(offline_items(material, vectors, request), CANDIDATE_BATCH)
+    while (batch := await asyncio.to_thread(next, batches, None)) is not None:
         await run.consider(batch)
         if run.done:
             return

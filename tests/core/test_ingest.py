@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,19 @@ async def test_a_pdf_that_reads_too_slowly_is_stopped_and_leaves_nothing(
     assert "longer than 60 s" in refused.value.user_message
     assert "of 4 pages" in refused.value.user_message
     assert (await leftovers(kit.db, kit.settings, scope.id)).nothing
+
+
+async def test_no_connection_is_held_while_a_pdf_is_embedded(
+    settings: Settings, db: Database, shared_data: Path
+) -> None:
+    held: list[int] = []
+
+    class Watching(HashingEmbedder):
+        async def embed(self, texts: Sequence[str]) -> np.ndarray:
+            held.append(db.engine.pool.checkedout())  # type: ignore[attr-defined]
+            return await super().embed(texts)
+
+    kit = Kit(settings, db, Watching())
+    scope = await student_scope(kit.db)
+    await kit.ingest(scope, (shared_data / EXCERPT).read_bytes())
+    assert held and set(held) == {0}, "neither a write lock nor a pooled connection"

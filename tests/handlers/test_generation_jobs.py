@@ -149,6 +149,7 @@ async def test_quiz_answers_at_once_and_starts_by_itself_when_the_questions_are_
     assert "your quiz starts by itself" in status.text
     # The request committed a running run and returned; the job waits mid-generation.
     await rig.embedder.waiting.wait()
+    assert db.engine.pool.checkedout() == 0, "no connection is held while the job thinks"  # type: ignore[attr-defined]
     [run] = await _runs(db)
     assert run.status is RunStatus.RUNNING and run.triggered_by == "quiz"
     await rig.delivered(status)
