@@ -120,10 +120,19 @@ class Clicks:
         self.samples: dict[str, list[float]] = {}
         self.failed: dict[str, int] = {}
         self.phase = "quiet"
+        self.phase_started = time.perf_counter()
+        # Seconds into its phase at which each failed click started.
+        self.failed_at: dict[str, list[float]] = {}
+
+    def begin(self, phase: str) -> None:
+        self.phase, self.phase_started = phase, time.perf_counter()
 
     def add(self, ms: float, ok: bool) -> None:
         self.samples.setdefault(self.phase, []).append(ms)
         self.failed[self.phase] = self.failed.get(self.phase, 0) + (not ok)
+        if not ok:
+            at = time.perf_counter() - self.phase_started - ms / 1000
+            self.failed_at.setdefault(self.phase, []).append(round(at, 1))
 
 
 async def _clicker(router: Router, who: str, clicks: Clicks, stop: asyncio.Event) -> None:
@@ -152,6 +161,16 @@ async def _clicker(router: Router, who: str, clicks: Clicks, stop: asyncio.Event
                 replies = got
             await asyncio.sleep(THINK_S)
         answered += 1
+
+
+async def _watch_loop(stalls: dict[str, float], clicks: Clicks, stop: asyncio.Event) -> None:
+    """The longest the event loop went without running this 50 ms ticker, per phase: a
+    stall holds up every click, and any write transaction open across it."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(0.05)
+        late = (time.perf_counter() - started - 0.05) * 1000
+        stalls[clicks.phase] = max(stalls.get(clicks.phase, 0.0), late)
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -191,8 +210,10 @@ async def measure(url: str, data_dir: Path, *, mode: str, embedder: Any) -> dict
 
         clicks, stop = Clicks(), asyncio.Event()
         tasks = [asyncio.create_task(_clicker(router, who, clicks, stop)) for who in clickers]
+        stalls: dict[str, float] = {}
+        tasks.append(asyncio.create_task(_watch_loop(stalls, clicks, stop)))
         await asyncio.sleep(QUIET_S)
-        clicks.phase = "busy"
+        clicks.begin("busy")
         busy_started = time.perf_counter()
 
         async def timed(event: Incoming) -> float:
@@ -222,6 +243,8 @@ async def measure(url: str, data_dir: Path, *, mode: str, embedder: Any) -> dict
             "p50_ms": round(_percentile(samples, 0.5), 1),
             "p99_ms": round(_percentile(samples, 0.99), 1),
             "failed": clicks.failed.get(phase, 0),
+            "longest_loop_stall_ms": round(stalls.get(phase, 0.0), 1),
+            "failed_at_s": clicks.failed_at.get(phase, []),
         }
     result["requests_answered_s"] = [
         round(a, 2) if isinstance(a, float) else f"failed: {a}" for a in answered
