@@ -349,3 +349,31 @@ async def test_a_round_with_no_questions_writes_them_then_starts_by_itself(
     await driver.advance(5)
     assert notifier.messages[0].text.startswith("Question 1/3 · 5 s")
     scheduler.shutdown(wait=False)
+
+
+async def test_a_student_whose_job_must_wait_is_told_their_place_in_line(
+    db: Database, settings: Settings, shared_data: Path
+) -> None:
+    rig = await _rig(db, settings.model_copy(update={"max_generation_jobs": 1}))
+    data = (shared_data / EXCERPT).read_bytes()
+    await rig.upload("ann", data)
+    await rig.upload("bea", data)
+    await rig.upload("cy", data)
+    rig.embedder.armed = True
+    [first] = await rig.command("ann", "quiz", "3")
+    assert "ahead of you" not in first.text
+    await rig.embedder.waiting.wait()
+    [second] = await rig.command("bea", "quiz", "3")
+    [third] = await rig.command("cy", "quiz", "3")
+    assert "1 ahead of you in the queue" in second.text
+    assert "2 ahead of you in the queue" in third.text
+    await rig.delivered(third, ref="cy-status")
+    rig.embedder.go.set()
+    await rig.jobs.queue.idle()
+    moved = [r.text for a, r in rig.outbox.posted if a == "cy" and r.edit_of == "cy-status"]
+    assert moved[0] == (
+        "Waiting to write your questions… 1 ahead of you in the queue; I'll start as soon as "
+        "a slot frees up."
+    )
+    assert moved[-1] == "Wrote 3 new questions."
+    assert sum(r.title.startswith("Question 1 of 3") for _, r in rig.outbox.posted) == 3
