@@ -43,9 +43,10 @@ def _event(kind: EventKind, **fields: object) -> Incoming:
     )  # fmt: skip
 
 
-async def _seed(db: Database, questions: int) -> None:
+async def seed_questions(db: Database, questions: int, who: str = ACTOR.external_id) -> None:
+    """A student (console platform) with one ready material and `questions` questions."""
     async with db.session() as session:
-        user = await get_or_create_user(session, Platform.CONSOLE, ACTOR.external_id, "Bench")
+        user = await get_or_create_user(session, Platform.CONSOLE, who, who.title())
         scope = await personal_scope(session, user)
         material = Material(scope_id=scope.id, filename="heart.pdf", sha256="b" * 64,
                             size_bytes=1, status=MaterialStatus.READY, pages=59)  # fmt: skip
@@ -75,7 +76,7 @@ async def measure(data_dir: Path, clicks: int = CLICKS) -> dict[str, list[float]
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
     db = Database(settings.database_url)
     await db.migrate()
-    await _seed(db, clicks)
+    await seed_questions(db, clicks)
     router = Router(Services(settings=settings, db=db))
     timings: dict[str, list[float]] = {"answer": [], "confidence": []}
     cpu: dict[str, list[float]] = {"answer": [], "confidence": []}

@@ -6,11 +6,14 @@ import logging
 import os
 import traceback
 from dataclasses import dataclass, field
+from functools import partial
 
 from core.embed import embedder_for
+from core.generation_jobs import GenerationJobs
 from core.housekeeping import sweep_orphans
 from core.ratelimit import EventLimiter, Rate
 from core.settings import Settings
+from handlers import generation
 from handlers.context import Services
 from handlers.router import Router
 from storage.db import Database
@@ -32,6 +35,8 @@ class App:
     limiter: EventLimiter | None = None
 
     async def close(self) -> None:
+        if self.services.jobs is not None:
+            await self.services.jobs.close()
         await self.services.db.dispose()
 
 
@@ -113,6 +118,7 @@ async def build_app(settings: Settings | None = None, services: Services | None 
             "start-up sweep removed %d orphaned uploads, %d index files, %d chart folders",
             len(swept.uploads), len(swept.indexes), len(swept.charts),
         )  # fmt: skip
+    _add_generation_jobs(services)
     limiter = limiter_for(settings)
     return App(settings=settings, services=services, router=Router(services), limiter=limiter)
 
@@ -122,6 +128,19 @@ def limiter_for(settings: Settings) -> EventLimiter:
         user=Rate(settings.rate_user_burst, settings.rate_user_per_minute),
         chat=Rate(settings.rate_chat_burst, settings.rate_chat_per_minute),
     )
+
+
+def _add_generation_jobs(services: Services) -> None:
+    """Background question writing; its heartbeat also picks up a stopped process's runs."""
+    if services.jobs is not None:
+        return
+    services.jobs = jobs = GenerationJobs.build(
+        db=services.db, settings=services.settings, embedder=services.embedder,
+        indexes=services.indexes, clock=lambda: services.clock(),
+    )  # fmt: skip
+    jobs.resume = partial(generation.resume, services)
+    jobs.abandoned = partial(generation.abandoned, services)
+    jobs.start()
 
 
 def _add_material_services(services: Services) -> None:

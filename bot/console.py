@@ -197,6 +197,10 @@ class ConsoleChat:
             finally:
                 self._status = None
         await self.render(replies)
+        jobs = self.app.services.jobs
+        if jobs is not None:
+            # One student at the terminal: what they started finishes before the next line.
+            await jobs.queue.idle()
 
     async def greet(self) -> None:
         """First run: the /start welcome. Later runs: welcome back, and an open quiz reopened."""
@@ -245,6 +249,16 @@ class ConsoleChat:
             return lines, resume
 
 
+class ConsoleOutbox:
+    """A background job's replies (its progress, the quiz it started) in the terminal."""
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+
+    async def post(self, chat_address: str, replies: Any) -> None:
+        await self.chat.render(list(replies))
+
+
 class ConsolePush:
     """The console's Notifier: a pushed reminder renders like a reply, its buttons numbered."""
 
@@ -273,6 +287,7 @@ async def run_console(settings: Settings, *, stdin=sys.stdin) -> int:  # type: i
     pushes = None
     try:
         chat = ConsoleChat(app, console, user_id=_console_user(), animate=interactive)
+        app.services.outboxes[Platform.CONSOLE] = ConsoleOutbox(chat)
         if interactive:  # a piped script stays deterministic: no reminder interleaves with it
             app.notifiers[Platform.CONSOLE] = ConsolePush(chat)
             pushes = await start_scheduler(app.services, app.notifiers)

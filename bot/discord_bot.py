@@ -348,6 +348,17 @@ class RoundsDiscord(discord.Client):
 # -- the scheduler's way in -----------------------------------------------------------------
 
 
+class DiscordOutbox:
+    """Posts a background job's replies (progress edits, the quiz it started) in a channel."""
+
+    def __init__(self, client: RoundsDiscord) -> None:
+        self.client = client
+
+    async def post(self, chat_address: str, replies: Sequence[Reply]) -> None:
+        sender = ChannelSender(self.client.get_partial_messageable(int(chat_address)))
+        await self.client._deliver(sender, list(replies))
+
+
 class DiscordNotifier:
     """Pushes messages (with buttons) to a DM or a server channel; see scheduler/notifier.py.
 
@@ -548,6 +559,7 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     with discord_endpoints(app.settings):
         client = RoundsDiscord(app)
         app.notifiers[Platform.DISCORD] = DiscordNotifier(client)
+        app.services.outboxes[Platform.DISCORD] = DiscordOutbox(client)
         runner = asyncio.create_task(client.start(token.get_secret_value()))
         stopper = asyncio.create_task(stop.wait())
         try:
@@ -557,4 +569,5 @@ async def serve(app: App, stop: asyncio.Event) -> None:
             await client.drain(SHUTDOWN_GRACE_S)
             await client.close()
             app.notifiers.pop(Platform.DISCORD, None)
+            app.services.outboxes.pop(Platform.DISCORD, None)
         await runner  # a failed login or a refused intent surfaces here

@@ -37,7 +37,13 @@ from telegram.ext import (
 )
 
 from bot.app import App, SecretRedactor
-from bot.telegram_render import ReplyRenderer, StatusMessage, TelegramNotifier, split_notice
+from bot.telegram_render import (
+    ReplyRenderer,
+    StatusMessage,
+    TelegramNotifier,
+    TelegramOutbox,
+    split_notice,
+)
 from core.errors import RoundsError
 from core.ratelimit import SLOW_DOWN_TEXT, EventLimiter, Verdict
 from handlers.router import ADMIN_BUTTONS, ADMIN_COMMANDS
@@ -437,6 +443,9 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
                 await _start_receiving(app, application)
                 await application.start()
                 app.notifiers[Platform.TELEGRAM] = TelegramNotifier(application.bot)
+                app.services.outboxes[Platform.TELEGRAM] = TelegramOutbox(
+                    application.bot, app.router, lambda: app.services.clock()
+                )
                 log.info("Telegram bot @%s is serving", application.bot.username)
                 if started is not None:
                     started.set()
@@ -444,6 +453,7 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
             finally:
                 log.info("Telegram bot stopping: finishing updates in flight")
                 app.notifiers.pop(Platform.TELEGRAM, None)
+                app.services.outboxes.pop(Platform.TELEGRAM, None)
                 if application.updater is not None and application.updater.running:
                     await application.updater.stop()
                 if application.running:

@@ -301,6 +301,19 @@ class ReplyRenderer:
         return str(message.message_id)
 
 
+class TelegramOutbox:
+    """Posts a background job's replies (progress edits, the quiz it started) in a chat."""
+
+    def __init__(self, bot: Bot, router: Router, clock: Callable[[], datetime]) -> None:
+        self.bot = bot
+        self.router = router
+        self.clock = clock
+
+    async def post(self, chat_address: str, replies: Sequence[Reply]) -> None:
+        renderer = ReplyRenderer(self.bot, self.router, self.clock, int(chat_address))
+        await renderer.deliver(replies)
+
+
 class TelegramNotifier:
     """The scheduler's way to reach a Telegram user: a private-chat message with buttons."""
 

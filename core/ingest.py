@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import PurePath
 
 import numpy as np
@@ -22,7 +23,7 @@ from core.chunking import ChunkDraft, chunk_document
 from core.embed import Embedder
 from core.errors import RoundsError
 from core.pdf_text import PdfText, check_pdf_bytes, extract
-from core.upload_errors import TooLarge, TooLittleText, UploadRejected
+from core.upload_errors import TooLarge, TooLittleText, TooSlowToRead, UploadRejected
 from storage.enums import MaterialStatus
 from storage.files import FileStore
 from storage.models import Chunk, Material, Scope
@@ -77,6 +78,10 @@ async def ingest(
     max_bytes: int,
     progress: Progress | None = None,
     progress_interval: float = PROGRESS_INTERVAL_S,
+    max_pages: int | None = None,
+    extract_timeout_s: float | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    now: datetime | None = None,
 ) -> Material:
     """Turns an uploaded PDF into a `ready` material with embedded, page-cited chunks.
 
@@ -92,8 +97,13 @@ async def ingest(
     existing = await materials_repo.find_by_sha(session, scope.id, sha256)
     if existing is not None and existing.status is MaterialStatus.READY:
         return existing
+    # Reading and embedding take minutes: the transaction ends here, so no lock (SQLite) or
+    # pooled connection (PostgreSQL) is held meanwhile. Nothing has been written since the
+    # caller's last commit; the material is written all-or-nothing at the end.
+    await session.commit()
 
-    text = await _extract(data, report)
+    deadline = Deadline(extract_timeout_s, monotonic) if extract_timeout_s else None
+    text = await _extract(data, report, max_pages=max_pages, deadline=deadline)
     drafts = await asyncio.to_thread(chunk_document, text)
     if not drafts:
         raise TooLittleText(words=text.word_count)
@@ -118,6 +128,8 @@ async def ingest(
             file_path=relative,
         )
         material.pages = text.page_count
+        if now is not None:  # the upload's own time: the uploads-per-day limit counts it
+            material.created_at = now
         await materials_repo.add_chunks(session, material, _rows(drafts, vectors))
         synced = True
         await indexes.get(session, scope.id)
@@ -150,15 +162,34 @@ async def delete_material(
     on_transaction_end(session, committed=lambda: files.delete(relative))
 
 
-async def _extract(data: bytes, report: _Reporter) -> PdfText:
+class Deadline:
+    """A time limit on reading a PDF, checked after each page (a page itself is not cut)."""
+
+    def __init__(self, seconds: float, monotonic: Callable[[], float]) -> None:
+        self.seconds = seconds
+        self.monotonic = monotonic
+        self.ends = monotonic() + seconds
+
+    def check(self, done: int, total: int) -> None:
+        if done < total and self.monotonic() > self.ends:
+            raise TooSlowToRead(pages_read=done, pages=total, seconds=self.seconds)
+
+
+async def _extract(
+    data: bytes, report: _Reporter, *, max_pages: int | None, deadline: Deadline | None
+) -> PdfText:
     """Reads the pages in a worker thread, relaying "Reading page n/N" as it goes."""
     loop = asyncio.get_running_loop()
     pages: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
 
     def on_page(done: int, total: int) -> None:
         loop.call_soon_threadsafe(pages.put_nowait, (done, total))
+        if deadline is not None:
+            deadline.check(done, total)  # raised in the reading thread: it stops there
 
-    task = asyncio.ensure_future(asyncio.to_thread(extract, data, on_page=on_page))
+    task = asyncio.ensure_future(
+        asyncio.to_thread(extract, data, on_page=on_page, max_pages=max_pages)
+    )
     try:
         while not task.done():
             getter = asyncio.ensure_future(pages.get())

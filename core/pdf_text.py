@@ -28,6 +28,7 @@ from core.upload_errors import (
     PasswordProtected,
     ScannedNoText,
     TooLittleText,
+    TooManyPages,
 )
 
 # PDFium is not thread-safe: every call into it, from any worker thread, holds this lock.
@@ -114,11 +115,17 @@ def check_pdf_bytes(data: bytes) -> None:
         raise NotPdf()
 
 
-def extract(data: bytes, *, on_page: Callable[[int, int], None] | None = None) -> PdfText:
+def extract(
+    data: bytes,
+    *,
+    on_page: Callable[[int, int], None] | None = None,
+    max_pages: int | None = None,
+) -> PdfText:
     """Opens the PDF and returns its cleaned text per page; blocking (run it in a thread).
 
-    `on_page(done, total)` is called as pages are read. Raises an UploadRejected for
-    empty, non-PDF, encrypted, corrupt, page-less, scanned or nearly empty files.
+    `on_page(done, total)` is called as pages are read (it may raise to stop the reading).
+    Raises an UploadRejected for empty, non-PDF, encrypted, corrupt, page-less, scanned or
+    nearly empty files, and for more than `max_pages` pages (before reading any).
     """
     check_pdf_bytes(data)
     with PDFIUM_LOCK:
@@ -127,6 +134,8 @@ def extract(data: bytes, *, on_page: Callable[[int, int], None] | None = None) -
             total = len(document)
             if total == 0:
                 raise NoPages()
+            if max_pages is not None and total > max_pages:
+                raise TooManyPages(pages=total, max_pages=max_pages)
             raw_pages: list[list[TextLine]] = []
             for number in range(total):
                 raw_pages.append(_page_lines(document, number))

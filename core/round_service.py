@@ -200,6 +200,17 @@ async def start_round(
     return Started(round=group_round, text=text, first_step_at=step.at)
 
 
+async def round_shortfall(
+    session: AsyncSession, *, chat: Chat, scope_id: int, request: RoundRequest
+) -> int:
+    """How many questions a round of `request` lacks in the group scope. Refuses a second
+    open round in the chat, as start_round does."""
+    if await repo.open_round_in_chat(session, chat.id) is not None:
+        raise RoundAlreadyRunning()
+    plan = await _plan(session, chat.id, scope_id, request, random.Random(0))
+    return request.questions - len(plan)
+
+
 async def _plan(
     session: AsyncSession, chat_id: int, scope_id: int, request: RoundRequest, rng: random.Random
 ) -> list[int]:

@@ -19,6 +19,16 @@ DEFAULT_MAX_UPLOAD_MB = 20
 DEFAULT_ARBITER_THRESHOLD = 4.0
 # The arbiter is optional: a slow judge must not hold the student's questions for long.
 DEFAULT_ARBITER_TIMEOUT_S = 20.0
+DEFAULT_MAX_QUESTIONS_PER_HOUR = 60
+DEFAULT_MAX_QUESTIONS_PER_DAY = 300
+DEFAULT_MAX_UPLOADS_PER_DAY = 10
+DEFAULT_MAX_STORED_MB = 200
+DEFAULT_MAX_GENERATION_JOBS = 2
+DEFAULT_MAX_LLM_CALLS = 4
+# A 1,500-page PDF is a whole textbook; one page of text reads in milliseconds.
+DEFAULT_MAX_PDF_PAGES = 1500
+DEFAULT_PDF_EXTRACT_TIMEOUT_S = 120.0
+DEFAULT_APPROVAL_ALERT_MARGIN = 0.15
 
 
 def _env(name: str) -> AliasChoices:
@@ -39,6 +49,44 @@ class Settings(BaseSettings):
     )
     max_upload_mb: int = Field(
         DEFAULT_MAX_UPLOAD_MB, ge=1, validation_alias=_env("ROUNDS_MAX_UPLOAD_MB")
+    )
+    # Per-student limits (cost control); each message says which one was hit and when it
+    # frees up. Windows slide: an hour or a day back from now.
+    max_questions_per_hour: int = Field(
+        DEFAULT_MAX_QUESTIONS_PER_HOUR,
+        ge=0,
+        validation_alias=_env("ROUNDS_MAX_QUESTIONS_PER_HOUR"),
+    )
+    max_questions_per_day: int = Field(
+        DEFAULT_MAX_QUESTIONS_PER_DAY, ge=0, validation_alias=_env("ROUNDS_MAX_QUESTIONS_PER_DAY")
+    )
+    max_uploads_per_day: int = Field(
+        DEFAULT_MAX_UPLOADS_PER_DAY, ge=0, validation_alias=_env("ROUNDS_MAX_UPLOADS_PER_DAY")
+    )
+    max_stored_mb: int = Field(
+        DEFAULT_MAX_STORED_MB, ge=1, validation_alias=_env("ROUNDS_MAX_STORED_MB")
+    )
+    # Per process: generation jobs running at once (the rest queue) and LLM calls in flight.
+    max_generation_jobs: int = Field(
+        DEFAULT_MAX_GENERATION_JOBS, ge=1, validation_alias=_env("ROUNDS_MAX_GENERATION_JOBS")
+    )
+    max_llm_calls: int = Field(
+        DEFAULT_MAX_LLM_CALLS, ge=1, validation_alias=_env("ROUNDS_MAX_LLM_CALLS")
+    )
+    # PDFs: more pages, or a longer read, is refused (a 100,000-page or decompression bomb).
+    max_pdf_pages: int = Field(
+        DEFAULT_MAX_PDF_PAGES, ge=1, validation_alias=_env("ROUNDS_MAX_PDF_PAGES")
+    )
+    pdf_extract_timeout_s: float = Field(
+        DEFAULT_PDF_EXTRACT_TIMEOUT_S, gt=0, validation_alias=_env("ROUNDS_PDF_EXTRACT_TIMEOUT_S")
+    )
+    # The runs report warns when the last day's approval rate is this many points under
+    # the 7-day rate.
+    approval_alert_margin: float = Field(
+        DEFAULT_APPROVAL_ALERT_MARGIN,
+        ge=0,
+        le=1,
+        validation_alias=_env("ROUNDS_APPROVAL_ALERT_MARGIN"),
     )
     log_level: str = Field("INFO", validation_alias=_env("ROUNDS_LOG_LEVEL"))
     embed_model: str = Field("minilm", validation_alias=_env("ROUNDS_EMBED_MODEL"))

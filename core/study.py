@@ -188,6 +188,29 @@ async def student_level_for(session: AsyncSession, user: User, topic: str = "") 
     return student_level([AnswerSample(a.correct, a.difficulty) for a in recent])
 
 
+async def unseen_shortfall(
+    session: AsyncSession,
+    *,
+    user: User,
+    scope_id: int,
+    topic: str = "",
+    exact_topic: bool = False,
+    n: int = DEFAULT_QUIZ_LENGTH,
+) -> tuple[int, int]:
+    """(new questions a quiz of `n` lacks, the student's level for them). Reads only."""
+    n = max(1, min(MAX_QUIZ_LENGTH, n))
+    level = await difficulty_for(session, user, topic)
+    unseen = await repo.unseen_question_ids(
+        session, scope_id=scope_id, user_id=user.id, topic=topic, exact_topic=exact_topic,
+        near_difficulty=level, limit=n,
+    )  # fmt: skip
+    return n - len(unseen), level
+
+
+async def has_material(session: AsyncSession, scope_id: int) -> bool:
+    return await repo.has_ready_material(session, scope_id)
+
+
 async def start_quiz(
     session: AsyncSession,
     *,

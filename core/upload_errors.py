@@ -16,6 +16,8 @@ class RejectReason(StrEnum):
     NO_PAGES = "no_pages"
     SCANNED_NO_TEXT = "scanned_no_text"
     TOO_LITTLE_TEXT = "too_little_text"
+    TOO_MANY_PAGES = "too_many_pages"
+    TOO_SLOW_TO_READ = "too_slow_to_read"
 
 
 class UploadRejected(RoundsError):
@@ -92,6 +94,30 @@ class TooLittleText(UploadRejected):
         super().__init__(
             f"That PDF has only {words} word{'s' if words != 1 else ''} of text, too little to "
             "make questions from. Please send your notes or a chapter with more text."
+        )
+
+
+class TooManyPages(UploadRejected):
+    reason_code = RejectReason.TOO_MANY_PAGES
+
+    def __init__(self, *, pages: int, max_pages: int) -> None:
+        self.pages = pages
+        self.max_pages = max_pages
+        super().__init__(
+            f"That PDF has {pages:,} pages, and I read PDFs of up to {max_pages:,} pages. "
+            "Please send the chapters you are studying as separate files."
+        )
+
+
+class TooSlowToRead(UploadRejected):
+    reason_code = RejectReason.TOO_SLOW_TO_READ
+
+    def __init__(self, *, pages_read: int, pages: int, seconds: float) -> None:
+        self.pages_read = pages_read
+        super().__init__(
+            f"Reading that PDF took longer than {seconds:.0f} s (I got through {pages_read} of "
+            f"{pages} pages), so I stopped: it may be built in an unusual way. Please re-export "
+            "or print it to a new PDF, or send a smaller part."
         )
 
 

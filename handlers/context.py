@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.embed import Embedder
+from core.generation_jobs import GenerationJobs
 from core.rounds import RoundTimer
 from core.settings import Settings
-from handlers.types import Incoming
+from handlers.types import Incoming, Outbox
 from storage.db import Database
+from storage.enums import Platform
 from storage.files import FileStore
 from storage.models import Chat, Scope, User
 from storage.vector_index import VectorIndexes
@@ -35,6 +37,10 @@ class Services:
     files: FileStore | None = None
     # Group-round timers (scheduler/rounds.py); None where no scheduler runs (console).
     round_timers: RoundTimer | None = None
+    # Background question writing (core/generation_jobs.py); None: callers generate inline.
+    jobs: GenerationJobs | None = None
+    # How a finished job reaches a chat, per platform (each adapter registers its own).
+    outboxes: dict[Platform, Outbox] = field(default_factory=dict)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from core import limits
 from core.embed import Embedder
 from core.errors import RoundsError
 from core.ingest import delete_material, ingest
@@ -57,6 +58,11 @@ async def upload_document(turn: Turn) -> list[Reply]:
     limit = turn.services.settings.max_upload_bytes
     if document.size > limit:  # refused before a single byte is downloaded
         raise TooLarge(size_bytes=document.size, max_bytes=limit)
+    settings = turn.services.settings
+    await limits.check_upload(
+        turn.session, user_id=turn.user.id, size_bytes=document.size, settings=settings,
+        now=turn.now,
+    )  # fmt: skip
     # Reading and embedding a long PDF takes minutes. Whatever this event wrote so far (a
     # first-time user's row) is committed now, so SQLite's single write lock is not held
     # meanwhile; the material itself is still written all-or-nothing at the end.
@@ -76,6 +82,9 @@ async def upload_document(turn: Turn) -> list[Reply]:
         files=files,
         max_bytes=limit,
         progress=turn.incoming.progress,
+        max_pages=settings.max_pdf_pages,
+        extract_timeout_s=settings.pdf_extract_timeout_s,
+        now=turn.now,
     )
     if known is not None and known.id == material.id:
         return [

@@ -12,13 +12,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core import study
+from core import limits, study
+from core.errors import RoundsError
 from core.srs import local_day
+from handlers import generation
 from handlers.context import Services, Turn
 from handlers.payloads import MalformedPayload, Payload, decode, encode
 from handlers.types import Button, Reply, SentMessage, Tone
 from storage.enums import Confidence, SessionKind, SessionState
-from storage.models import Question, QuizSession
+from storage.models import GenerationRun, Question, QuizSession, User
+from storage.repos import runs as runs_repo
 
 # A delivered question reports back as `quiz:<token>` (see ON_SENT).
 TRACK_PREFIX = "quiz:"
@@ -109,6 +112,15 @@ async def quiz_topic_button(turn: Turn) -> list[Reply]:
     return await _quiz_on(turn, topic=question.topic, n=study.DEFAULT_QUIZ_LENGTH, exact=True)
 
 
+async def quiz_all_button(turn: Turn) -> list[Reply]:
+    """`qa:<n>`: a quiz over the whole material (offered when a topic ran short)."""
+    payload = decode(turn.incoming.payload)
+    if len(payload.parts) != 1:
+        raise MalformedPayload(reason="qa takes a number")
+    n = max(1, min(study.MAX_QUIZ_LENGTH, payload.int_part(0)))
+    return await _quiz_on(turn, topic="", n=n, exact=False)
+
+
 async def review_button(turn: Turn) -> list[Reply]:
     if decode(turn.incoming.payload).parts:
         raise MalformedPayload(reason="rv takes no parts")
@@ -151,11 +163,125 @@ async def _quiz_on(turn: Turn, *, topic: str, n: int, exact: bool) -> list[Reply
                 return resumed
         else:
             replies += await _set_aside(turn, current)
+    supply: study.QuestionSupply | None = None
+    if turn.services.jobs is not None and turn.services.embedder is not None:
+        missing, level = await study.unseen_shortfall(
+            turn.session, user=turn.user, scope_id=turn.scope.id, topic=topic,
+            exact_topic=exact, n=n,
+        )  # fmt: skip
+        if missing and await study.has_material(turn.session, turn.scope.id):
+            notes, queued = await _write_then_quiz(turn, topic=topic, n=n, exact=exact,
+                                                   missing=missing, level=level)  # fmt: skip
+            if queued:
+                return [*replies, *notes]
+            replies += notes
+    else:
+        supply = _supply(turn, topic)  # no job runner (tests, tools): written inline
     session = await study.start_quiz(
         turn.session, user=turn.user, scope_id=turn.scope.id, chat_id=turn.chat.id,
-        now=turn.now, topic=topic, exact_topic=exact, n=n, supply=_supply(turn, topic),
+        now=turn.now, topic=topic, exact_topic=exact, n=n, supply=supply,
     )  # fmt: skip
     return [*replies, *await _next(turn, session)]
+
+
+async def _write_then_quiz(
+    turn: Turn, *, topic: str, n: int, exact: bool, missing: int, level: int
+) -> tuple[list[Reply], bool]:
+    """Queues the missing questions (the quiz starts when they are written): (replies, True).
+    When the student's limit leaves nothing to write: (the limit's message, False)."""
+    if await runs_repo.running_for(turn.session, turn.user.id):
+        return [Reply("I'm still writing your questions; your quiz starts by itself when "
+                      "they're ready.")], True  # fmt: skip
+    allowance = await limits.question_allowance(
+        turn.session, user_id=turn.user.id, settings=turn.services.settings, now=turn.now
+    )
+    if allowance.questions <= 0:
+        return [Reply(allowance.refusal(now=turn.now).user_message, tone=Tone.WARNING)], False
+    notes: list[Reply] = []
+    if allowance.questions < missing:
+        resets = allowance.resets_at
+        more = f" (more {limits.wait_phrase(resets, now=turn.now)})" if resets else ""
+        notes.append(Reply(
+            f"Your limit of {allowance.limit} new questions {allowance.window} leaves room for "
+            f"{allowance.questions} now{more}.", tone=Tone.WARNING,
+        ))  # fmt: skip
+        missing = allowance.questions
+    status = await generation.start(
+        turn, topic=topic, n=missing, difficulty=level, triggered_by="quiz",
+        follow_up={"quiz": {"n": n, "topic": topic, "exact": exact}}, what="your quiz",
+    )  # fmt: skip
+    return [*notes, status], True
+
+
+async def after_generation(
+    services: Services, row: GenerationRun, error: RoundsError | None
+) -> list[Reply]:
+    """A finished run for a quiz: the quiz starts, saying how many are new and, when fewer
+    were written than asked, why and what broader quiz could give more."""
+    wanted = row.follow_up.get("quiz", {})
+    n, topic, exact = (
+        int(wanted.get("n", row.requested)),
+        str(wanted.get("topic", "")),
+        bool(wanted.get("exact", False)),
+    )
+    now = services.clock()
+    async with services.db.session() as db_session:
+        user = await db_session.get(User, row.requested_by) if row.requested_by else None
+        if user is None:
+            return []
+        current = await study.active_session(db_session, user)
+        if current is not None:
+            noun = "review" if current.kind is SessionKind.REVIEW else "quiz"
+            return [Reply(f"Your {row.inserted} new questions are ready; send /quiz when your "
+                          f"{noun} is done.")]  # fmt: skip
+        missing, _ = await study.unseen_shortfall(
+            db_session, user=user, scope_id=row.scope_id, topic=topic, exact_topic=exact, n=n
+        )
+        try:
+            quiz_session = await study.start_quiz(
+                db_session, user=user, scope_id=row.scope_id, chat_id=row.chat_id, now=now,
+                topic=topic, exact_topic=exact, n=n,
+            )  # fmt: skip
+        except RoundsError as failure:
+            shown = error if error is not None else failure
+            if not topic:
+                raise shown from failure
+            return [Reply(f"{shown.user_message} The whole material may have more.",
+                          tone=Tone.WARNING, buttons=((_whole_material(n),),))]  # fmt: skip
+        replies: list[Reply] = []
+        if row.inserted < row.requested:
+            total = len(quiz_session.plan)
+            replies.append(_shortfall_reply(row, error, total=total,
+                                            new=min(total, n - missing), topic=topic))  # fmt: skip
+        step = await study.current_step(db_session, quiz_session, now=now)
+        if step is not None:
+            replies.append(step_reply(step))
+        return replies
+
+
+def _shortfall_reply(
+    row: GenerationRun, error: RoundsError | None, *, total: int, new: int, topic: str
+) -> Reply:
+    """'I could write 3 of the 7 new questions: <why>. This quiz has 10 questions: 3 new,
+    7 you have answered before.' and, for a topic, a broader quiz to try."""
+    why = row.error or (error.user_message if error else "")
+    lines = [
+        f"I could write {row.inserted} of the {row.requested} new questions you asked for."
+        + (f" {why}" if why else "")
+    ]
+    seen = total - new
+    if new <= 0:
+        lines.append(f"This quiz has {total} questions, all ones you have answered before.")
+    elif seen > 0:
+        lines.append(f"This quiz has {total} questions: {new} new, {seen} you have answered "
+                     "before.")  # fmt: skip
+    else:
+        lines.append(f"This quiz has {total} new question{'s' if total != 1 else ''}.")
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if topic:
+        lines.append("Quizzing the whole material gives me more to write from.")
+        buttons = ((_whole_material(max(total, 1)),),)
+    return Reply("\n".join(lines), tone=Tone.WARNING, buttons=buttons)
 
 
 def _supply(turn: Turn, topic: str) -> study.QuestionSupply | None:
@@ -179,6 +305,10 @@ def _supply(turn: Turn, topic: str) -> study.QuestionSupply | None:
         )  # fmt: skip
 
     return write_questions
+
+
+def _whole_material(n: int) -> Button:
+    return Button("Quiz the whole material", encode("qa", n))
 
 
 async def _resume(turn: Turn, session: QuizSession) -> list[Reply]:
@@ -346,6 +476,7 @@ BUTTONS = {
     "ans": answer_button,
     "conf": confidence_button,
     "qt": quiz_topic_button,
+    "qa": quiz_all_button,
     "rv": review_button,
 }
 ON_SENT = on_sent

@@ -7,13 +7,15 @@ material (the group scope), never a member's private PDFs.
 
 from __future__ import annotations
 
-from core import round_service, rounds
+from core import limits, round_service, rounds, study
 from core.errors import RoundsError
 from core.generate import generate
 from core.round_service import GroupOnly, Outgoing
-from handlers.context import Turn
+from handlers import generation
+from handlers.context import Services, Turn
 from handlers.payloads import MalformedPayload, decode
 from handlers.types import Reply, Tone
+from storage.models import Chat, GenerationRun, User
 
 NO_TIMERS = (
     "Rounds need the timer service, which is not running in this mode. "
@@ -33,6 +35,15 @@ async def start_round(turn: Turn) -> list[Reply]:
     timers = turn.services.round_timers
     if timers is None:
         return [Reply(NO_TIMERS, tone=Tone.WARNING)]
+    if turn.services.jobs is not None:
+        missing = await round_service.round_shortfall(
+            turn.session, chat=turn.chat, scope_id=turn.scope.id, request=request
+        )
+        if missing and await study.has_material(turn.session, turn.scope.id):
+            return [await _write_then_start(turn, request, missing)]
+        top_up = None
+    else:
+        top_up = _top_up(turn, request.topic)
     started = await round_service.start_round(
         turn.session,
         chat=turn.chat,
@@ -40,8 +51,49 @@ async def start_round(turn: Turn) -> list[Reply]:
         starter=turn.user,
         request=request,
         now=turn.now,
-        top_up=_top_up(turn, request.topic),
+        top_up=top_up,
     )
+    timers.wake(started.round.id, started.first_step_at)
+    return [Reply(started.text, title="Quiz round")]
+
+
+async def _write_then_start(turn: Turn, request: rounds.RoundRequest, missing: int) -> Reply:
+    """The group lacks questions: they are written in the background, then the round starts.
+    The starter's question limit applies (the group's questions cost the same)."""
+    allowance = await limits.question_allowance(
+        turn.session, user_id=turn.user.id, settings=turn.services.settings, now=turn.now
+    )
+    if allowance.questions <= 0:
+        raise allowance.refusal(now=turn.now)
+    wanted = {"topic": request.topic, "questions": request.questions, "seconds": request.seconds}
+    return await generation.start(
+        turn, topic=request.topic, n=min(missing, allowance.questions), difficulty=3,
+        triggered_by="round", follow_up={"round": wanted}, what="the round",
+    )  # fmt: skip
+
+
+async def after_generation(
+    services: Services, row: GenerationRun, error: RoundsError | None
+) -> list[Reply]:
+    """A finished run for a round: the round starts with what the group now has."""
+    timers = services.round_timers
+    wanted = row.follow_up.get("round", {})
+    request = rounds.RoundRequest(
+        topic=str(wanted.get("topic", "")),
+        questions=int(wanted.get("questions", rounds.DEFAULT_QUESTIONS)),
+        seconds=int(wanted.get("seconds", rounds.DEFAULT_SECONDS)),
+    )
+    if timers is None or row.chat_id is None:
+        return []
+    async with services.db.session() as session:
+        chat = await session.get(Chat, row.chat_id)
+        starter = await session.get(User, row.requested_by) if row.requested_by else None
+        if chat is None or starter is None:
+            return []
+        started = await round_service.start_round(
+            session, chat=chat, scope_id=row.scope_id, starter=starter, request=request,
+            now=services.clock(),
+        )  # fmt: skip
     timers.wake(started.round.id, started.first_step_at)
     return [Reply(started.text, title="Quiz round")]
 

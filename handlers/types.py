@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from storage.enums import ChatKind, Platform
 
@@ -112,3 +113,11 @@ class SentMessage:
 
 
 ReplyList = list[Reply]
+
+
+class Outbox(Protocol):
+    """Posts replies into a chat outside any incoming event (a background job's progress and
+    result). `chat_address` is the chat's platform id; a reply with `edit_of` edits that
+    message. Each adapter registers one in `Services.outboxes`."""
+
+    async def post(self, chat_address: str, replies: Sequence[Reply]) -> None: ...

@@ -170,6 +170,10 @@ class Chunk(Base):
 
 class GenerationRun(Base):
     __tablename__ = "generation_runs"
+    __table_args__ = (
+        sa.Index("ix_generation_runs_requested_by_created", "requested_by", "created_at"),
+        sa.Index("ix_generation_runs_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope_id: Mapped[int] = mapped_column(_fk("scopes.id", "CASCADE"), index=True)
@@ -204,6 +208,18 @@ class GenerationRun(Base):
     # Why some items were judged by the rules alone (a time-out, an unreadable verdict).
     arbiter_error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What asked for the questions: quiz, round, review or bank (the runs report groups by it).
+    triggered_by: Mapped[str] = mapped_column(sa.String(16), default="")
+    # A background run reports to this chat, editing its status message (status_ref).
+    chat_id: Mapped[int | None] = mapped_column(_fk("chats.id", "SET NULL"))
+    status_ref: Mapped[str] = mapped_column(sa.String(64), default="")
+    # The process running it and when that process last said it was alive: a `running` run
+    # whose heartbeat is stale was left by a dead process (core/generation_jobs.py).
+    worker: Mapped[str] = mapped_column(sa.String(64), default="")
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What to do with the questions once written, e.g. {"quiz": 10, "exact_topic": false}.
+    follow_up: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Question(Base):

@@ -1,5 +1,10 @@
 """One generation run: sources -> generator -> validate -> dedupe -> shuffle -> store.
 
+A run has three phases so a background job holds no transaction while it thinks:
+`read_sources` (a session), `write_questions` (no session: the generator, validation and
+de-duplication against what was read), `save_run` (one short write). `run_generation` does
+all three in the caller's session, for callers that already wait (tests, the eval).
+
 Every stage is counted on the run's generation_runs row (requested, generated, parse
 failures, rejections per rule, exact and semantic duplicates, inserted, API calls,
 duration). Review-question chunks are never sources, and every stem is also checked
@@ -8,13 +13,16 @@ against them (validate.NOT_A_REVIEW_QUESTION), so the book's own questions are n
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import itertools
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -62,6 +70,7 @@ from storage.enums import ChunkKind, RunStatus
 from storage.models import Chunk, GenerationRun, Question
 from storage.repos import questions as question_repo
 from storage.repos import runs as run_repo
+from storage.types import utcnow
 
 # The chunk kinds questions are written from (never the book's review questions).
 SOURCE_KINDS = (ChunkKind.BODY, ChunkKind.KEY_TERMS, ChunkKind.SUMMARY)
@@ -127,7 +136,6 @@ class _Run:
 
     def __init__(
         self,
-        session: AsyncSession,
         *,
         row: GenerationRun,
         n: int,
@@ -137,9 +145,14 @@ class _Run:
         topic: str,
         rng: random.Random,
         material_of: dict[int, int],
+        known_hashes: set[str],
+        chunk_vectors: dict[int, bytes],
+        llm_slots: asyncio.Semaphore | None = None,
+        progress: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> None:
-        self.session = session
         self.row = row
+        # Told (stored so far, wanted) after each batch: the student's status message.
+        self.progress = progress
         self.n = n
         self.embedder = embedder
         self.context = context
@@ -147,6 +160,12 @@ class _Run:
         self.topic = topic
         self.rng = rng
         self.material_of = material_of
+        # Read before the slow part: the scope's stem hashes and the chunks' embeddings.
+        self.known_hashes = known_hashes
+        self.chunk_vectors = chunk_vectors
+        self.llm_slots = llm_slots
+        # Questions that passed every check, written by `save_run` in one short transaction.
+        self.new_questions: list[Question] = []
         self.tally = _Tally()
         self.guard = DuplicateGuard()
         self._stored_vectors: dict[int, NDArray[np.float32]] = {}
@@ -154,6 +173,15 @@ class _Run:
     @property
     def done(self) -> bool:
         return self.tally.inserted >= self.n
+
+    @contextlib.asynccontextmanager
+    async def llm_slot(self) -> AsyncIterator[None]:
+        """Holds one of the process's LLM-call slots (ROUNDS_MAX_LLM_CALLS) for one call."""
+        if self.llm_slots is None:
+            yield
+            return
+        async with self.llm_slots:
+            yield
 
     async def consider(self, items: Sequence[DraftItem]) -> None:
         self.tally.generated += len(items)
@@ -167,7 +195,7 @@ class _Run:
             if not failed:
                 valid.append(item)
         hashes = [stem_hash(item.stem) for item in valid]
-        known = await question_repo.existing_hashes(self.session, self.row.scope_id, set(hashes))
+        known = {digest for digest in hashes if digest in self.known_hashes}
         fresh: list[tuple[DraftItem, str]] = []
         for item, digest in zip(valid, hashes, strict=True):
             if digest in known or self.guard.is_exact(digest):
@@ -188,6 +216,8 @@ class _Run:
                 continue
             self.guard.keep(digest, vector)
             await self._store(shuffle_options(item, self.rng), digest)
+        if self.progress is not None:
+            await self.progress(self.tally.inserted, self.n)
 
     async def _related_vectors(self, item: DraftItem) -> NDArray[np.float32]:
         """Stems of stored questions that might repeat `item`: the same answer, or the same
@@ -235,11 +265,21 @@ class _Run:
             model=self.row.model,
             flags=[*([item.kind] if item.kind else []), *item.flags],
         )
-        await question_repo.add_question(self.session, question)
+        self.new_questions.append(question)
+        self.known_hashes.add(digest)
         self.tally.inserted += 1
 
-    def finish(self, *, started: float, api_calls: int, parse_failures: int, error: str) -> None:
+    def finish(
+        self,
+        *,
+        started: float,
+        api_calls: int,
+        parse_failures: int,
+        error: str,
+        now: datetime | None = None,
+    ) -> None:
         row, tally = self.row, self.tally
+        row.completed_at = now or utcnow()
         row.generated = tally.generated + parse_failures
         row.parse_failures = parse_failures
         row.rejected_by_rule = dict(sorted(tally.rejected.items()))
@@ -260,66 +300,117 @@ class _Run:
             row.status, row.error = RunStatus.FAILED, error or "No question passed the checks."
 
 
-async def run_generation(
-    session: AsyncSession,
+def new_run(
+    settings: Settings,
     *,
     scope_id: int,
     topic: str | None,
     material_id: int | None,
     n: int,
     difficulty: int,
-    embedder: Any,
-    indexes: Any,
-    settings: Settings,
     requested_by: int | None,
-    seed: int | None,
-    level: StudentLevel | None = None,
+    triggered_by: str = "",
 ) -> GenerationRun:
-    """See `core.generate.generate`."""
-    started = time.perf_counter()
-    n = max(1, min(MAX_QUESTIONS_PER_RUN, n))
-    difficulty = max(1, min(5, difficulty))
-    topic = (topic or "").strip()
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    """A `running` generation_runs row for this request (not yet added to a session)."""
     use_llm = bool(settings.llm_model.strip())
-
-    rows = await run_repo.source_chunks(
-        session, scope_id, material_ids=[material_id] if material_id is not None else None
-    )
-    usable = [source_of(c) for c in rows if c.kind in SOURCE_KINDS]
-    if not usable:
-        raise NoMaterial()
-    review = review_texts_for([c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS])
-    relevance: dict[int, float] | None = None
-    if topic:
-        relevance = await _topic_relevance(
-            session, embedder, indexes, scope_id, topic, material_id
-        )
-        if not relevance:
-            raise NothingOnTopic()
-    sources = [c for c in usable if relevance is None or c.id in relevance]
-    material_ids = sorted({c.material_id for c in sources})
-
     model = settings.llm_model.strip() if use_llm else OFFLINE_MODEL
-    row = GenerationRun(
+    return GenerationRun(
         scope_id=scope_id,
         material_id=material_id,
         requested_by=requested_by,
-        topic=topic[:255],
-        difficulty=difficulty,
+        topic=(topic or "").strip()[:255],
+        difficulty=max(1, min(5, difficulty)),
         status=RunStatus.RUNNING,
         generator="llm" if use_llm else "offline",
         provider=(provider_of(model) or "unknown") if use_llm else "rounds",
         model=model[:128],
         prompt_version=settings.prompt_version if use_llm else OFFLINE_PROMPT_VERSION,
-        requested=n,
+        requested=max(1, min(MAX_QUESTIONS_PER_RUN, n)),
+        triggered_by=triggered_by,
     )
-    await run_repo.start_run(session, row)
-    stored = await question_repo.questions_of_materials(session, scope_id, material_ids)
-    material_chunks = [c for c in usable if c.material_id in set(material_ids)]
-    review_chunks = [c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS]
+
+
+@dataclass
+class Sources:
+    """Everything a run reads before its slow part; holds no session or connection."""
+
+    usable: list[SourceChunk]
+    sources: list[SourceChunk]
+    material_chunks: list[SourceChunk]
+    # The book's own question sections (never sources; items must not copy them).
+    book_questions: list[str]
+    relevance: dict[int, float] | None
+    stored: list[Question]
+    known_hashes: set[str]
+    chunk_vectors: dict[int, bytes]
+
+
+async def read_sources(
+    session: AsyncSession,
+    row: GenerationRun,
+    *,
+    embedder: Any,
+    indexes: Any,
+    settings: Settings,
+) -> Sources:
+    """Phase 1: the chunks, topic hits and stored questions a run needs. Raises NoMaterial or
+    NothingOnTopic. Reads only."""
+    topic, material_id = row.topic, row.material_id
+    rows = await run_repo.source_chunks(
+        session, row.scope_id, material_ids=[material_id] if material_id is not None else None
+    )
+    usable = [source_of(c) for c in rows if c.kind in SOURCE_KINDS]
+    if not usable:
+        raise NoMaterial()
+    book_questions = [c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS]
+    relevance: dict[int, float] | None = None
+    if topic:
+        relevance = await _topic_relevance(
+            session, embedder, indexes, row.scope_id, topic, material_id
+        )
+        if not relevance:
+            raise NothingOnTopic()
+    sources = [c for c in usable if relevance is None or c.id in relevance]
+    material_ids = sorted({c.material_id for c in sources})
+    stored = await question_repo.questions_of_materials(session, row.scope_id, material_ids)
+    use_llm = bool(settings.llm_model.strip())
+    return Sources(
+        usable=usable,
+        sources=sources,
+        material_chunks=[c for c in usable if c.material_id in set(material_ids)],
+        book_questions=book_questions,
+        relevance=relevance,
+        stored=stored,
+        known_hashes=await question_repo.stem_hashes_of_scope(session, row.scope_id),
+        chunk_vectors=(
+            await run_repo.chunk_vectors(session, [c.id for c in usable]) if use_llm else {}
+        ),
+    )
+
+
+async def write_questions(
+    row: GenerationRun,
+    found: Sources,
+    *,
+    embedder: Any,
+    settings: Settings,
+    seed: int | None = None,
+    llm_slots: asyncio.Semaphore | None = None,
+    progress: Callable[[int, int], Awaitable[None]] | None = None,
+    now: datetime | None = None,
+    level: StudentLevel | None = None,
+) -> _Run:
+    """Phase 2, with no session: the generator's candidates through every check. The counts
+    go onto `row`; the questions wait in `run.new_questions` for `save_run`."""
+    started = time.perf_counter()
+    n, difficulty, topic = row.requested, row.difficulty, row.topic
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    use_llm = row.generator == "llm"
+    usable, sources, relevance, stored = found.usable, found.sources, found.relevance, found.stored
+    material_chunks = found.material_chunks
+    # Reading the material's kinds is pure Python: in a worker thread, as the generator is.
+    flaws = await asyncio.to_thread(flaw_context_of, material_chunks, found.book_questions)
     run = _Run(
-        session,
         row=row,
         n=n,
         embedder=embedder,
@@ -327,13 +418,17 @@ async def run_generation(
             min_options=5 if use_llm else 4,
             max_options=5,
             chunk_texts={c.id: c.text for c in usable},
-            review_texts=review,
-            flaws=flaw_context_of(material_chunks, review_chunks),
+            review_texts=review_texts_for(found.book_questions),
+            flaws=flaws,
         ),
         stored=stored,
         topic=topic,
         rng=random.Random(f"shuffle:{seed}"),
         material_of={c.id: c.material_id for c in usable},
+        known_hashes=set(found.known_hashes),
+        chunk_vectors=found.chunk_vectors,
+        llm_slots=llm_slots,
+        progress=progress,
     )
     if use_llm:
         generator = LLMGenerator(
@@ -352,17 +447,91 @@ async def run_generation(
             run, material_chunks, sources, relevance, stored, difficulty, seed, topic
         )
         calls, failures, error = 0, 0, ""
-    run.finish(started=started, api_calls=calls, parse_failures=failures, error=error)
+    run.finish(started=started, api_calls=calls, parse_failures=failures, error=error, now=now)
+    return run
+
+
+async def save_run(session: AsyncSession, run: _Run) -> GenerationRun:
+    """Phase 3, one short transaction: stores the new questions and the run's counts. A stem
+    another run stored meanwhile counts as an exact duplicate."""
+    row = run.row
+    taken = await question_repo.existing_hashes(
+        session, row.scope_id, {q.stem_hash for q in run.new_questions}
+    )
+    for question in run.new_questions:
+        if question.stem_hash in taken:
+            run.tally.inserted -= 1
+            row.exact_duplicates += 1
+            continue
+        question.run_id = row.id
+        session.add(question)
+    row.inserted = run.tally.inserted
+    if row.inserted == 0 and row.status is not RunStatus.FAILED:
+        row.status = RunStatus.FAILED
+        row.error = row.error or "No question passed the checks."
+    elif row.inserted < run.n and row.status is RunStatus.COMPLETED:
+        row.status = RunStatus.PARTIAL
+        row.error = f"Only {row.inserted} of {run.n} questions were new."
+    saved = row if row in session else await session.get(GenerationRun, row.id)
+    if saved is None:
+        raise GenerationError(reason=f"run {row.id} is gone")
+    if saved is not row:  # a background run: only its outcome is copied (not its status_ref)
+        for name in _OUTCOME:
+            setattr(saved, name, getattr(row, name))
     await session.flush()
-    if run.tally.inserted == 0:
-        if use_llm and error:
-            raise ProviderUnavailable(reason=row.error, run=row)
-        raise GenerationError(
-            "I could not write any new question from this material just now "
-            "(everything I found was already asked, or did not pass my quality checks).",
-            reason=row.error,
-            run=row,
-        )
+    return saved
+
+
+# The columns a run's slow phase fills in.
+_OUTCOME = (
+    "generated", "parse_failures", "rejected_by_rule", "exact_duplicates",
+    "semantic_duplicates", "inserted", "api_calls", "duration_ms", "status", "error",
+    "completed_at",
+)  # fmt: skip
+
+
+def raise_if_empty(row: GenerationRun) -> None:
+    """The friendly error for a run that stored nothing (none when it stored any)."""
+    if row.inserted > 0:
+        return
+    if row.generator == "llm" and row.error.startswith("Stopped early"):
+        raise ProviderUnavailable(reason=row.error, run=row)
+    raise GenerationError(
+        "I could not write any new question from this material just now "
+        "(everything I found was already asked, or did not pass my quality checks).",
+        reason=row.error,
+        run=row,
+    )
+
+
+async def run_generation(
+    session: AsyncSession,
+    *,
+    scope_id: int,
+    topic: str | None,
+    material_id: int | None,
+    n: int,
+    difficulty: int,
+    embedder: Any,
+    indexes: Any,
+    settings: Settings,
+    requested_by: int | None,
+    seed: int | None,
+    triggered_by: str = "",
+    level: StudentLevel | None = None,
+) -> GenerationRun:
+    """See `core.generate.generate`: the three phases in the caller's session."""
+    row = new_run(
+        settings, scope_id=scope_id, topic=topic, material_id=material_id, n=n,
+        difficulty=difficulty, requested_by=requested_by, triggered_by=triggered_by,
+    )  # fmt: skip
+    found = await read_sources(session, row, embedder=embedder, indexes=indexes, settings=settings)
+    await run_repo.start_run(session, row)
+    run = await write_questions(
+        row, found, embedder=embedder, settings=settings, seed=seed, level=level
+    )
+    row = await save_run(session, run)
+    raise_if_empty(row)
     return row
 
 
@@ -398,6 +567,10 @@ async def _topic_relevance(
     return {h.chunk.id: float(h.score) for h in hits if h.score >= MIN_TOPIC_SCORE}
 
 
+def _next_batch(batches: Iterator[list[DraftItem]]) -> list[DraftItem] | None:
+    return next(batches, None)
+
+
 def _batches(items: Iterator[DraftItem], size: int) -> Iterator[list[DraftItem]]:
     batch: list[DraftItem] = []
     for item in items:
@@ -421,7 +594,9 @@ async def _run_offline(
 ) -> None:
     # A topic run also looks at the glossaries: their entries are kept by relevance below.
     glossaries = [c for c in material_chunks if c.kind is ChunkKind.KEY_TERMS]
-    material = read_material(material_chunks, [*sources, *glossaries])
+    # Reading facts and writing candidates is pure Python that runs for seconds: in a worker
+    # thread, so the event loop (other students' clicks) is never stalled behind it.
+    material = await asyncio.to_thread(read_material, material_chunks, [*sources, *glossaries])
     # One lexicon for the run: what the generator offers is what the validator judges.
     lexicon = run.context.flaws.lexicon
     await lexicon.guess_unknown([t.text for t in material.bank.terms], run.embedder)
@@ -433,8 +608,8 @@ async def _run_offline(
         difficulty=difficulty,
     )
     if not material.facts:
-        for batch in _batches(cases, CANDIDATE_BATCH):
-            await run.consider(batch)
+        for only_cases in _batches(cases, CANDIDATE_BATCH):
+            await run.consider(only_cases)
             if run.done:
                 return
         return
@@ -472,7 +647,8 @@ async def _run_offline(
     )
     # Application items first: a clinical chapter's cases are what board items look like.
     candidates = itertools.chain(cases, offline_items(material, vectors, request))
-    for batch in _batches(candidates, CANDIDATE_BATCH):
+    batches = _batches(candidates, CANDIDATE_BATCH)
+    while (batch := await asyncio.to_thread(_next_batch, batches)) is not None:
         await run.consider(batch)
         if run.done:
             return
@@ -539,7 +715,8 @@ async def _write_batches(
         if run.done or generator.failed:
             return
         count = min(ITEMS_PER_CALL, run.n - run.tally.inserted)
-        drafts = await generator.write(group, count=count, difficulty=difficulty, topic=topic)
+        async with run.llm_slot():
+            drafts = await generator.write(group, count=count, difficulty=difficulty, topic=topic)
         if drafts:
             drafts = await _with_support_similarity(run, drafts)
             if arbiter is not None:
@@ -570,7 +747,7 @@ async def _with_support_similarity(run: _Run, drafts: list[DraftItem]) -> list[D
     from dataclasses import replace
 
     chunk_ids = sorted({cid for d in drafts for cid in d.source_chunk_ids})
-    stored = await run_repo.chunk_vectors(run.session, chunk_ids)
+    stored = {cid: run.chunk_vectors[cid] for cid in chunk_ids if cid in run.chunk_vectors}
     if not stored:
         return drafts
     statements = await run.embedder.embed([f"{d.stem} {d.key}" for d in drafts])

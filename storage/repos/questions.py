@@ -49,3 +49,9 @@ async def questions_of_run(session: AsyncSession, run_id: int) -> Sequence[Quest
         select(Question).where(Question.run_id == run_id).order_by(Question.id)
     )
     return rows.all()
+
+
+async def stem_hashes_of_scope(session: AsyncSession, scope_id: int) -> set[str]:
+    """Every normalised-stem hash the scope holds (a generation run's exact-duplicate check)."""
+    rows = await session.scalars(select(Question.stem_hash).where(Question.scope_id == scope_id))
+    return set(rows)

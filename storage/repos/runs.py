@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from storage.enums import ChunkKind, MaterialStatus
+from storage.enums import ChunkKind, MaterialStatus, RunStatus
 from storage.models import Chunk, GenerationRun, Material
 
 
@@ -65,3 +65,12 @@ async def chunk_vectors(session: AsyncSession, chunk_ids: Sequence[int]) -> dict
         select(Chunk.id, Chunk.embedding).where(Chunk.id.in_(list(chunk_ids)))
     )
     return {cid: vector for cid, vector in rows.all() if vector is not None}
+
+
+async def running_for(session: AsyncSession, user_id: int) -> GenerationRun | None:
+    """The student's generation still running, if any (one at a time per student)."""
+    return await session.scalar(
+        select(GenerationRun)
+        .where(GenerationRun.requested_by == user_id, GenerationRun.status == RunStatus.RUNNING)
+        .limit(1)
+    )

@@ -6,6 +6,7 @@ against tests/fakes/discord_server.py and looks only at what Discord would have 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -161,10 +162,14 @@ async def test_a_student_uploads_a_pdf_and_takes_a_quiz_that_cites_the_page(
     assert any(v["content"].startswith("⏳") for v in ready.versions), "progress was shown"
 
     quiz = await fake.slash(STUDENT, "quiz", {"n": 2})
-    await fake.wait_for(lambda: quiz.original_id and original(fake, quiz).buttons)
-    assert quiz.callback_types == [DEFERRED_MESSAGE]
-    question = original(fake, quiz)
-    assert "Question 1 of 2" in question.text and not question.ephemeral
+    # No questions yet: the answer is a status message at once, the questions are written in
+    # the background, the status says how it went and the quiz starts by itself.
+    await fake.wait_for(lambda: quiz.original_id and "Wrote 2" in original(fake, quiz).text)
+    status = original(fake, quiz)
+    assert any("Writing 2 new questions" in json.dumps(v) for v in status.versions)
+    await fake.wait_for(lambda: _message_with(fake, "Question 1 of 2"))
+    question = _message_with(fake, "Question 1 of 2")
+    assert question is not None and not question.ephemeral
     letters = [label for label, _ in question.buttons]
     assert letters[:2] == ["A", "B"] and len(letters) >= 4
 
@@ -190,6 +195,10 @@ async def test_an_oversized_upload_is_refused_without_downloading_it(
     assert "60 MB" in answer.text and "20 MB" in answer.text
     assert upload.callback_types == [MESSAGE], "answered at once, nothing to wait for"
     assert fake.downloads == []
+
+
+def _message_with(fake: FakeDiscord, text: str) -> FakeMessage | None:
+    return next((m for m in fake.messages.values() if text in m.text and m.buttons), None)
 
 
 def original(fake: FakeDiscord, interaction: FakeInteraction) -> FakeMessage:

@@ -80,6 +80,13 @@ async def test_a_student_uploads_a_pdf_takes_a_quiz_and_sees_stats(
 
     question = await _answer_one(fake, alice)
     assert re.match(r"(✅ Correct|❌ Not quite)", question.text)
+    # The questions were written in the background: the status message said so at once and
+    # was edited when they were ready; the quiz then started by itself.
+    status = await fake.wait_until(
+        lambda: next((m for m in fake.bot_messages(ALICE) if m.text.startswith("Wrote ")), None)
+    )
+    assert any(text.startswith("Writing 10 new questions") for text in status.history)
+    assert status.message_id < question.message_id
     source = next(line for line in question.text.splitlines() if line.startswith("Source:"))
     assert re.search(rf"p\. \d+ of {re.escape(EXCERPT)}", source), source
     assert question.buttons == []

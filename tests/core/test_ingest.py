@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from core.embed import Embedder
 from core.ingest import delete_material, ingest
 from core.settings import Settings
+from core.upload_errors import TooManyPages, TooSlowToRead
 from storage.db import Database
 from storage.enums import ChunkKind, MaterialStatus
 from storage.files import FileStore
@@ -173,3 +175,56 @@ async def test_deleting_a_material_removes_rows_vectors_and_file(
         assert target is not None
         await delete_material(session, material=target, indexes=kit.indexes, files=kit.files)
     assert (await leftovers(kit.db, kit.settings, scope.id)).nothing
+
+
+async def _ingest_with_limits(kit: Kit, scope: Scope, data: bytes, **limits: object) -> None:
+    async with kit.db.session() as session:
+        await ingest(
+            session, scope=scope, filename="a.pdf", data=data, uploaded_by=None,
+            embedder=kit.embedder, indexes=kit.indexes, files=kit.files,
+            max_bytes=kit.settings.max_upload_bytes, **limits,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+async def test_a_pdf_over_the_page_limit_is_refused_before_reading_and_leaves_nothing(
+    settings: Settings, db: Database, shared_data: Path
+) -> None:
+    kit = Kit(settings, db, HashingEmbedder())
+    scope = await student_scope(kit.db)
+    with pytest.raises(TooManyPages) as refused:
+        await _ingest_with_limits(kit, scope, (shared_data / EXCERPT).read_bytes(), max_pages=3)
+    message = refused.value.user_message
+    assert "has 4 pages" in message and "up to 3 pages" in message
+    assert (await leftovers(kit.db, kit.settings, scope.id)).nothing
+
+
+async def test_a_pdf_that_reads_too_slowly_is_stopped_and_leaves_nothing(
+    settings: Settings, db: Database, shared_data: Path
+) -> None:
+    kit = Kit(settings, db, HashingEmbedder())
+    scope = await student_scope(kit.db)
+    ticks = iter(range(0, 10_000, 40))  # each look at the clock: 40 s later
+    with pytest.raises(TooSlowToRead) as refused:
+        await _ingest_with_limits(
+            kit, scope, (shared_data / EXCERPT).read_bytes(), extract_timeout_s=60,
+            monotonic=lambda: float(next(ticks)),
+        )  # fmt: skip
+    assert "longer than 60 s" in refused.value.user_message
+    assert "of 4 pages" in refused.value.user_message
+    assert (await leftovers(kit.db, kit.settings, scope.id)).nothing
+
+
+async def test_no_connection_is_held_while_a_pdf_is_embedded(
+    settings: Settings, db: Database, shared_data: Path
+) -> None:
+    held: list[int] = []
+
+    class Watching(HashingEmbedder):
+        async def embed(self, texts: Sequence[str]) -> np.ndarray:
+            held.append(db.engine.pool.checkedout())  # type: ignore[attr-defined]
+            return await super().embed(texts)
+
+    kit = Kit(settings, db, Watching())
+    scope = await student_scope(kit.db)
+    await kit.ingest(scope, (shared_data / EXCERPT).read_bytes())
+    assert held and set(held) == {0}, "neither a write lock nor a pooled connection"

@@ -257,3 +257,28 @@ async def test_topics_lists_the_sections_of_a_material(quick_rig: Rig, shared_da
     assert "Review Questions" not in topics.text and "Key Terms" not in topics.text
     (wrong,) = await ada.say("/topics 7")
     assert wrong.text.startswith("There's no material with that number.")
+
+
+async def test_uploads_past_the_daily_limit_are_refused_with_when_and_download_nothing(
+    settings: Settings, db: Database, shared_data: Path
+) -> None:
+    rig = make_rig(settings.model_copy(update={"max_uploads_per_day": 1}), db, HashingEmbedder())
+    ada = rig.person()
+    (first,) = await ada.send("heart.pdf", (shared_data / EXCERPT).read_bytes())
+    assert first.tone is Tone.GOOD
+    downloads = ada.downloads
+    (refused,) = await ada.send("notes.pdf", text_pdf([["The nephron filters plasma."] * 40]))
+    assert refused.text == (
+        "You have reached your limit of 1 upload a day. You can send the next PDF in 24 hours."
+    )
+    assert ada.downloads == downloads, "refused before the download"
+
+
+async def test_an_upload_past_the_stored_megabytes_is_refused_and_says_what_to_do(
+    settings: Settings, db: Database, shared_data: Path
+) -> None:
+    rig = make_rig(settings.model_copy(update={"max_stored_mb": 1}), db, HashingEmbedder())
+    ada = rig.person()
+    (refused,) = await ada.send("big.pdf", b"%PDF-1.7", size=2 * 1024 * 1024)
+    assert "of your 1 MB" in refused.text and "/materials" in refused.text
+    assert ada.downloads == 0
