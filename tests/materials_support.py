@@ -25,6 +25,9 @@ from storage.repos.users import get_or_create_user
 from storage.vector_index import INDEX_DIR_NAME, VectorIndexes
 
 EXCERPT = "ap2e_19-5_heart_development_excerpt.pdf"
+# A whole chapter: enough clean key-term questions for any seed (the 4-page excerpt has
+# eleven terms, most named after their own definitions, so it writes only a few).
+CHAPTER = "ap2e_ch19_heart.pdf"
 HEART = "ap2e_ch19_heart.pdf"
 
 

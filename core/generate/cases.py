@@ -217,33 +217,51 @@ def _item(
 def case_items(
     chunks: Sequence[SourceChunk], *, seed: int, difficulty: int
 ) -> Iterator[DraftItem]:
-    """Case items for the disease sections of these chunks, key first; the cause and the
-    diagnosis of one section are asked with different sentences of it."""
+    """Case items for the disease sections of these chunks, key first: first the cause and
+    the diagnosis of every section, each from different sentences of it; then, while a
+    section has sentences left, more cases of it (a quiz asking for more than the sections
+    give gets a second description of a disease rather than fewer questions)."""
     sections = _sections(chunks)
     rng = random.Random(f"cases:{seed}")
     order = list(range(len(sections)))
     rng.shuffle(order)
+    left: dict[int, list[str]] = {}
     for index in order:
-        section = sections[index]
         siblings = [s for i, s in enumerate(sections) if i != index]
-        usable = [s for s in section.sentences if _describes(s, section, siblings)]
+        usable = [s for s in sections[index].sentences if _describes(s, sections[index], siblings)]
         rng.shuffle(usable)
-        for asks_cause in (True, False):
-            key = section.organism if asks_cause else section.disease
-            pool = [
-                (s.organism if asks_cause else s.disease, s)
-                for s in siblings
-                if (s.organism if asks_cause else s.disease)
-            ]
-            case, usable = usable[:MAX_CASE_SENTENCES], usable[MAX_CASE_SENTENCES:]
-            if not key or len(pool) < CASE_OPTIONS - 1 or len(case) < MIN_CASE_SENTENCES:
-                continue
-            # Siblings nearest in reading order are the likeliest confusions.
-            position = {id(s): i for i, s in enumerate(sections)}
-            pool.sort(key=lambda pair: abs(position[id(pair[1])] - index))
-            distractors = rng.sample(pool[:6], CASE_OPTIONS - 1)
-            # The book's reading order is kept inside the case.
-            case.sort(key=section.sentences.index)
-            item = _item(section, case, key, distractors, asks_cause, difficulty)
-            if item is not None:
-                yield item
+        left[index] = usable
+    for asks in ((True, False), (True,), (False,)):
+        for index in order:
+            for asks_cause in asks:
+                item = _case_of(sections, index, left, asks_cause, rng, difficulty)
+                if item is not None:
+                    yield item
+
+
+def _case_of(
+    sections: list[_Section],
+    index: int,
+    left: dict[int, list[str]],
+    asks_cause: bool,
+    rng: random.Random,
+    difficulty: int,
+) -> DraftItem | None:
+    """One case of section `index` from its unused sentences (which it then uses up)."""
+    section = sections[index]
+    key = section.organism if asks_cause else section.disease
+    pool = [
+        (name, s)
+        for i, s in enumerate(sections)
+        if i != index and (name := s.organism if asks_cause else s.disease)
+    ]
+    if not key or len(pool) < CASE_OPTIONS - 1 or len(left[index]) < MIN_CASE_SENTENCES:
+        return None
+    case, left[index] = left[index][:MAX_CASE_SENTENCES], left[index][MAX_CASE_SENTENCES:]
+    # Siblings nearest in reading order are the likeliest confusions.
+    position = {id(s): i for i, s in enumerate(sections)}
+    pool.sort(key=lambda pair: abs(position[id(pair[1])] - index))
+    distractors = rng.sample(pool[:6], CASE_OPTIONS - 1)
+    # The book's reading order is kept inside the case.
+    case.sort(key=section.sentences.index)
+    return _item(section, case, key, distractors, asks_cause, difficulty)

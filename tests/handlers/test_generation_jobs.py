@@ -36,7 +36,7 @@ from storage.files import FileStore
 from storage.models import Chat, GenerationRun, User
 from storage.repos.chats import personal_scope
 from storage.vector_index import VectorIndexes
-from tests.materials_support import EXCERPT, HashingEmbedder
+from tests.materials_support import CHAPTER, EXCERPT, HashingEmbedder
 from tests.rounds_support import FakeClock, RecordingNotifier, TimerDriver, paused_scheduler
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -131,7 +131,7 @@ async def _rig(db: Database, settings: Settings, inner: Any = None) -> Rig:
 @pytest.fixture
 async def rig(db: Database, settings: Settings, shared_data: Path) -> Rig:
     made = await _rig(db, settings)
-    await made.upload("ann", (shared_data / EXCERPT).read_bytes())
+    await made.upload("ann", (shared_data / CHAPTER).read_bytes())
     return made
 
 
@@ -256,7 +256,7 @@ async def test_a_live_process_keeps_its_runs(rig: Rig, db: Database) -> None:
 
 async def _limited_rig(db: Database, settings: Settings, shared_data: Path, limit: int) -> Rig:
     rig = await _rig(db, settings.model_copy(update={"max_questions_per_hour": limit}))
-    await rig.upload("ann", (shared_data / EXCERPT).read_bytes())
+    await rig.upload("ann", (shared_data / CHAPTER).read_bytes())
     rig.now = T0 - timedelta(minutes=20)
     rig.services.clock = rig.jobs.clock = lambda: rig.now
     await rig.command("ann", "quiz", "3")
@@ -327,7 +327,7 @@ async def test_a_round_with_no_questions_writes_them_then_starts_by_itself(
             received_at=clock(), **fields,  # type: ignore[arg-type]
         )  # fmt: skip
 
-    data = (shared_data / EXCERPT).read_bytes()
+    data = (shared_data / CHAPTER).read_bytes()
 
     async def read() -> bytes:
         return data
@@ -355,7 +355,7 @@ async def test_a_student_whose_job_must_wait_is_told_their_place_in_line(
     db: Database, settings: Settings, shared_data: Path
 ) -> None:
     rig = await _rig(db, settings.model_copy(update={"max_generation_jobs": 1}))
-    data = (shared_data / EXCERPT).read_bytes()
+    data = (shared_data / CHAPTER).read_bytes()
     await rig.upload("ann", data)
     await rig.upload("bea", data)
     await rig.upload("cy", data)

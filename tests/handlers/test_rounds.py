@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -30,7 +29,7 @@ from storage.models import (
 from storage.repos.chats import personal_scope
 from storage.repos.rounds import questions_by_ids
 from storage.vector_index import VectorIndexes
-from tests.materials_support import EXCERPT, text_pdf
+from tests.materials_support import CHAPTER, HashingEmbedder, text_pdf
 from tests.rounds_support import (
     T0,
     FakeClock,
@@ -345,14 +344,14 @@ async def test_empty_leaderboard_says_how_to_start(db: Database, settings: Setti
 
 
 async def test_a_round_writes_its_questions_from_the_groups_own_pdf(
-    db: Database, settings: Settings, shared_data: Path, embedder: Any
+    db: Database, settings: Settings, shared_data: Path
 ) -> None:
     """The group sends the excerpt, Ann has a private PDF of her own; /round has no stored
     questions yet, so the offline generator writes them from the group's material only."""
     clock = FakeClock(T0)
     notifier = RecordingNotifier()
     scheduler = await paused_scheduler()
-    # The real embedder: distractors are chosen by meaning.
+    embedder = HashingEmbedder()
     timers = RoundTimers(
         db=db, notifiers={notifier.platform: notifier}, clock=clock, scheduler=scheduler
     )
@@ -380,7 +379,7 @@ async def test_a_round_writes_its_questions_from_the_groups_own_pdf(
     private = text_pdf([["Ann's own notes on the kidney. The nephron is the functional unit "
                          "of the kidney, which filters blood plasma."] * 3])  # fmt: skip
     assert (await send("ann", "u-ann", "kidney.pdf", private))[0].tone is Tone.GOOD
-    group_pdf = (shared_data / EXCERPT).read_bytes()
+    group_pdf = (shared_data / CHAPTER).read_bytes()
     assert (await send("bea", "-100500", "heart.pdf", group_pdf))[0].tone is Tone.GOOD
 
     replies = await rig.command("ann", "round", "3", "5")
