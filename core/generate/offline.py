@@ -193,7 +193,13 @@ def _distractors(
 ) -> list[tuple[int, str]] | None:
     bank = material.bank
     key = bank.terms[fact.term]
-    key_kind = _kind_asked(fact, material)
+    # Judged as the validator will: a definition option by its own head noun, a term option
+    # by what the material says the term is.
+    key_kind = (
+        kind_from_definition(key_option)
+        if fact.kind == DEFINITION
+        else _kind_asked(fact, material)
+    )
     if not key_kind.known:
         return None  # options of one kind cannot be promised for a term of unknown kind
     similarity = vectors.similarity(fact.term)
@@ -205,7 +211,11 @@ def _distractors(
         term = bank.terms[index]
         if fact.kind == DEFINITION and not term.definition:
             continue
-        if not same_kind(key_kind, material.lexicon.of(term.text)):
+        text = _option_text(fact, term)
+        if text is None:
+            continue
+        kind = kind_from_definition(text) if fact.kind == DEFINITION else material.lexicon.of(text)
+        if not same_kind(key_kind, kind):
             continue  # a disorder offered for a process is ruled out without knowledge
         if not term.definition and index not in material.notes:
             continue  # its explanation could not say what it is
@@ -213,9 +223,6 @@ def _distractors(
             continue
         if fact.kind in (CLOZE, WHICH) and term.plural != key.plural:
             continue  # "the ____ are" must not rule options out by grammar
-        text = _option_text(fact, term)
-        if text is None:
-            continue
         if fact.kind == DEFINITION and any(contains_phrase(text, name) for name in key.names()):
             continue  # a definition naming the key is a giveaway
         if not 0.4 <= len(text) / max(len(key_option), 1) <= 2.2:
