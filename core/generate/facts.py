@@ -30,8 +30,19 @@ TERM = "term"
 DEFINITION = "definition"
 CLOZE = "cloze"
 WHICH = "which"
+# "X inhibits Y." -> "Which of the following inhibits Y?": what a term does (a drug's action,
+# a structure's function, a cause and its effect).
+ACTION = "action"
 
 # "(The) X is/are the|a|an|one of ..." -> a "Which of the following" stem.
+# Verbs that state what the subject does to something (generic: no subject's vocabulary).
+_ACTION = re.compile(
+    r"^(?:the\s+)?(?P<term>.+?)\s+(?:(?:is|are)\s+(?:also\s+)?)?(?P<verb>"
+    r"inhibits?|blocks?|binds?|targets?|prevents?|causes?|produces?|secretes?|stimulates?|"
+    r"activates?|increases?|decreases?|reduces?|converts?|transports?|carries|carry|kills?|"
+    r"disrupts?|interferes? with|(?:is|are) used to treat|treats?|releases?|regulates?|"
+    r"supplies|supply|drains?|receives?|controls?|triggers?)\s+(?P<rest>.+)$"
+)
 _IS_A = re.compile(
     r"^(?:the\s+)?(?P<term>.+?)\s+(?P<verb>is|are)\s+(?P<rest>(?:the|a|an|one)\s.+)$"
 )
@@ -228,6 +239,13 @@ def _fact_for(
         single = not re.search(r"\b(is|are)\b", rest)
         if single and len(rest.split()) >= 5 and not _term_pattern(term).search(rest):
             return WHICH, rest, 3
+    action = _ACTION.match(plain)
+    if action and normalise(action.group("term")) in term.names():
+        rest = action.group("rest").rstrip(".")
+        # One statement about one thing, which the stem can ask without naming the term.
+        single = not re.search(r"\b(is|are|was|were|and it|which)\b", rest)
+        if single and 4 <= len(rest.split()) <= 25 and not _term_pattern(term).search(rest):
+            return ACTION, f"{action.group('verb')} {rest}", 2
     if _inside_longer_name(sentence, match, counts):
         return None
     start, end = match.span()

@@ -167,6 +167,8 @@ _PHRASE_END = frozenset(
     """
     )
 )
+# Heads too generic to name a kind when a modifier names one ("antiviral compound").
+_GENERIC_SUBSTANCES = frozenset(word_list("compound substance agent molecule chemical"))
 # "develops into the right ventricle": the definition names what the term becomes.
 _BECOMES = re.compile(
     r"^(?:develops?|forms?|becomes?|gives? rise to|divides?)\s+(?:into\s+)?(?P<rest>.+)$",
@@ -306,6 +308,11 @@ def kind_from_definition(definition: str, term: str = "") -> Kind:
         return Kind(kind.head, kind.family, True, from_text=True)
     head = head_of(definition)
     family = family_of_word(head) if head else ""
+    if head in _GENERIC_SUBSTANCES:
+        # "synthetic antimicrobial compound": the modifier says which kind of compound.
+        lead = _WORD.findall(clean(definition).split(head)[0])
+        modifiers = [family_of_word(w) for w in lead if family_of_word(w)]
+        family = modifiers[-1] if modifiers else family
     if not family:
         family, _ = shape_family(head) if head else ("", False)
     if not family and term:

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
-from core.generate.facts import CLOZE, DEFINITION, TERM, WHICH, Fact, Material
+from core.generate.facts import ACTION, CLOZE, DEFINITION, TERM, WHICH, Fact, Material
 from core.generate.flaws import cues
 from core.generate.kinds import Kind, kind_from_definition, same_kind
 from core.generate.schema import RECALL, DraftItem
@@ -134,7 +134,18 @@ def _stem(fact: Fact, key: Term) -> str | None:
     if fact.kind == WHICH:
         verb = "are" if key.plural else "is"
         return f"Which of the following {verb} {fact.frame}?"
+    if fact.kind == ACTION:
+        return f"Which of the following {_singular_verb(fact.frame)}?"
     return fact.frame
+
+
+def _singular_verb(frame: str) -> str:
+    """ "Which of the following" takes the singular: "inhibit cell wall ..." -> "inhibits"."""
+    verb, _, rest = frame.partition(" ")
+    if verb in {"is", "are"} or verb.endswith("s"):
+        return "is " + rest if verb == "are" else frame
+    singular = verb[:-1] + "ies" if verb.endswith("y") else verb + "s"
+    return f"{singular} {rest}"
 
 
 def _same_thing(a: Term, b: Term, cosine: float) -> bool:
@@ -326,7 +337,7 @@ def _order(facts: Sequence[Fact], request: OfflineRequest) -> list[int]:
     for i in indexes:
         queues.setdefault(facts[i].kind, []).append(i)
     ordered: list[int] = []
-    kinds = sorted(queues, key=lambda k: [CLOZE, TERM, WHICH, DEFINITION].index(k))
+    kinds = sorted(queues, key=lambda k: [CLOZE, TERM, WHICH, ACTION, DEFINITION].index(k))
     while any(queues.values()):
         for kind in kinds:
             if queues[kind]:
