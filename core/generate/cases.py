@@ -41,9 +41,19 @@ _CLINICAL = re.compile(
 # A sentence leaning on the one before it, or a caption, credit or cross-reference.
 _NOT_SELF_CONTAINED = re.compile(
     r"^(it|its|they|their|this|these|those|such|he|she|her|his|both|another|however|thus)\b|"
+    r"^\(|"
     r"\b(figure|table|credit|see|chapter|section)\b|https?://|[?•]|\b[A-Z][a-z]+['’]s\b",
     re.IGNORECASE,
 )
+# Findings a patient shows: a case needs at least one sentence that names some.
+_FINDING = re.compile(
+    r"\b(symptoms?|signs?|fever|pain|diarrh\w*|vomit\w*|nausea|cramps?|rash|lesions?|"
+    r"jaundice|dehydrat\w*|bleeding|swelling|itch\w*|cough\w*|fatigue|weight loss|"
+    r"abscess\w*|ulcers?|anemia|malaise|bloating|stools?)\b",
+    re.IGNORECASE,
+)
+# An abbreviation ("HAV", "O&P") often names the disease or its test outright.
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,5}\b")
 _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+|[A-Z]\.)\s+([a-z]{3,})\b")
 # A word this common in English never masks a sentence ("disease", "food").
 _NAME_WORD_ZIPF = 4.0
@@ -153,6 +163,12 @@ def _describes(sentence: str, section: _Section, siblings: Sequence[_Section]) -
         return False
     if _NOT_SELF_CONTAINED.search(sentence) or not _CLINICAL.search(sentence):
         return False
+    if _ACRONYM.search(sentence):
+        return False
+    # "Protozoan infections ...", "the bacteria ...": the class of the organism, which the
+    # options differ by, would answer the question.
+    if any(family_of_word(w) == "organism" for w in re.findall(r"[A-Za-z]+", sentence)):
+        return False
     if any(is_binomial(m.group(0)) for m in _CAPITALISED_PAIR.finditer(sentence)):
         return False
     names = section.name_words()
@@ -257,7 +273,14 @@ def _case_of(
     ]
     if not key or len(pool) < CASE_OPTIONS - 1 or len(left[index]) < MIN_CASE_SENTENCES:
         return None
-    case, left[index] = left[index][:MAX_CASE_SENTENCES], left[index][MAX_CASE_SENTENCES:]
+    # A case leads with what the patient shows; a description of transmission alone is vague.
+    findings = [s for s in left[index] if _FINDING.search(s)]
+    if not findings:
+        return None
+    first = findings[0]
+    rest = [s for s in left[index] if s != first]
+    case = [first, *rest[: MAX_CASE_SENTENCES - 1]]
+    left[index] = rest[MAX_CASE_SENTENCES - 1 :]
     # Siblings nearest in reading order are the likeliest confusions.
     position = {id(s): i for i, s in enumerate(sections)}
     pool.sort(key=lambda pair: abs(position[id(pair[1])] - index))

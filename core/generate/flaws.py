@@ -61,7 +61,7 @@ _SUFFIXES = sorted(
     word_list(
         """
     ations ation itions ition izations ization ional ular ulars ally ness ment ments
-    ings ing ed es ity ities ous ive ic ics al ar um us ia ae a s y ies ium ial
+    ings ing ed es ity ities ous ive ic ics al ar um us ia ae a s y ies ium ial ior
     """
     ),
     key=len,

@@ -135,14 +135,16 @@ EPITHET_ZIPF = 2.5
 
 
 def is_binomial(text: str) -> bool:
-    """ "Vibrio cholerae", "H. pylori": a capitalised genus and a rare lower-case epithet."""
+    """ "Vibrio cholerae", "H. pylori": a capitalised genus (or its initial) and a Latin
+    epithet; a written-out genus needs an epithet rare in English ("Alport syndrome")."""
     match = BINOMIAL.match(clean(text))
     if not match:
         return False
     epithet = match.group("epithet")
+    initial = match.group(0)[1] == "."
     return (
         not family_of_word(epithet)
-        and zipf_frequency(epithet, "en") < EPITHET_ZIPF
+        and (initial or zipf_frequency(epithet, "en") < EPITHET_ZIPF)
         and bool(_LATIN_EPITHET.search(epithet))
         and not any(p.search(epithet) for _, p in _SHAPES[:2])
     )
