@@ -1,9 +1,9 @@
 """Question-quality evaluation (`make eval` = `python -m bench.eval [N]`).
 
 0. Scores the flaw rules against the human-graded items of ../shared/data/quality/ (per
-   code precision and recall, see bench/detectors.py), runs today's rules over the previous
-   eval_items.jsonl (the flaw rates "before"), and asks each PDF for one `/quiz 20`
-   (delivered / requested, application-level items).
+   code precision and recall, see bench/detectors.py), runs today's rules over the first
+   offline generator's items (results/eval_items_offline_v1.jsonl: the flaw rates "before"),
+   and asks each PDF for one `/quiz 20` (delivered / requested, application-level items).
 1. Generates N items per PDF in ../shared/data with the configured generator (offline
    unless ROUNDS_LLM_MODEL is set) through the real pipeline: upload -> generate.
    Reports items/s, the pass rate of every validation rule over all candidates, duplicate
@@ -359,8 +359,10 @@ def _print_detectors(console: Console, report: dict[str, Any]) -> None:
         f"{detectors['valid_accepted_with_question_policy']} with the no-blank policy; "
         f"{detectors['disagreements']} disagreements in results/detector_disagreements.jsonl"
     )
-    before = report["previous_items_flaw_rates"]
-    console.print(f"Previous eval_items.jsonl through today's rules: {before}")
+    before = report["offline_v1_items_flaw_rates"]
+    console.print(
+        f"offline_v1 items (eval_items_offline_v1.jsonl) through today's rules: {before}"
+    )
     console.print(f"/quiz {QUIZ_SIZE} per PDF: {report['quiz_20']}")
 
 
@@ -425,7 +427,9 @@ async def evaluate_all(n: int, work: Path) -> dict[str, Any]:
     for name in PDFS:
         if (SHARED_DATA / name).exists():
             materials[name] = (await upload(library, SHARED_DATA / name)).id
-    previous = RESULTS_DIR / "eval_items.jsonl"
+    # The items of the first offline generator (offline_v1), from which the graded set was
+    # drawn: today's rules over them are the flaw rates "before".
+    previous = RESULTS_DIR / "eval_items_offline_v1.jsonl"
     before_items = (
         [json.loads(x) for x in previous.read_text("utf-8").splitlines() if x.strip()]
         if previous.exists()
@@ -433,7 +437,7 @@ async def evaluate_all(n: int, work: Path) -> dict[str, Any]:
     )
     report: dict[str, Any] = {
         "detectors": await evaluate_detectors(library, materials, SHARED_DATA),
-        "previous_items_flaw_rates": await flaw_rates(library, materials, before_items),
+        "offline_v1_items_flaw_rates": await flaw_rates(library, materials, before_items),
         "quiz_20": await quiz_deliveries(library, materials),
         "generation": await evaluate_generation(library, materials, n),
     }

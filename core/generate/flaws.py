@@ -171,6 +171,17 @@ _CATEGORY_HEADS = frozenset(
 )
 
 
+# Heads that name a whole family or a part of anything: no sibling contradicts them.
+_GENERIC_HEADS = frozenset(
+    word_list(
+        """
+    structure vessel cell tissue molecule drug organism condition process period quantity
+    recording method field fluid community part region area portion segment branch
+    """
+    )
+)
+
+
 @dataclass(frozen=True)
 class FlawContext:
     """What the detectors may consult beyond the item: the material's kinds and words."""
@@ -419,7 +430,29 @@ def off_kind_distractors(
             continue
         if same_kind(target, kind) is False or normalise(options[i]) in fragments:
             bad.append(i)
-    return bad
+    return sorted({*bad, *ruled_out_by_name(stem, options, key_index)})
+
+
+def _name_head(option: str) -> str:
+    found = re.findall(r"[A-Za-z]+", re.sub(r"\([^)]*\)", " ", option))
+    return _singular(found[-1]) if found else ""
+
+
+def ruled_out_by_name(stem: str, options: Sequence[str], key_index: int) -> list[int]:
+    """Distractors whose own name says they are another thing of the kind the stem asks:
+    "pulmonary arteries" for "the veins that ...", when the key is named a vein too."""
+    asked = head_of(_asked_phrase(stem)) if not _BEST_DEFINES.search(stem) else ""
+    family = family_of_word(asked)
+    if not family or asked in _GENERIC_HEADS or _name_head(options[key_index]) != asked:
+        return []
+    return [
+        i
+        for i, option in enumerate(options)
+        if i != key_index
+        and (head := _name_head(option)) != asked
+        and head not in _GENERIC_HEADS
+        and family_of_word(head) == family
+    ]
 
 
 def category_distractors(options: Sequence[str], key_index: int) -> list[int]:

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
 from core.generate.facts import ACTION, CLOZE, DEFINITION, TERM, WHICH, Fact, Material
-from core.generate.flaws import cues
+from core.generate.flaws import cues, ruled_out_by_name
 from core.generate.kinds import Kind, kind_from_definition, same_kind
 from core.generate.schema import RECALL, DraftItem
 from core.generate.terms import Term, key_name
@@ -371,7 +371,7 @@ def offline_items(
         if distractors is None:
             continue
         options = (key_option, *(text for _, text in distractors))
-        if cues(stem, options, 0):
+        if cues(stem, options, 0) or ruled_out_by_name(stem, options, 0):
             continue  # the term's other form (definition <-> term) may ask it cleanly
         used.add(fact.term)
         yield DraftItem(
