@@ -158,3 +158,11 @@ def test_the_head_noun_of_a_definition_names_its_kind() -> None:
 @given(st.text(min_size=0, max_size=20), st.text(min_size=0, max_size=20))
 def test_sharing_a_root_is_symmetric(a: str, b: str) -> None:
     assert shares_root(a, b) == shares_root(b, a)
+
+
+def test_a_distractor_named_as_another_thing_of_the_asked_kind_is_ruled_out() -> None:
+    stem = "Which of the following are the veins that drain blood from the stomach wall?"
+    arteries = ["gastric veins", "gastric arteries", "splenic veins", "hepatic veins"]
+    assert DISTRACTORS_OF_KEY_KIND in fails(stem, arteries)
+    veins = ["gastric veins", "splenic veins", "hepatic veins", "renal veins"]
+    assert DISTRACTORS_OF_KEY_KIND not in fails(stem, veins)
