@@ -42,7 +42,8 @@ _CLINICAL = re.compile(
 _NOT_SELF_CONTAINED = re.compile(
     r"^(it|its|they|their|this|these|those|such|he|she|her|his|both|another|however|thus)\b|"
     r"^\(|"
-    r"\b(figure|table|credit|see|chapter|section)\b|https?://|[?•]|\b[A-Z][a-z]+['’]s\b",
+    r"\b(figure|table|credit|see|chapter|section|doctor|physician|nurse|hospital)\b|"
+    r"https?://|[?•]|\b[A-Z][a-z]+['’]s\b",
     re.IGNORECASE,
 )
 # Findings a patient shows: a case needs at least one sentence that names some.

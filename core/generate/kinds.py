@@ -364,18 +364,21 @@ class KindLexicon:
         self.kinds.setdefault(name, kind)
 
     def of(self, term: str) -> Kind:
-        """The material's kind of a term, else its shape's, else an unknown kind."""
+        """The material's kind of a term, else its shape's, else a guess, else unknown."""
+        stated = self.stated(term)
+        return stated if stated.known else self.guessed.get(normalise(term), stated)
+
+    def stated(self, term: str) -> Kind:
+        """The kind the material or the term's own shape states (never an embedding guess):
+        what a key's kind must be before distractors are promised to match it."""
         name = normalise(term)
         found = self.kinds.get(name) or self.kinds.get(normalise(_strip_abbreviation(term)))
-        if found is not None:
-            return found
-        shaped = kind_from_shape(term)
-        return shaped if shaped.known else self.guessed.get(name, shaped)
+        return found if found is not None else kind_from_shape(term)
 
     async def guess_unknown(self, terms: Iterable[str], embedder: Any) -> None:
         """Gives terms the material does not define the family their embedding is nearest
         to (a guess, used only against a kind the text gave: two guesses never disagree)."""
-        unknown = list(dict.fromkeys(t for t in terms if not self.of(t).known))
+        unknown = list(dict.fromkeys(t for t in terms if not self.stated(t).known))
         if not unknown:
             return
         if self._centroids is None:

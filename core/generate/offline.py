@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 
 from core.generate.facts import ACTION, CLOZE, DEFINITION, TERM, WHICH, Fact, Material
 from core.generate.flaws import cues, ruled_out_by_name
-from core.generate.kinds import Kind, kind_from_definition, same_kind
+from core.generate.kinds import Kind, head_of, kind_from_definition, same_kind
 from core.generate.schema import RECALL, DraftItem
 from core.generate.terms import Term, key_name
 from core.generate.text import clean, contains_phrase, content_words, normalise, stem_hash
@@ -243,6 +243,12 @@ def _distractors(
         eligible.append((index, text))
         if len(eligible) >= 40:
             break
+    # Siblings first: terms defined by the same head noun as the key ("vein" with "vein",
+    # "phase" with "phase") are what a student could confuse; the family is the fallback.
+    key_head = _head(fact, key, key_option)
+    siblings = [e for e in eligible if _head(fact, bank.terms[e[0]], e[1]) == key_head]
+    if len(siblings) >= OFFLINE_OPTIONS - 1:
+        eligible = siblings
     low, high = DIFFICULTY_WINDOWS.get(difficulty, DIFFICULTY_WINDOWS[3])
     window = eligible[low:high]
     if len(window) < OFFLINE_OPTIONS - 1:
@@ -285,11 +291,19 @@ def _without_cue(
     return picked
 
 
+def _head(fact: Fact, term: Term, option: str) -> str:
+    """The head noun that says what an option is: of the definition a definition option
+    quotes, or of a term option's own definition (else its name)."""
+    if fact.kind == DEFINITION:
+        return head_of(option)
+    return head_of(term.definition) if term.definition else head_of(term.text)
+
+
 def _kind_asked(fact: Fact, material: Material) -> Kind:
     """The kind the item asks for: the key's kind in the material, else the head of the
     definition the stem quotes."""
     key = material.bank.terms[fact.term]
-    kind = material.lexicon.of(key.text)
+    kind = material.lexicon.stated(key.text)
     if not kind.known and key.definition:
         kind = kind_from_definition(key.definition, key.text)
     if not kind.known and fact.kind == WHICH:
