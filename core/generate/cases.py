@@ -248,10 +248,12 @@ def case_items(
         usable = [s for s in sections[index].sentences if _describes(s, sections[index], siblings)]
         rng.shuffle(usable)
         left[index] = usable
-    for asks in ((True, False), (True,), (False,)):
+    # (what is asked, sentences per case): full cases first, shorter ones when more are needed.
+    passes = (((True, False), MAX_CASE_SENTENCES), ((True, False), MIN_CASE_SENTENCES))
+    for asks, size in passes:
         for index in order:
             for asks_cause in asks:
-                item = _case_of(sections, index, left, asks_cause, rng, difficulty)
+                item = _case_of(sections, index, left, asks_cause, rng, difficulty, size)
                 if item is not None:
                     yield item
 
@@ -263,6 +265,7 @@ def _case_of(
     asks_cause: bool,
     rng: random.Random,
     difficulty: int,
+    size: int = MAX_CASE_SENTENCES,
 ) -> DraftItem | None:
     """One case of section `index` from its unused sentences (which it then uses up)."""
     section = sections[index]
@@ -274,14 +277,14 @@ def _case_of(
     ]
     if not key or len(pool) < CASE_OPTIONS - 1 or len(left[index]) < MIN_CASE_SENTENCES:
         return None
-    # A case leads with what the patient shows; a description of transmission alone is vague.
+    # A case leads with what the patient shows when the section has such a sentence left.
     findings = [s for s in left[index] if _FINDING.search(s)]
-    if not findings:
+    if not findings and size == MAX_CASE_SENTENCES:
         return None
-    first = findings[0]
+    first = (findings or left[index])[0]
     rest = [s for s in left[index] if s != first]
-    case = [first, *rest[: MAX_CASE_SENTENCES - 1]]
-    left[index] = rest[MAX_CASE_SENTENCES - 1 :]
+    case = [first, *rest[: size - 1]]
+    left[index] = rest[size - 1 :]
     # Siblings nearest in reading order are the likeliest confusions.
     position = {id(s): i for i, s in enumerate(sections)}
     pool.sort(key=lambda pair: abs(position[id(pair[1])] - index))
