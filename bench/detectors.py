@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,21 @@ async def predicted_codes(
     return found
 
 
+async def judged_items(
+    library: Any, materials: dict[str, int], items: list[dict[str, Any]]
+) -> AsyncIterator[tuple[dict[str, Any], dict[str, list[str]]]]:
+    """(item, code -> rules) for every item whose PDF is in the library, each judged in its
+    own material's context (read once per PDF)."""
+    contexts: dict[str, Any] = {}
+    for item in items:
+        pdf = item["pdf"]
+        if pdf not in materials:
+            continue
+        if pdf not in contexts:
+            contexts[pdf] = await material_context(library, materials[pdf])
+        yield item, await predicted_codes(item, contexts[pdf], library.embedder)
+
+
 def _ratio(hit: int, total: int) -> float | None:
     return round(hit / total, 3) if total else None
 
@@ -69,19 +85,13 @@ async def evaluate_detectors(
         path = data / "quality" / name
         if path.exists():
             items += [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
-    contexts: dict[str, Any] = {}
     true_pos: Counter[str] = Counter()
     false_pos: Counter[str] = Counter()
     false_neg: Counter[str] = Counter()
     invalid = invalid_caught = valid = valid_kept = valid_kept_with_policy = 0
     disagreements = []
-    for item in items:
+    async for item, found in judged_items(library, materials, items):
         pdf = item["pdf"]
-        if pdf not in materials:
-            continue
-        if pdf not in contexts:
-            contexts[pdf] = await material_context(library, materials[pdf])
-        found = await predicted_codes(item, contexts[pdf], library.embedder)
         flaw_rules = {r for rules in found.values() for r in rules} - POLICY_RULES
         human = set(item["flaws"])
         for code in CODES:
@@ -138,16 +148,9 @@ async def flaw_rates(
     library: Any, materials: dict[str, int], items: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Share of items each code's rules reject, for items in the eval_items.jsonl shape."""
-    contexts: dict[str, Any] = {}
     counts: Counter[str] = Counter()
     flagged = judged = 0
-    for item in items:
-        pdf = item["pdf"]
-        if pdf not in materials:
-            continue
-        if pdf not in contexts:
-            contexts[pdf] = await material_context(library, materials[pdf])
-        found = await predicted_codes(item, contexts[pdf], library.embedder)
+    async for _, found in judged_items(library, materials, items):
         judged += 1
         flagged += bool(found)
         counts.update(found.keys())
