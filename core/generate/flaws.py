@@ -23,11 +23,11 @@ from wordfreq import zipf_frequency
 from core.generate.kinds import (
     Kind,
     KindLexicon,
-    _singular,
     family_of_word,
     head_of,
     is_binomial,
     same_kind,
+    singular,
 )
 from core.generate.terms import looks_plural
 from core.generate.text import (
@@ -159,6 +159,12 @@ _LEAD_IN = re.compile(
 )
 _BEST_DEFINES = re.compile(r"\bbest (?:defines|describes)\b", re.IGNORECASE)
 _ADJECTIVE_END = re.compile(r"(al|ar|ic|ous|ive|ary|borne|ed|ing|ant|ent|ile)$")
+# A short option is a name; an article inside it ("digital veins drain the digits") is the
+# start of the definition the glossary printed beside it. "loop of the nephron" is a name.
+MAX_NAME_WORDS = 5
+_RUN_ON = re.compile(r"^\S+(?: \S+)*? (?<!\bof )(?:the|a|an) \w")
+# "sigmoid sinuses enlarged": a participle that ended the glossary line, not the name.
+_PARTICIPLE_END = re.compile(r"(?<![-\w])[a-z]{3,}ed$")
 _FILLER = re.compile(r"is another term from this material|does not fit here", re.IGNORECASE)
 # Generic hypernyms: an option that is only one of these fits many keys at once.
 _CATEGORY_HEADS = frozenset(
@@ -435,7 +441,7 @@ def off_kind_distractors(
 
 def _name_head(option: str) -> str:
     found = re.findall(r"[A-Za-z]+", re.sub(r"\([^)]*\)", " ", option))
-    return _singular(found[-1]) if found else ""
+    return singular(found[-1]) if found else ""
 
 
 def ruled_out_by_name(stem: str, options: Sequence[str], key_index: int) -> list[int]:
@@ -467,11 +473,11 @@ def category_distractors(options: Sequence[str], key_index: int) -> list[int]:
         option_words = normalise(option).split()
         if not option_words or len(option_words) > 2:
             continue
-        head = _singular(option_words[-1])
+        head = singular(option_words[-1])
         # "lesion", "microbes", "foodborne pathogens": a bare or plural category; "celiac
         # disease" names one thing.
         generic = len(option_words) == 1 or option_words[-1] != head
-        if generic and head in _CATEGORY_HEADS and head != _singular(key_head):
+        if generic and head in _CATEGORY_HEADS and head != singular(key_head):
             found.append(i)
     return found
 
@@ -488,6 +494,13 @@ def broken_options(
             problems.append(f"'{text}' is cut text")
             continue
         single = text.split()
+        name = len(single) <= MAX_NAME_WORDS
+        if name and _RUN_ON.search(text):
+            problems.append(f"'{text}' runs a name into its definition")
+            continue
+        if name and len(single) > 1 and _PARTICIPLE_END.search(text):
+            problems.append(f"'{text}' ends in a word cut from a sentence")
+            continue
         if len(single) == 1 and single[0].islower():
             word = single[0]
             if word in epithets:

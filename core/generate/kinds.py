@@ -61,7 +61,7 @@ _FAMILY_WORDS: dict[str, str] = {
         "fluke cestode trematode amoeba bacillus coccus spirochete"
     ),
     "condition": (
-        "disease disorder condition infection syndrome inflammation illness cancer tumor "
+        "disease disorder condition infection syndrome inflammation illness cancer tumor fever "
         "lesion ulcer injury deficiency symptom sign complication intoxication poisoning "
         "failure abnormality malformation defect dysfunction infestation"
     ),
@@ -84,6 +84,34 @@ _FAMILY_WORDS: dict[str, str] = {
     "fluid": "fluid blood plasma serum lymph mucus saliva bile urine",
     "community": "community population microbiota microbiome flora biofilm colony",
 }
+
+# A reviewer judges kind at the level the stem asks: "layer", "valve", "groove", not
+# "structure". Structure heads fall into these groups of interchangeable category nouns;
+# a structure head in no group ("area", "portion", "feature") is its own group, so only
+# options defined by the same noun count as its kind.
+_STRUCTURE_GROUPS: dict[str, str] = {
+    "layer": "layer membrane lining coat tunic capsule sheath",
+    "partition": "septum wall partition",
+    "space": "chamber cavity space sac pouch lumen ventricle atrium",
+    "valve": "valve cusp flap leaflet",
+    "groove": "sulcus groove fissure notch fossa depression furrow pit",
+    "projection": "ridge fold extension projection bulge process papilla villus crest protrusion",
+    "passage": "opening orifice pore passage canal duct tube tract foramen",
+    "conductor": "node ganglion plexus nerve bundle fiber fibre",
+    "attachment": "tendon ligament cord band cartilage",
+    "organ": "organ gland lobe lobule tonsil follicle nodule tooth gum",
+    "junction": "junction disc disk",
+}
+_GROUP_OF: dict[str, str] = {
+    word: group for group, text in _STRUCTURE_GROUPS.items() for word in text.split()
+}
+
+
+def structure_group(head: str) -> str:
+    """The group of a structure's head noun ("sulci" -> groove), else the noun itself."""
+    word = singular(head)
+    return _GROUP_OF.get(word, word)
+
 
 # Heads that only point at the noun after "of": "group of cells", "branch of the artery".
 _OF_HEADS = frozenset(
@@ -180,7 +208,7 @@ _BECOMES = re.compile(
 _FRAME = re.compile(r"^(?:in|within|during|for) [^,]{1,60}, ", re.IGNORECASE)
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     w = word.lower()
     irregular = {
         "bacteria": "bacterium",
@@ -198,6 +226,7 @@ def _singular(word: str) -> str:
         "phenomena": "phenomenon",
         "alveoli": "alveolus",
         "nuclei": "nucleus",
+        "series": "series",
     }
     if w in irregular:
         return irregular[w]
@@ -213,7 +242,7 @@ def _singular(word: str) -> str:
 
 
 _FAMILY_OF: dict[str, str] = {
-    _singular(word): family
+    singular(word): family
     for family, text in _FAMILY_WORDS.items()
     for word in text.split()
     if "_" not in word
@@ -222,7 +251,7 @@ _FAMILY_OF: dict[str, str] = {
 
 def family_of_word(word: str) -> str:
     """The family a category noun names ("valves" -> structure), or "" when it names none."""
-    return _FAMILY_OF.get(_singular(word), "")
+    return _FAMILY_OF.get(singular(word), "")
 
 
 def shape_family(term: str) -> tuple[str, bool]:
@@ -262,7 +291,7 @@ class Kind:
         return bool(self.family)
 
 
-def head_of(phrase: str) -> str:
+def head_of(phrase: str, follow_of: bool = True) -> str:
     """The head noun of a noun phrase that opens a definition or a stem's ask.
 
     "valves located between the atria" -> "valve"; "group of specialized conducting cells
@@ -288,8 +317,8 @@ def head_of(phrase: str) -> str:
         if run and participle and (not following or following in STOPWORDS):
             break
         if lower == "of":
-            head = _singular(run[-1]) if run else ""
-            if head in _OF_HEADS or not head:
+            head = singular(run[-1]) if run else ""
+            if follow_of and (head in _OF_HEADS or not head):
                 inner = head_of(" ".join(tokens[position + 1 :]))
                 # "group of cells" is a cell; "portion of the heart" stays a portion.
                 if inner and (family_of_word(inner) or not head):
@@ -298,7 +327,7 @@ def head_of(phrase: str) -> str:
         run.append(token)
         if len(run) >= 6:
             break
-    return _singular(run[-1]) if run else ""
+    return singular(run[-1]) if run else ""
 
 
 def kind_from_definition(definition: str, term: str = "") -> Kind:
@@ -329,7 +358,7 @@ def kind_from_shape(term: str) -> Kind:
     family, strong = shape_family(term)
     developmental = bool(_DEVELOPMENTAL.search(term))
     return Kind(
-        _singular((_WORD.findall(term) or [""])[-1]), family if strong else "", developmental
+        singular((_WORD.findall(term) or [""])[-1]), family if strong else "", developmental
     )
 
 
@@ -398,7 +427,7 @@ class KindLexicon:
             best, second = float(row[order[0]]), float(row[order[1]])
             if best >= GUESS_MIN_COSINE and best - second >= GUESS_MARGIN:
                 self.guessed[normalise(term)] = Kind(
-                    _singular((_WORD.findall(term) or [""])[-1]), families[int(order[0])]
+                    singular((_WORD.findall(term) or [""])[-1]), families[int(order[0])]
                 )
 
     def read_sentences(self, sentences: Iterable[str], terms: Iterable[str] = ()) -> None:
@@ -457,5 +486,11 @@ def same_kind(a: Kind, b: Kind) -> bool | None:
     if a.family != b.family:
         # Two guesses from word shape alone are too weak to call a mismatch.
         return None if not (a.from_text or b.from_text) else False
+    by_text = a.from_text or b.from_text
+    # Embryonic structures are one kind (precursors): "portion of the heart tube", "strand".
+    embryonic = a.developmental and b.developmental
+    grouped = a.family == "structure" and a.head and b.head and by_text and not embryonic
+    if grouped and structure_group(a.head) != structure_group(b.head):
+        return False
     # Development is judged only where the material said it (a shape cannot tell).
     return not (a.from_text and b.from_text and a.developmental != b.developmental)

@@ -10,6 +10,7 @@ a given seed. Options come out key-first; the pipeline shuffles after validation
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -18,8 +19,8 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
 from core.generate.facts import ACTION, CLOZE, DEFINITION, TERM, WHICH, Fact, Material
-from core.generate.flaws import cues, ruled_out_by_name
-from core.generate.kinds import Kind, head_of, kind_from_definition, same_kind
+from core.generate.flaws import broken_options, cues, ruled_out_by_name
+from core.generate.kinds import Kind, head_of, kind_from_definition, same_kind, singular
 from core.generate.schema import RECALL, DraftItem
 from core.generate.terms import Term, key_name
 from core.generate.text import clean, contains_phrase, content_words, normalise, stem_hash
@@ -105,7 +106,7 @@ def _article_form(definition: str, plural: bool) -> str | None:
     if first in {"the", "a", "an", "one", "any", "each"}:
         plural = plural and first == "the"
     else:
-        plural = first.endswith("s") and not first.endswith(("ss", "us", "is"))
+        plural = _names_many(definition)
     verb = "are" if plural else "is"
     if first in {"the", "a", "an", "one", "any", "each"}:
         return f"Which of the following {verb} {definition}?"
@@ -123,6 +124,15 @@ def _article_form(definition: str, plural: bool) -> str | None:
     return f"Which of the following {verb} the {definition}?"
 
 
+def _names_many(definition: str) -> bool:
+    """Whether the noun heading a definition is plural ("left and right branches of ...")."""
+    head = head_of(definition, follow_of=False)
+    for word in re.findall(r"[A-Za-z]+", definition)[:8]:
+        if singular(word) == head:
+            return word.lower() != head
+    return False
+
+
 def _stem(fact: Fact, key: Term) -> str | None:
     if fact.kind == TERM:
         definition = _stem_definition(key.definition)
@@ -135,7 +145,10 @@ def _stem(fact: Fact, key: Term) -> str | None:
         verb = "are" if key.plural else "is"
         return f"Which of the following {verb} {fact.frame}?"
     if fact.kind == ACTION:
-        return f"Which of the following {_singular_verb(fact.frame)}?"
+        # The frame agrees with the key: a plural key keeps its plural verbs, as do the
+        # options (all plural); a singular one is read after "Which of the following".
+        frame = fact.frame if key.plural else _singular_verb(fact.frame)
+        return f"Which of the following {frame}?"
     return fact.frame
 
 
@@ -172,6 +185,19 @@ def _same_thing(a: Term, b: Term, cosine: float) -> bool:
     ):
         return True
     return cosine >= SYNONYM_COSINE
+
+
+def _class_and_member(a: Term, b: Term) -> bool:
+    """One names a class ("coronary arteries") of which the other may be a member ("circumflex
+    artery"): plural against singular with the same head word."""
+    if a.plural == b.plural:
+        return False
+    return _last_word(a.text) == _last_word(b.text) != ""
+
+
+def _last_word(text: str) -> str:
+    words = re.findall(r"[A-Za-z]+", re.sub(r"\([^)]*\)", " ", text))
+    return singular(words[-1]) if words else ""
 
 
 def _shown_in(term: Term, text: str) -> bool:
@@ -213,6 +239,8 @@ def _distractors(
     )
     if not key_kind.known:
         return None  # options of one kind cannot be promised for a term of unknown kind
+    if broken_options([key_option], frozenset()):
+        return None  # a glossary line read wrongly ("sigmoid sinuses enlarged")
     similarity = vectors.similarity(fact.term)
     order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
     eligible: list[tuple[int, str]] = []
@@ -223,7 +251,7 @@ def _distractors(
         if fact.kind == DEFINITION and not term.definition:
             continue
         text = _option_text(fact, term)
-        if text is None:
+        if text is None or broken_options([text], frozenset()):
             continue
         kind = kind_from_definition(text) if fact.kind == DEFINITION else material.lexicon.of(text)
         if not same_kind(key_kind, kind):
@@ -232,8 +260,10 @@ def _distractors(
             continue  # its explanation could not say what it is
         if _same_thing(key, term, float(similarity[index])) or _shown_in(term, stem):
             continue
-        if fact.kind in (CLOZE, WHICH) and term.plural != key.plural:
-            continue  # "the ____ are" must not rule options out by grammar
+        if fact.kind != DEFINITION and term.plural != key.plural:
+            continue  # "Which ... are" must not rule options out by grammar
+        if _class_and_member(key, term):
+            continue  # "coronary veins" holds "great cardiac vein": both would be right
         if fact.kind == DEFINITION and any(contains_phrase(text, name) for name in key.names()):
             continue  # a definition naming the key is a giveaway
         if not 0.4 <= len(text) / max(len(key_option), 1) <= 2.2:

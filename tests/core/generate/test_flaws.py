@@ -166,3 +166,35 @@ def test_a_distractor_named_as_another_thing_of_the_asked_kind_is_ruled_out() ->
     assert DISTRACTORS_OF_KEY_KIND in fails(stem, arteries)
     veins = ["gastric veins", "splenic veins", "hepatic veins", "renal veins"]
     assert DISTRACTORS_OF_KEY_KIND not in fails(stem, veins)
+
+
+HEART_WALL = {
+    "epicardium": "outermost layer of the heart wall",
+    "myocardium": "thickest layer of the heart wall, made of cardiac muscle",
+    "endocardium": "innermost layer lining the heart chambers",
+    "auricle": "extension of an atrium visible on the superior surface of the heart",
+    "sulcus": "fat-filled groove visible on the surface of the heart",
+    "cusp": "flap of a valve that closes to stop backflow",
+    "mitral valve": "valve located between the left atrium and ventricle",
+}
+
+
+def test_structures_are_judged_at_the_level_the_stem_asks_layer_with_layer() -> None:
+    stem = "Which of the following is the innermost layer lining the heart chambers?"
+    layers = ["endocardium", "epicardium", "myocardium", "mitral valve"]
+    assert DISTRACTORS_OF_KEY_KIND in fails(stem, layers, definitions=HEART_WALL)
+    mixed = ["endocardium", "auricle", "sulcus", "epicardium"]
+    assert DISTRACTORS_OF_KEY_KIND in fails(stem, mixed, definitions=HEART_WALL)
+    stem = "Which of the following is the valve located between the left atrium and ventricle?"
+    valves = ["mitral valve", "aortic valve", "tricuspid valve", "pulmonary valve"]
+    assert DISTRACTORS_OF_KEY_KIND not in fails(stem, valves, definitions=HEART_WALL)
+
+
+def test_a_name_run_into_its_definition_or_cut_after_a_participle_is_broken_text() -> None:
+    stem = "Which of the following are the veins that drain the fingers?"
+    run_on = ["digital veins drain the digits", "palmar arches", "basilic veins", "ulnar veins"]
+    assert NO_BROKEN_TEXT in fails(stem, run_on)
+    cut = ["sigmoid sinuses enlarged", "occipital sinuses", "straight sinuses", "dural sinuses"]
+    assert NO_BROKEN_TEXT in fails(stem, cut)
+    names = ["digital veins", "loop of the nephron", "cell-mediated", "basilic veins"]
+    assert NO_BROKEN_TEXT not in fails(stem, names)

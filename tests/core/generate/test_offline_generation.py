@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core.generate import NoMaterial, NothingOnTopic, generate
 from core.generate.pipeline import flaw_context_of, source_of
 from core.generate.schema import DraftItem
+from core.generate.terms import looks_plural
 from core.generate.text import normalise
 from core.generate.validate import ValidationContext, failed_rules, review_texts_for
 from storage.enums import ChunkKind, Platform, RunStatus
@@ -205,3 +206,8 @@ async def test_offline_items_on_a_whole_chapter_are_sound(
             if normalise(option) != key and question.flags[0] != "definition":
                 assert normalise(option) not in normalise(question.stem), question.stem
                 assert key not in normalise(option) and normalise(option) not in key
+        if question.flags[0] != "definition":
+            # "Which of the following are ..." must not leave the key alone in the plural,
+            # and "coronary veins" never stands beside one of them ("great cardiac vein").
+            numbers = {looks_plural(option) for option in question.options}
+            assert len(numbers) == 1, question.options
