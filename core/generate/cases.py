@@ -21,8 +21,8 @@ from wordfreq import zipf_frequency
 
 from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import family_of_word, is_binomial, shape_family
-from core.generate.schema import APPLICATION, DraftItem
-from core.generate.text import clean, normalise, sentences
+from core.generate.schema import APPLICATION, RECALL, DraftItem
+from core.generate.text import clean, normalise, sentences, word_list
 
 CASE_KIND = "case"
 CASE_OPTIONS = 4
@@ -35,7 +35,9 @@ _CLINICAL = re.compile(
     r"\b(symptoms?|signs?|fever|pain|diarrh\w*|vomit\w*|nausea|cramps?|rash|lesions?|"
     r"jaundice|dehydrat\w*|bleeding|swelling|itch\w*|cough\w*|fatigue|weight loss|"
     r"transmi\w*|contaminat\w*|ingest\w*|acquired|consum\w*|outbreaks?|incubation|"
-    r"diagnos\w*|cultur\w*|stool|biopsy|characteri[sz]ed|onset|undercooked|raw)\b",
+    r"diagnos\w*|cultur\w*|stool|biopsy|characteri[sz]ed|onset|undercooked|raw|"
+    r"treat\w*|therap\w*|antibiotics?|resolv\w*|mortality|perforat\w*|complications?|"
+    r"abscess\w*|ulcerat\w*|carriers?)\b",
     re.IGNORECASE,
 )
 # A sentence leaning on the one before it, or a caption, credit or cross-reference.
@@ -46,6 +48,34 @@ _NOT_SELF_CONTAINED = re.compile(
     r"https?://|[?•]|\b[A-Z][a-z]+['’]s\b",
     re.IGNORECASE,
 )
+# A sentence that names something ("is called gingivitis") or leans on a referent ("it may
+# cause") does not describe a patient by itself.
+_NAMES_OR_REFERS = re.compile(
+    r"\b(called|known as|termed|refer(?:s|red)? to|named|it|they|them|this|these|those)\b",
+    re.IGNORECASE,
+)
+# A proper name inside a sentence (another genus, a place, a person) is no finding.
+_PROPER_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{3,}")
+_PROPER_NAME_ZIPF = 3.5
+# Qualifiers that are rare enough to look specific yet say nothing about the illness.
+_VAGUE = frozenset(
+    word_list(
+        """
+    nonspecific specific general generally common commonly rare rarely usual usually
+    typical typically severe mild moderate various several variety certain possible
+    possibly likely different similar related associated additional particular minimal
+    nonexistent absent present frequent frequently occasional occasionally
+    """
+    )
+)
+# A word this common in English is no clue to one disease ("water", "days").
+_CLUE_ZIPF = 4.5
+_CLUE_STEM = 6
+# Clues a whole case must hold that none of the distractors' sections share.
+MIN_CASE_CLUES = 2
+# A clue is a word of at most this many sections (or this share of them).
+MAX_CLUE_SECTIONS = 2
+MAX_CLUE_SHARE = 0.1
 # Findings a patient shows: a case needs at least one sentence that names some.
 _FINDING = re.compile(
     r"\b(symptoms?|signs?|fever|pain|diarrh\w*|vomit\w*|nausea|cramps?|rash|lesions?|"
@@ -117,14 +147,24 @@ def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
         organism = ""
         if counts:
             name, count = counts.most_common(1)[0]
-            if count >= 2 and not name.split(" ")[0].endswith("."):
+            genus = name.split(" ")[0]
+            others = [n for n in counts if n.split(" ")[1] != name.split(" ")[1]]
+            # A section on several organisms ("Tapeworms": Taenia, Diphyllobothrium, ...)
+            # mixes their descriptions: a case of it has no single cause. A species of the
+            # same genus named once is read as a synonym ("Giardia intestinalis").
+            several = any(n.split(" ")[0] != genus or counts[n] >= 2 for n in others)
+            if count >= 2 and not name.split(" ")[0].endswith(".") and not several:
                 organism = name
         title = _title(heading)
         family, strong = shape_family(title)
         last = title.split()[-1].lower() if title else ""
         # "Oral Infections" names a group of diseases, not one.
         group = last.endswith("s") and family_of_word(last) == "condition"
-        named = family == "condition" and strong and not group and len(title.split()) <= 4
+        # "-osis" also ends processes ("osmosis"): a section that describes what a patient
+        # shows makes it a disease.
+        shows = any(_FINDING.search(sentence) for sentence in said)
+        condition = family == "condition" and (strong or shows)
+        named = condition and not group and len(title.split()) <= 4
         disease = title if named else ""
         if organism or disease:
             sections.append(_Section(title, tuple(members), said, organism, disease))
@@ -157,14 +197,35 @@ def _prefix(a: str, b: str) -> str:
     return a[:n]
 
 
+# "This serious illness causes ...": the illness the case is about, said plainly.
+_THIS_ILLNESS = re.compile(
+    r"^(?:This|These|That)\s+(?:[a-z]+\s+){0,2}?(?P<noun>illness|disease|infection|condition)"
+    r"(?P<plural>s?)\b"
+)
+
+
+def _as_told(sentence: str) -> str:
+    """A sentence as the case tells it: a demonstrative that points at the section's own
+    disease becomes "The illness"."""
+    return _THIS_ILLNESS.sub(
+        lambda m: f"The {m.group('noun')}{m.group('plural')}", sentence, count=1
+    )
+
+
 def _describes(sentence: str, section: _Section, siblings: Sequence[_Section]) -> bool:
     """A self-contained clinical sentence naming neither this disease nor any sibling's."""
+    sentence = _as_told(sentence)
     words = sentence.split()
     if not MIN_CASE_WORDS <= len(words) <= MAX_CASE_WORDS or not sentence.endswith("."):
         return False
     if _NOT_SELF_CONTAINED.search(sentence) or not _CLINICAL.search(sentence):
         return False
-    if _ACRONYM.search(sentence):
+    if _ACRONYM.search(sentence) or _NAMES_OR_REFERS.search(sentence):
+        return False
+    if any(
+        zipf_frequency(m.group(0).lower(), "en") < _PROPER_NAME_ZIPF
+        for m in _PROPER_NAME.finditer(sentence)
+    ):
         return False
     # "Protozoan infections ...", "the bacteria ...": the class of the organism, which the
     # options differ by, would answer the question.
@@ -210,7 +271,8 @@ def _item(
     where = locate(support[0], [support[1]], section.chunks)
     pages = {p for c in cited for p in range(c.page_start, c.page_end + 1)}
     pages.update(where[1] if where else range(support[1].page_start, support[1].page_end + 1))
-    stem = f"A patient's illness is described as follows: {' '.join(case)} {_lead_in(asks_cause)}"
+    told = " ".join(_as_told(sentence) for sentence in case)
+    stem = f"A patient's illness is described as follows: {told} {_lead_in(asks_cause)}"
     others = "; ".join(f'{name} is described under "{other.title}"' for name, other in distractors)
     explanation = (
         f'The answer is {key}. Your material says: "{support[0]}" The description comes from '
@@ -239,6 +301,10 @@ def case_items(
     section has sentences left, more cases of it (a quiz asking for more than the sections
     give gets a second description of a disease rather than fewer questions)."""
     sections = _sections(chunks)
+    # A word many sections use ("watery", "microscopic") singles out none of them.
+    spread = Counter(w for s in sections for w in _clue_words(" ".join(s.sentences)))
+    limit = max(MAX_CLUE_SECTIONS, round(len(sections) * MAX_CLUE_SHARE))
+    common = frozenset(w for w, n in spread.items() if n > limit)
     rng = random.Random(f"cases:{seed}")
     order = list(range(len(sections)))
     rng.shuffle(order)
@@ -253,7 +319,7 @@ def case_items(
     for asks, size in passes:
         for index in order:
             for asks_cause in asks:
-                item = _case_of(sections, index, left, asks_cause, rng, difficulty, size)
+                item = _case_of(sections, index, left, asks_cause, rng, difficulty, size, common)
                 if item is not None:
                     yield item
 
@@ -266,6 +332,7 @@ def _case_of(
     rng: random.Random,
     difficulty: int,
     size: int = MAX_CASE_SENTENCES,
+    common: frozenset[str] = frozenset(),
 ) -> DraftItem | None:
     """One case of section `index` from its unused sentences (which it then uses up)."""
     section = sections[index]
@@ -277,18 +344,176 @@ def _case_of(
     ]
     if not key or len(pool) < CASE_OPTIONS - 1 or len(left[index]) < MIN_CASE_SENTENCES:
         return None
-    # A case leads with what the patient shows when the section has such a sentence left.
-    findings = [s for s in left[index] if _FINDING.search(s)]
-    if not findings and size == MAX_CASE_SENTENCES:
-        return None
-    first = (findings or left[index])[0]
-    rest = [s for s in left[index] if s != first]
-    case = [first, *rest[: size - 1]]
-    left[index] = rest[size - 1 :]
     # Siblings nearest in reading order are the likeliest confusions.
     position = {id(s): i for i, s in enumerate(sections)}
     pool.sort(key=lambda pair: abs(position[id(pair[1])] - index))
     distractors = rng.sample(pool[:6], CASE_OPTIONS - 1)
+    # Only what the distractors' sections never say tells the key from them: a sentence
+    # without such a clue ("Microscopic examination is used for diagnosis") fits them too.
+    rivals = [" ".join(other.sentences) for _, other in distractors]
+    rival_words = set().union(common, *(_clue_words(text) for text in rivals))
+    clued = [s for s in left[index] if _clue_words(s) - rival_words]
+    if len(clued) < MIN_CASE_SENTENCES:
+        return None
+    # A case leads with what the patient shows when the section has such a sentence left.
+    findings = [s for s in clued if _FINDING.search(s)]
+    if not findings:
+        return None  # how it spreads and how it is found, with nothing the patient shows
+    first = (findings or clued)[0]
+    case = [first, *[s for s in clued if s != first][: size - 1]]
+    if len(set().union(*(_clue_words(s) for s in case)) - rival_words) < MIN_CASE_CLUES:
+        return None
+    left[index] = [s for s in left[index] if s not in case]
     # The book's reading order is kept inside the case.
     case.sort(key=section.sentences.index)
     return _item(section, case, key, distractors, asks_cause, difficulty)
+
+
+def _clue_words(text: str) -> set[str]:
+    """Word stems of a text that could single out a disease: not everyday English, not a
+    vague qualifier ("dehydration" and "dehydrated" share "dehydr")."""
+    return {
+        word[:_CLUE_STEM]
+        for word in re.findall(r"[a-z]{4,}", text.lower())
+        if word not in _VAGUE and zipf_frequency(word, "en") < _CLUE_ZIPF
+    }
+
+
+TREATMENT_KIND = "treatment"
+# A sentence that says what a disease is treated with.
+_TREATS = re.compile(
+    r"\b(treat\w*|therap\w*|prescri\w*|first[- ]line|drug of choice|preferred|effective)\b",
+    re.IGNORECASE,
+)
+_DRUG_WORD = re.compile(r"\b[a-z][a-z-]{5,}\b")
+
+
+# Drug stems that share a class: two antibacterials offered for one bacterial disease may
+# both be right, so distractors come from another class than the key ("-ovir" with "-mycin").
+_DRUG_CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("antibacterial", re.compile(r"(^sulfa|cillin|mycin|micin|cycline|floxacin|penem|bactam)")),
+    ("antiviral", re.compile(r"(ovir|avir|uvir)$")),
+    ("azole", re.compile(r"azole$")),
+)
+
+
+def _drug_class(drug: str) -> str:
+    for name, pattern in _DRUG_CLASSES:
+        if pattern.search(drug):
+            return name
+    return drug
+
+
+def _drugs(text: str) -> list[str]:
+    """Drug names of a text, by their shape ("metronidazole", "erythromycin")."""
+    return list(
+        dict.fromkeys(
+            w
+            for w in _DRUG_WORD.findall(text)
+            # "therapy" and "antivirals" name the category, not a drug.
+            if shape_family(w) == ("drug", True) and not family_of_word(w)
+        )
+    )
+
+
+def treatment_items(
+    chunks: Sequence[SourceChunk], *, seed: int, difficulty: int
+) -> Iterator[DraftItem]:
+    """ "Which of the following drugs is used to treat <disease>?" for a drug that only its
+    own section names, with drugs that only other diseases' sections name as distractors:
+    each option is a drug, and none is also right for the disease asked about."""
+    sections = _sections(chunks)
+    named_in: dict[str, set[int]] = {}
+    for index, section in enumerate(sections):
+        # Only a word a sentence gives as a treatment is a drug ("fibronectin" is not).
+        treating = [t for t in section.sentences if _TREATS.search(t)]
+        for drug in _drugs(" ".join(treating)):
+            named_in.setdefault(drug, set()).add(index)
+    rng = random.Random(f"treatments:{seed}")
+    order = list(range(len(sections)))
+    rng.shuffle(order)
+    for index in order:
+        section = sections[index]
+        item = _treatment_of(section, index, sections, named_in, rng, difficulty)
+        if item is not None:
+            yield item
+
+
+def _treatment_of(
+    section: _Section,
+    index: int,
+    sections: Sequence[_Section],
+    named_in: dict[str, set[int]],
+    rng: random.Random,
+    difficulty: int,
+) -> DraftItem | None:
+    disease = section.disease.lower() if section.disease else ""
+    if section.organism:
+        # The organism keeps its capital in a title ("Campylobacter jejuni gastroenteritis").
+        disease = disease.replace(section.organism.lower(), section.organism)
+    asked = disease or (f"infection with {section.organism}" if section.organism else "")
+    for sentence in section.sentences:
+        if not _TREATS.search(sentence) or _ACRONYM.search(sentence):
+            continue
+        keys = [d for d in _drugs(sentence) if named_in.get(d) == {index}]
+        if not keys:
+            continue
+        key = keys[0]
+        said_here = set(_drugs(" ".join(section.sentences)))
+        others = [
+            (drug, sorted(where)[0])
+            for drug, where in named_in.items()
+            if index not in where
+            and drug not in said_here
+            and _drug_class(drug) != _drug_class(key)
+        ]
+        # Drugs of the nearest sections first: what the student read beside this one.
+        others.sort(key=lambda pair: (abs(pair[1] - index), pair[0]))
+        if len(others) < CASE_OPTIONS - 1:
+            return None
+        picked = rng.sample(others[:6], CASE_OPTIONS - 1)
+        return _treatment_item(section, sections, sentence, asked, key, picked, difficulty)
+    return None
+
+
+def _treatment_item(
+    section: _Section,
+    sections: Sequence[_Section],
+    sentence: str,
+    asked: str,
+    key: str,
+    picked: list[tuple[str, int]],
+    difficulty: int,
+) -> DraftItem | None:
+    where = locate(sentence, section.chunks, section.chunks)
+    if where is None:
+        return None
+    chunk_ids, pages = where
+    others = "; ".join(
+        f'{drug} is named for "{sections[at].title}"{_page_note(sections[at], drug)}'
+        for drug, at in picked
+    )
+    explanation = (
+        f'The answer is {key}. Your material says (p. {pages[0]}): "{sentence}" '
+        f"The other options are drugs the material names for other diseases: {others}."
+    )
+    return DraftItem(
+        stem=f"Which of the following drugs is used to treat {asked}?",
+        options=(key, *(drug for drug, _ in picked)),
+        correct_index=0,
+        explanation=explanation,
+        source_chunk_ids=chunk_ids,
+        source_pages=pages,
+        support=sentence,
+        topic=section.title,
+        difficulty=difficulty,
+        kind=TREATMENT_KIND,
+        flags=(RECALL,),
+    )
+
+
+def _page_note(section: _Section, drug: str) -> str:
+    for chunk in section.chunks:
+        if drug in chunk.text.lower():
+            return f" (p. {chunk.page_start})"
+    return ""

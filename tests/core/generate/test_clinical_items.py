@@ -1,0 +1,129 @@
+"""Case and treatment items from a clinical text written for these tests (disease sections
+in the shape of a microbiology chapter, none of them from the shared PDFs)."""
+
+from __future__ import annotations
+
+import re
+
+from core.generate.cases import case_items, treatment_items
+from core.generate.facts import SourceChunk
+from core.generate.schema import APPLICATION, RECALL
+from core.generate.text import normalise
+from storage.enums import ChunkKind
+
+# Every section says "Diagnosis is made by microscopy of a stool sample": a case that quoted
+# it would fit every option.
+SECTIONS = {
+    "Giardiasis": (
+        "Giardiasis is caused by Giardia lamblia, and Giardia lamblia spreads in cold water. "
+        "Hikers who drink from mountain streams develop greasy stools, flatulence and bloating "
+        "one to two weeks after exposure. Weight loss follows when fat absorption fails for "
+        "weeks. Diagnosis is made by microscopy of a stool sample. The preferred treatment is "
+        "tinidazole for five days."
+    ),
+    "Amoebiasis": (
+        "Amoebiasis is caused by Entamoeba histolytica, and Entamoeba histolytica invades the "
+        "colon wall. Bloody diarrhea with cramping and tenesmus develops over several weeks. "
+        "A liver abscess causes fever and tenderness below the right ribs. Diagnosis is made "
+        "by microscopy of a stool sample. The first-line treatment is paromomycin after the "
+        "abscess is drained."
+    ),
+    "Cholera": (
+        "Cholera is caused by Vibrio cholerae, and Vibrio cholerae thrives in brackish "
+        "estuaries. Profuse rice-water diarrhea causes rapid dehydration within hours. Sunken "
+        "eyes and muscle cramps appear as electrolytes are lost. Diagnosis is made by "
+        "microscopy of a stool sample. Rehydration saves lives, and doxycycline shortens "
+        "the illness."
+    ),
+    "Hepatitis": (
+        "Hepatitis of this kind spreads through shared needles and transfusions. Jaundice, "
+        "dark urine and pale stools appear after months of fatigue. Cirrhosis develops in "
+        "chronic carriers after decades. Diagnosis is made by microscopy of a stool sample. "
+        "Chronic infection is treated with sofosbuvir for twelve weeks."
+    ),
+    "Shigellosis": (
+        "Shigellosis is caused by Shigella dysenteriae, and Shigella dysenteriae spreads in "
+        "crowded nurseries. Small bloody stools with high fever and seizures appear within "
+        "two days. Toddlers in daycare centres pass it on through soiled hands. Diagnosis "
+        "is made by microscopy of a stool sample. Severe illness is treated with "
+        "ciprofloxacin for three days."
+    ),
+    "Ascariasis": (
+        "Ascariasis is caused by Ascaris lumbricoides, and Ascaris lumbricoides eggs survive "
+        "in farm soil. Wheezing and coughing precede abdominal swelling as larvae migrate "
+        "through the lungs. Intestinal obstruction occurs in heavily infected toddlers. "
+        "Diagnosis is made by microscopy of a stool sample. A single dose of mebendazole "
+        "is the usual treatment."
+    ),
+    "Tapeworms": (
+        "Taenia solium is acquired from undercooked pork, and Taenia solium lives in the gut. "
+        "Diphyllobothrium latum is acquired from raw salmon, and Diphyllobothrium latum "
+        "causes vitamin deficiency with anemia. Segments appear in stools after months of "
+        "mild discomfort. Diagnosis is made by microscopy of a stool sample. Treatment with "
+        "praziquantel clears the worms."
+    ),
+}
+
+
+def chapter() -> list[SourceChunk]:
+    return [
+        SourceChunk(
+            id=index + 1,
+            material_id=1,
+            ordinal=index,
+            kind=ChunkKind.BODY,
+            text=f"{title}\n{text}",
+            page_start=10 + index,
+            page_end=10 + index,
+            heading=f"Infections of the Gut › {title}",
+        )
+        for index, (title, text) in enumerate(SECTIONS.items())
+    ]
+
+
+def test_a_case_describes_its_disease_without_naming_it_and_asks_among_siblings() -> None:
+    items = list(case_items(chapter(), seed=3, difficulty=3))
+
+    assert items, "a chapter of disease sections gives cases"
+    for item in items:
+        key = item.options[item.correct_index]
+        assert APPLICATION in item.flags
+        assert item.stem.endswith(("most likely cause?", "most likely diagnosis?"))
+        # Neither the key nor any option is named in the description.
+        for option in item.options:
+            first = re.findall(r"[A-Za-z]{5,}", option)[0].lower()
+            assert first[:5] not in normalise(item.stem), (option, item.stem)
+        assert len(set(item.options)) == len(item.options)
+        assert item.topic in SECTIONS and item.source_pages
+        assert key in " ".join(SECTIONS[item.topic].split()) or item.topic == key
+
+
+def test_a_sentence_every_section_shares_is_no_clue_and_never_makes_a_case() -> None:
+    for item in case_items(chapter(), seed=3, difficulty=3):
+        assert "microscopy of a stool sample" not in item.stem
+
+
+def test_a_section_on_several_organisms_gives_no_single_cause() -> None:
+    items = list(case_items(chapter(), seed=3, difficulty=3))
+
+    assert not any(item.topic == "Tapeworms" for item in items)
+    assert not any("Taenia solium" in item.options for item in items)
+
+
+def test_a_treatment_item_asks_a_drug_only_its_disease_names_among_other_classes() -> None:
+    items = list(treatment_items(chapter(), seed=3, difficulty=3))
+
+    assert items
+    for item in items:
+        key = item.options[item.correct_index]
+        assert RECALL in item.flags
+        assert item.stem.startswith("Which of the following drugs is used to treat")
+        assert key in SECTIONS[item.topic] and item.support and key in item.support
+        for option in item.options:
+            named_by = [title for title, text in SECTIONS.items() if option in text]
+            assert named_by == ([item.topic] if option == key else named_by)
+            if option != key:
+                assert item.topic not in named_by, (option, item.topic)
+        # Two antibacterials for one infection might both be right: one drug of a class.
+        classes = [bool(re.search(r"cycline|mycin|cillin", o)) for o in item.options]
+        assert sum(classes) <= 1 or not classes[item.correct_index]
