@@ -159,10 +159,11 @@ _LEAD_IN = re.compile(
 )
 _BEST_DEFINES = re.compile(r"\bbest (?:defines|describes)\b", re.IGNORECASE)
 _ADJECTIVE_END = re.compile(r"(al|ar|ic|ous|ive|ary|borne|ed|ing|ant|ent|ile)$")
-# A short option is a name; an article inside it ("digital veins drain the digits") is the
+# A short lower-case option is a name (a board item's "Administer a beta-blocker" is not);
+# an article inside it ("digital veins drain the digits") is the
 # start of the definition the glossary printed beside it. "loop of the nephron" is a name.
 MAX_NAME_WORDS = 5
-_RUN_ON = re.compile(r"^\S+(?: \S+)*? (?<!\bof )(?:the|a|an) \w")
+_RUN_ON = re.compile(r"^[a-z]\S*(?: \S+)*? (?<!\bof )(?:the|a|an) \w")
 # "sigmoid sinuses enlarged": a participle that ended the glossary line, not the name.
 _PARTICIPLE_END = re.compile(r"(?<![-\w])[a-z]{3,}ed$")
 _FILLER = re.compile(r"is another term from this material|does not fit here", re.IGNORECASE)
@@ -498,7 +499,7 @@ def broken_options(
         if name and _RUN_ON.search(text):
             problems.append(f"'{text}' runs a name into its definition")
             continue
-        if name and len(single) > 1 and _PARTICIPLE_END.search(text):
+        if name and len(single) > 1 and text[0].islower() and _PARTICIPLE_END.search(text):
             problems.append(f"'{text}' ends in a word cut from a sentence")
             continue
         if len(single) == 1 and single[0].islower():

@@ -479,8 +479,12 @@ def build_lexicon(
     return lexicon
 
 
-def same_kind(a: Kind, b: Kind) -> bool | None:
-    """True/False when both kinds are known; None when either is not (no judgement)."""
+def same_kind(a: Kind, b: Kind, *, by_group: bool = False) -> bool | None:
+    """True/False when both kinds are known; None when either is not (no judgement).
+
+    `by_group` also splits structures by group (a layer is not a groove). The generator asks
+    that much of its own distractors; the validator does not, because the human grader
+    accepted a chamber and a cavity beside a layer in one item of the graded set."""
     if not a.known or not b.known:
         return None
     if a.family != b.family:
@@ -489,7 +493,8 @@ def same_kind(a: Kind, b: Kind) -> bool | None:
     by_text = a.from_text or b.from_text
     # Embryonic structures are one kind (precursors): "portion of the heart tube", "strand".
     embryonic = a.developmental and b.developmental
-    grouped = a.family == "structure" and a.head and b.head and by_text and not embryonic
+    grouped = by_group and a.family == "structure" and a.head and b.head and by_text
+    grouped = grouped and not embryonic
     if grouped and structure_group(a.head) != structure_group(b.head):
         return False
     # Development is judged only where the material said it (a shape cannot tell).

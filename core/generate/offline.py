@@ -254,7 +254,7 @@ def _distractors(
         if text is None or broken_options([text], frozenset()):
             continue
         kind = kind_from_definition(text) if fact.kind == DEFINITION else material.lexicon.of(text)
-        if not same_kind(key_kind, kind):
+        if not same_kind(key_kind, kind, by_group=True):
             continue  # a disorder offered for a process is ruled out without knowledge
         if not term.definition and index not in material.notes:
             continue  # its explanation could not say what it is

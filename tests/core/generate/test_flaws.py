@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.generate.flaws import FlawContext, book_question_words, epithets_of, shares_root
-from core.generate.kinds import build_lexicon, head_of, kind_from_definition
+from core.generate.kinds import build_lexicon, head_of, kind_from_definition, same_kind
 from core.generate.schema import DraftItem
 from core.generate.validate import (
     DISTRACTORS_OF_KEY_KIND,
@@ -169,25 +169,29 @@ def test_a_distractor_named_as_another_thing_of_the_asked_kind_is_ruled_out() ->
 
 
 HEART_WALL = {
-    "epicardium": "outermost layer of the heart wall",
-    "myocardium": "thickest layer of the heart wall, made of cardiac muscle",
+    "epicardium": "outermost layer covering the heart",
+    "myocardium": "thickest layer, made of cardiac muscle",
     "endocardium": "innermost layer lining the heart chambers",
     "auricle": "extension of an atrium visible on the superior surface of the heart",
-    "sulcus": "fat-filled groove visible on the surface of the heart",
+    "sulcus": "fat-filled groove on the surface of the heart",
     "cusp": "flap of a valve that closes to stop backflow",
     "mitral valve": "valve located between the left atrium and ventricle",
 }
 
 
-def test_structures_are_judged_at_the_level_the_stem_asks_layer_with_layer() -> None:
+def test_the_generator_judges_structures_by_group_and_the_validator_by_family() -> None:
+    layer = kind_from_definition(HEART_WALL["endocardium"])
+    assert same_kind(layer, kind_from_definition(HEART_WALL["epicardium"]), by_group=True)
+    for other in ("auricle", "sulcus", "mitral valve"):
+        assert same_kind(layer, kind_from_definition(HEART_WALL[other]), by_group=True) is False
+    valve = kind_from_definition(HEART_WALL["mitral valve"])
+    assert same_kind(valve, kind_from_definition(HEART_WALL["cusp"]), by_group=True)
+    # The grader accepted a chamber and a cavity beside a layer: the validator keeps families.
     stem = "Which of the following is the innermost layer lining the heart chambers?"
-    layers = ["endocardium", "epicardium", "myocardium", "mitral valve"]
-    assert DISTRACTORS_OF_KEY_KIND in fails(stem, layers, definitions=HEART_WALL)
     mixed = ["endocardium", "auricle", "sulcus", "epicardium"]
-    assert DISTRACTORS_OF_KEY_KIND in fails(stem, mixed, definitions=HEART_WALL)
-    stem = "Which of the following is the valve located between the left atrium and ventricle?"
-    valves = ["mitral valve", "aortic valve", "tricuspid valve", "pulmonary valve"]
-    assert DISTRACTORS_OF_KEY_KIND not in fails(stem, valves, definitions=HEART_WALL)
+    assert DISTRACTORS_OF_KEY_KIND not in fails(stem, mixed, definitions=HEART_WALL)
+    drugs = ["endocardium", "pepsin", "sulcus", "epicardium"]
+    assert DISTRACTORS_OF_KEY_KIND in fails(stem, drugs, definitions={**HEART_WALL, **DIGESTION})
 
 
 def test_a_name_run_into_its_definition_or_cut_after_a_participle_is_broken_text() -> None:
