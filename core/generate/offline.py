@@ -253,7 +253,13 @@ def _distractors(
         text = _option_text(fact, term)
         if text is None or broken_options([text], frozenset()):
             continue
-        kind = kind_from_definition(text) if fact.kind == DEFINITION else material.lexicon.of(text)
+        # A distractor, like the key, is of a kind the text states: an embedding guess put
+        # "sinus rhythm" among veins.
+        kind = (
+            kind_from_definition(text)
+            if fact.kind == DEFINITION
+            else material.lexicon.stated(text)
+        )
         if not same_kind(key_kind, kind, by_group=True):
             continue  # a disorder offered for a process is ruled out without knowledge
         if not term.definition and index not in material.notes:
