@@ -15,12 +15,12 @@ import random
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wordfreq import zipf_frequency
 
 from core.generate.facts import SourceChunk, locate
-from core.generate.kinds import family_of_word, is_binomial, shape_family
+from core.generate.kinds import family_of_word, head_of, is_binomial, shape_family, singular
 from core.generate.schema import APPLICATION, RECALL, DraftItem
 from core.generate.text import clean, normalise, sentences, word_list
 
@@ -48,6 +48,11 @@ _NOT_SELF_CONTAINED = re.compile(
     r"https?://|[?•]|\b[A-Z][a-z]+['’]s\b",
     re.IGNORECASE,
 )
+# Sentences of findings that make a section of an unknown-kind title a disease section.
+MIN_DISEASE_FINDINGS = 3
+# A clinical text: this many sections are sure disease or organism sections, and this share.
+MIN_SURE_SECTIONS = 4
+CLINICAL_SHARE = 0.3
 # A sentence that names something ("is called gingivitis") or leans on a referent ("it may
 # cause") does not describe a patient by itself.
 _NAMES_OR_REFERS = re.compile(
@@ -157,25 +162,43 @@ def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
                 organism = name
         title = _title(heading)
         family, strong = shape_family(title)
-        last = title.split()[-1].lower() if title else ""
-        # "Oral Infections" names a group of diseases, not one.
-        group = last.endswith("s") and family_of_word(last) == "condition"
-        # "-osis" also ends processes ("osmosis"): a section that describes what a patient
-        # shows makes it a disease.
-        shows = any(_FINDING.search(sentence) for sentence in said)
-        condition = family == "condition" and (strong or shows)
-        named = condition and not group and len(title.split()) <= 4
-        disease = title if named else ""
+        words = title.split()
+        head = head_of(title, follow_of=False)
+        spelled = next((w for w in words if singular(w) == head), "")
+        # "Oral Infections", "Disorders of Platelets" name a group of diseases, not one.
+        group = family == "condition" and spelled.lower() not in {"", head}
+        findings = sum(1 for sentence in said if _FINDING.search(sentence))
+        if group or len(words) > 4:
+            disease, inferred = "", False
+        elif family == "condition" and strong:
+            disease, inferred = title, False
+        else:
+            # "-osis" also ends processes ("osmosis"), and a short title of no kind ("Measles",
+            # "Dental Caries") may be a disease: the section's findings say so, in a chapter
+            # that is about diseases (see below).
+            weak = family == "condition" and findings > 0
+            unnamed = not family and findings >= MIN_DISEASE_FINDINGS and len(words) <= 3
+            disease, inferred = (title, True) if weak or unnamed else ("", False)
         if organism or disease:
-            sections.append(_Section(title, tuple(members), said, organism, disease))
+            sections.append((_Section(title, tuple(members), said, organism, disease), inferred))
+    # Titles read as diseases from their findings only count in a clinical text: one where
+    # titles and organisms already name several diseases (a physiology chapter's
+    # "Erythropoiesis" or "Posterior Pituitary" mentions symptoms too).
+    sure = sum(1 for _, inferred in sections if not inferred)
+    clinical = sure >= MIN_SURE_SECTIONS and sure >= CLINICAL_SHARE * len(by_heading)
+    kept = []
+    for section, inferred in sections:
+        if inferred and not clinical:
+            section = _Section(
+                section.title, section.chunks, section.sentences, section.organism, ""
+            )
+        kept.append(section)
     # One section per organism: the first that names it most is its own.
     seen: set[str] = set()
     unique = []
-    for section in sections:
+    for section in kept:
         if section.organism and section.organism in seen:
-            section = _Section(
-                section.title, section.chunks, section.sentences, "", section.disease
-            )
+            section = replace(section, organism="")
         if section.organism or section.disease:
             seen.add(section.organism)
             unique.append(section)

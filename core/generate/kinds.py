@@ -160,6 +160,8 @@ BINOMIAL = re.compile(r"^(?:[A-Z][a-z]+|[A-Z]\.)\s+(?P<epithet>[a-z]{3,})$")
 _LATIN_EPITHET = re.compile(r"(i|ae|us|um|is|a|es|ens|ans|ii|ica|ensis|ile|ale|oides)$")
 # An epithet is a Latin word, rare in English: "Alport syndrome" is no binomial.
 EPITHET_ZIPF = 2.5
+GENUS_ZIPF = 4.0
+LATIN_GENUS_ZIPF = 2.8
 
 
 def is_binomial(text: str) -> bool:
@@ -170,9 +172,14 @@ def is_binomial(text: str) -> bool:
         return False
     epithet = match.group("epithet")
     initial = match.group(0)[1] == "."
+    genus = match.group(0).split()[0]
+    # A genus no English text uses ("Escherichia") vouches for a commoner epithet ("coli").
+    latin_genus = zipf_frequency(genus.lower(), "en") < LATIN_GENUS_ZIPF
     return (
         not family_of_word(epithet)
-        and (initial or zipf_frequency(epithet, "en") < EPITHET_ZIPF)
+        and (initial or zipf_frequency(epithet, "en") < EPITHET_ZIPF or latin_genus)
+        # "The tunica", "Superior vena": a genus is no everyday word.
+        and (initial or zipf_frequency(genus.lower(), "en") < GENUS_ZIPF)
         and bool(_LATIN_EPITHET.search(epithet))
         and not any(p.search(epithet) for _, p in _SHAPES[:2])
     )

@@ -20,7 +20,14 @@ from rapidfuzz import fuzz
 
 from core.generate.facts import ACTION, CLOZE, DEFINITION, TERM, WHICH, Fact, Material
 from core.generate.flaws import broken_options, cues, ruled_out_by_name
-from core.generate.kinds import Kind, head_of, kind_from_definition, same_kind, singular
+from core.generate.kinds import (
+    Kind,
+    head_of,
+    kind_from_definition,
+    same_kind,
+    shape_family,
+    singular,
+)
 from core.generate.schema import RECALL, DraftItem
 from core.generate.terms import Term, key_name
 from core.generate.text import clean, contains_phrase, content_words, normalise, stem_hash
@@ -187,6 +194,22 @@ def _same_thing(a: Term, b: Term, cosine: float) -> bool:
     return cosine >= SYNONYM_COSINE
 
 
+_THINGS = frozenset({"structure", "vessel", "cell", "tissue", "organism", "molecule", "drug"})
+
+
+def _name_contradicts_definition(term: Term) -> bool:
+    """A name that says one kind and a definition that says another ("endocardial tubes":
+    "stage in which lumens form ...") is no sure option of either kind."""
+    if not term.definition:
+        return False
+    named, strong = shape_family(term.text)
+    defined = kind_from_definition(term.definition).family
+    # Families overlap at their edges (a myocardium is tissue and a layer); a thing and a
+    # stretch of time never do.
+    kinds = {named, defined} if strong else set()
+    return "period" in kinds and bool(kinds & _THINGS)
+
+
 def _class_and_member(a: Term, b: Term) -> bool:
     """One names a class ("coronary arteries") of which the other may be a member ("circumflex
     artery"): plural against singular with the same head word."""
@@ -239,7 +262,7 @@ def _distractors(
     )
     if not key_kind.known:
         return None  # options of one kind cannot be promised for a term of unknown kind
-    if broken_options([key_option], frozenset()):
+    if broken_options([key_option], frozenset()) or _name_contradicts_definition(key):
         return None  # a glossary line read wrongly ("sigmoid sinuses enlarged")
     similarity = vectors.similarity(fact.term)
     order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
@@ -252,6 +275,8 @@ def _distractors(
             continue
         text = _option_text(fact, term)
         if text is None or broken_options([text], frozenset()):
+            continue
+        if _name_contradicts_definition(term):
             continue
         # A distractor, like the key, is of a kind the text states: an embedding guess put
         # "sinus rhythm" among veins.

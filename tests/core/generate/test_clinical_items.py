@@ -127,3 +127,47 @@ def test_a_treatment_item_asks_a_drug_only_its_disease_names_among_other_classes
         # Two antibacterials for one infection might both be right: one drug of a class.
         classes = [bool(re.search(r"cycline|mycin|cillin", o)) for o in item.options]
         assert sum(classes) <= 1 or not classes[item.correct_index]
+
+
+def _chunks(sections: dict[str, str]) -> list[SourceChunk]:
+    return [
+        SourceChunk(
+            index + 1, 1, index, ChunkKind.BODY, f"{title}\n{text}", 5, 5, f"Part › {title}"
+        )
+        for index, (title, text) in enumerate(sections.items())
+    ]
+
+
+WASTING = (
+    "Patients lose weight and develop fever with drenching night sweats. Painful swelling of "
+    "the neck glands follows within weeks. Chronic cough and fatigue persist for months."
+)
+
+
+def test_a_plain_title_whose_section_describes_patients_is_a_disease_in_a_clinical_text() -> None:
+    clinical = _chunks({**SECTIONS, "Marsh Wasting": WASTING})
+    diagnoses = {
+        option
+        for item in case_items(clinical, seed=1, difficulty=3)
+        if item.stem.endswith("diagnosis?")
+        for option in item.options
+    }
+    assert "Marsh Wasting" in diagnoses
+
+
+def test_physiology_sections_that_mention_symptoms_are_no_diseases() -> None:
+    # Each describes what an excess of its hormone does to a patient, in words no other
+    # section uses: in a clinical text these would be cases; here nothing names a disease.
+    glands = ["Vasopressin", "Somatotropin", "Cortisol", "Thyroxine", "Insulin"]
+    clues = ["thirst", "giantism", "bronzing", "tremor", "ketones"]
+    signs = ["cramping", "sweating", "pallor", "hiccups", "blisters"]
+    physiology = _chunks(
+        {
+            gland: (
+                f"Excess secretion causes {clue} with fever and pain in patients. Symptoms "
+                f"of {clue} include {sign} and weight loss. Signs of {sign} fade after rest."
+            )
+            for gland, clue, sign in zip(glands, clues, signs, strict=True)
+        }
+    )
+    assert list(case_items(physiology, seed=1, difficulty=3)) == []
