@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from wordfreq import zipf_frequency
 
@@ -103,6 +104,11 @@ class _Section:
     sentences: tuple[str, ...]
     organism: str  # the organism it names most ("Giardia lamblia"), or ""
     disease: str  # its title when the title names a condition, or ""
+
+    @cached_property
+    def clues(self) -> frozenset[str]:
+        """The clue words of all its sentences (read once: every case consults its rivals')."""
+        return frozenset(_clue_words(" ".join(self.sentences)))
 
     def name_words(self) -> set[str]:
         """Rare words of its organism and disease names: a case must say none of them."""
@@ -316,16 +322,34 @@ def _item(
     )
 
 
+def clinical_items(
+    chunks: Sequence[SourceChunk], *, seed: int, difficulty: int
+) -> Iterator[DraftItem]:
+    """Cases (application) first, then treatments (recall), from one reading of the sections."""
+    sections = _sections(chunks)
+    yield from _cases(sections, seed=seed, difficulty=difficulty)
+    yield from _treatments(sections, seed=seed, difficulty=difficulty)
+
+
 def case_items(
     chunks: Sequence[SourceChunk], *, seed: int, difficulty: int
 ) -> Iterator[DraftItem]:
+    return _cases(_sections(chunks), seed=seed, difficulty=difficulty)
+
+
+def treatment_items(
+    chunks: Sequence[SourceChunk], *, seed: int, difficulty: int
+) -> Iterator[DraftItem]:
+    return _treatments(_sections(chunks), seed=seed, difficulty=difficulty)
+
+
+def _cases(sections: list[_Section], *, seed: int, difficulty: int) -> Iterator[DraftItem]:
     """Case items for the disease sections of these chunks, key first: first the cause and
     the diagnosis of every section, each from different sentences of it; then, while a
     section has sentences left, more cases of it (a quiz asking for more than the sections
     give gets a second description of a disease rather than fewer questions)."""
-    sections = _sections(chunks)
     # A word many sections use ("watery", "microscopic") singles out none of them.
-    spread = Counter(w for s in sections for w in _clue_words(" ".join(s.sentences)))
+    spread = Counter(w for s in sections for w in s.clues)
     limit = max(MAX_CLUE_SECTIONS, round(len(sections) * MAX_CLUE_SHARE))
     common = frozenset(w for w, n in spread.items() if n > limit)
     rng = random.Random(f"cases:{seed}")
@@ -373,8 +397,7 @@ def _case_of(
     distractors = rng.sample(pool[:6], CASE_OPTIONS - 1)
     # Only what the distractors' sections never say tells the key from them: a sentence
     # without such a clue ("Microscopic examination is used for diagnosis") fits them too.
-    rivals = [" ".join(other.sentences) for _, other in distractors]
-    rival_words = set().union(common, *(_clue_words(text) for text in rivals))
+    rival_words = set().union(common, *(other.clues for _, other in distractors))
     clued = [s for s in left[index] if _clue_words(s) - rival_words]
     if len(clued) < MIN_CASE_SENTENCES:
         return None
@@ -439,13 +462,10 @@ def _drugs(text: str) -> list[str]:
     )
 
 
-def treatment_items(
-    chunks: Sequence[SourceChunk], *, seed: int, difficulty: int
-) -> Iterator[DraftItem]:
+def _treatments(sections: list[_Section], *, seed: int, difficulty: int) -> Iterator[DraftItem]:
     """ "Which of the following drugs is used to treat <disease>?" for a drug that only its
     own section names, with drugs that only other diseases' sections name as distractors:
     each option is a drug, and none is also right for the disease asked about."""
-    sections = _sections(chunks)
     named_in: dict[str, set[int]] = {}
     for index, section in enumerate(sections):
         # Only a word a sentence gives as a treatment is a drug ("fibronectin" is not).

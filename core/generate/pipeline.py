@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.adaptive import StudentLevel
 from core.generate.arbiter import ARBITER_PROMPT_VERSION, Arbiter
-from core.generate.cases import case_items, treatment_items
+from core.generate.cases import clinical_items
 from core.generate.dedupe import DuplicateGuard, answer_key
 from core.generate.errors import (
     GenerationError,
@@ -603,11 +603,8 @@ async def _run_offline(
     material = dataclasses.replace(material, lexicon=lexicon)
     source_ids = {c.id for c in sources}
     body = [c for c in material_chunks if c.kind is ChunkKind.BODY and c.id in source_ids]
-    # Cases (application) first; then what a disease is treated with, before the glossary.
-    cases = itertools.chain(
-        case_items(body, seed=seed, difficulty=difficulty),
-        treatment_items(body, seed=seed, difficulty=difficulty),
-    )
+    # Cases and treatments of disease sections before the glossary's recall items.
+    cases = clinical_items(body, seed=seed, difficulty=difficulty)
     if not material.facts:
         for only_cases in _batches(cases, CANDIDATE_BATCH):
             await run.consider(only_cases)
