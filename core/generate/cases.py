@@ -23,7 +23,7 @@ from wordfreq import zipf_frequency
 from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import family_of_word, head_of, is_binomial, shape_family, singular
 from core.generate.schema import APPLICATION, RECALL, DraftItem
-from core.generate.text import clean, normalise, sentences, word_list
+from core.generate.text import clean, clue_stems, normalise, sentences
 
 CASE_KIND = "case"
 CASE_OPTIONS = 4
@@ -63,20 +63,6 @@ _NAMES_OR_REFERS = re.compile(
 # A proper name inside a sentence (another genus, a place, a person) is no finding.
 _PROPER_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{3,}")
 _PROPER_NAME_ZIPF = 3.5
-# Qualifiers that are rare enough to look specific yet say nothing about the illness.
-_VAGUE = frozenset(
-    word_list(
-        """
-    nonspecific specific general generally common commonly rare rarely usual usually
-    typical typically severe mild moderate various several variety certain possible
-    possibly likely different similar related associated additional particular minimal
-    nonexistent absent present frequent frequently occasional occasionally
-    """
-    )
-)
-# A word this common in English is no clue to one disease ("water", "days").
-_CLUE_ZIPF = 4.5
-_CLUE_STEM = 6
 # Clues a whole case must hold that none of the distractors' sections share.
 MIN_CASE_CLUES = 2
 # A clue is a word of at most this many sections (or this share of them).
@@ -108,7 +94,7 @@ class _Section:
     @cached_property
     def clues(self) -> frozenset[str]:
         """The clue words of all its sentences (read once: every case consults its rivals')."""
-        return frozenset(_clue_words(" ".join(self.sentences)))
+        return frozenset(clue_stems(" ".join(self.sentences)))
 
     def name_words(self) -> set[str]:
         """Rare words of its organism and disease names: a case must say none of them."""
@@ -327,8 +313,11 @@ def clinical_items(
 ) -> Iterator[DraftItem]:
     """Cases (application) first, then treatments (recall), from one reading of the sections."""
     sections = _sections(chunks)
-    yield from _cases(sections, seed=seed, difficulty=difficulty)
-    yield from _treatments(sections, seed=seed, difficulty=difficulty)
+    # A disease whose treatment a case asks is not asked again by name: one item would
+    # answer the other.
+    treated: set[int] = set()
+    yield from _cases(sections, seed=seed, difficulty=difficulty, treated=treated)
+    yield from _treatments(sections, seed=seed, difficulty=difficulty, skip=treated)
 
 
 def case_items(
@@ -343,11 +332,14 @@ def treatment_items(
     return _treatments(_sections(chunks), seed=seed, difficulty=difficulty)
 
 
-def _cases(sections: list[_Section], *, seed: int, difficulty: int) -> Iterator[DraftItem]:
+def _cases(
+    sections: list[_Section], *, seed: int, difficulty: int, treated: set[int] | None = None
+) -> Iterator[DraftItem]:
     """Case items for the disease sections of these chunks, key first: first the cause and
-    the diagnosis of every section, each from different sentences of it; then, while a
-    section has sentences left, more cases of it (a quiz asking for more than the sections
-    give gets a second description of a disease rather than fewer questions)."""
+    the diagnosis of every section, each from different sentences of it; given `treated`,
+    then which drug treats the case (the sections asked so go into `treated`); then, while
+    a section has sentences left, more cases of it (a quiz asking for more than the
+    sections give gets a second description of a disease rather than fewer questions)."""
     # A word many sections use ("watery", "microscopic") singles out none of them.
     spread = Counter(w for s in sections for w in s.clues)
     limit = max(MAX_CLUE_SECTIONS, round(len(sections) * MAX_CLUE_SHARE))
@@ -361,14 +353,28 @@ def _cases(sections: list[_Section], *, seed: int, difficulty: int) -> Iterator[
         usable = [s for s in sections[index].sentences if _describes(s, sections[index], siblings)]
         rng.shuffle(usable)
         left[index] = usable
-    # (what is asked, sentences per case): full cases first, shorter ones when more are needed.
-    passes = (((True, False), MAX_CASE_SENTENCES), ((True, False), MIN_CASE_SENTENCES))
-    for asks, size in passes:
+    for index in order:
+        for asks_cause in (True, False):
+            item = _case_of(sections, index, left, asks_cause, rng, difficulty, common=common)
+            if item is not None:
+                yield item
+    if treated is not None:
+        # Which drug treats a case, from the sentences the causes and diagnoses left.
+        named_in = _treated_by(sections)
         for index in order:
-            for asks_cause in asks:
-                item = _case_of(sections, index, left, asks_cause, rng, difficulty, size, common)
+            choice = _treatment_choice(index, sections, named_in, rng)
+            if choice is not None:
+                item = _treatment_case(sections, index, left, choice, difficulty, common)
                 if item is not None:
+                    treated.add(index)
                     yield item
+    for index in order:
+        for asks_cause in (True, False):
+            item = _case_of(
+                sections, index, left, asks_cause, rng, difficulty, MIN_CASE_SENTENCES, common
+            )
+            if item is not None:
+                yield item
 
 
 def _case_of(
@@ -395,19 +401,8 @@ def _case_of(
     position = {id(s): i for i, s in enumerate(sections)}
     pool.sort(key=lambda pair: abs(position[id(pair[1])] - index))
     distractors = rng.sample(pool[:6], CASE_OPTIONS - 1)
-    # Only what the distractors' sections never say tells the key from them: a sentence
-    # without such a clue ("Microscopic examination is used for diagnosis") fits them too.
-    rival_words = set().union(common, *(other.clues for _, other in distractors))
-    clued = [s for s in left[index] if _clue_words(s) - rival_words]
-    if len(clued) < MIN_CASE_SENTENCES:
-        return None
-    # A case leads with what the patient shows when the section has such a sentence left.
-    findings = [s for s in clued if _FINDING.search(s)]
-    if not findings:
-        return None  # how it spreads and how it is found, with nothing the patient shows
-    first = (findings or clued)[0]
-    case = [first, *[s for s in clued if s != first][: size - 1]]
-    if len(set().union(*(_clue_words(s) for s in case)) - rival_words) < MIN_CASE_CLUES:
+    case = _case_sentences(left[index], [other for _, other in distractors], size, common)
+    if case is None:
         return None
     left[index] = [s for s in left[index] if s not in case]
     # The book's reading order is kept inside the case.
@@ -415,14 +410,26 @@ def _case_of(
     return _item(section, case, key, distractors, asks_cause, difficulty)
 
 
-def _clue_words(text: str) -> set[str]:
-    """Word stems of a text that could single out a disease: not everyday English, not a
-    vague qualifier ("dehydration" and "dehydrated" share "dehydr")."""
-    return {
-        word[:_CLUE_STEM]
-        for word in re.findall(r"[a-z]{4,}", text.lower())
-        if word not in _VAGUE and zipf_frequency(word, "en") < _CLUE_ZIPF
-    }
+def _case_sentences(
+    unused: list[str], rivals: Sequence[_Section], size: int, common: frozenset[str]
+) -> list[str] | None:
+    """Up to `size` sentences that tell this section from the rivals', leading with what the
+    patient shows; None when they cannot."""
+    # Only what the rivals' sections never say tells the key from them: a sentence without
+    # such a clue ("Microscopic examination is used for diagnosis") fits them too.
+    rival_words = set().union(common, *(other.clues for other in rivals))
+    clued = [s for s in unused if clue_stems(s) - rival_words]
+    if len(clued) < MIN_CASE_SENTENCES:
+        return None
+    # A case leads with what the patient shows.
+    findings = [s for s in clued if _FINDING.search(s)]
+    if not findings:
+        return None  # how it spreads and how it is found, with nothing the patient shows
+    first = findings[0]
+    case = [first, *[s for s in clued if s != first][: size - 1]]
+    if len(set().union(*(clue_stems(s) for s in case)) - rival_words) < MIN_CASE_CLUES:
+        return None
+    return case
 
 
 TREATMENT_KIND = "treatment"
@@ -462,39 +469,59 @@ def _drugs(text: str) -> list[str]:
     )
 
 
-def _treatments(sections: list[_Section], *, seed: int, difficulty: int) -> Iterator[DraftItem]:
-    """ "Which of the following drugs is used to treat <disease>?" for a drug that only its
-    own section names, with drugs that only other diseases' sections name as distractors:
-    each option is a drug, and none is also right for the disease asked about."""
+def _treated_by(sections: Sequence[_Section]) -> dict[str, set[int]]:
+    """Per drug, the sections that name it in a treatment sentence."""
     named_in: dict[str, set[int]] = {}
     for index, section in enumerate(sections):
         # Only a word a sentence gives as a treatment is a drug ("fibronectin" is not).
         treating = [t for t in section.sentences if _TREATS.search(t)]
         for drug in _drugs(" ".join(treating)):
             named_in.setdefault(drug, set()).add(index)
+    return named_in
+
+
+def _treatments(
+    sections: list[_Section], *, seed: int, difficulty: int, skip: set[int] | None = None
+) -> Iterator[DraftItem]:
+    """ "Which of the following drugs is used to treat <disease>?" for a drug that only its
+    own section names, with drugs that only other diseases' sections name as distractors:
+    each option is a drug, and none is also right for the disease asked about."""
+    named_in = _treated_by(sections)
     rng = random.Random(f"treatments:{seed}")
     order = list(range(len(sections)))
     rng.shuffle(order)
     for index in order:
+        if skip and index in skip:
+            continue
         section = sections[index]
-        item = _treatment_of(section, index, sections, named_in, rng, difficulty)
+        disease = section.disease.lower() if section.disease else ""
+        if section.organism:
+            # The organism keeps its capital in a title ("Campylobacter jejuni gastroenteritis").
+            disease = disease.replace(section.organism.lower(), section.organism)
+        asked = disease or (f"infection with {section.organism}" if section.organism else "")
+        choice = _treatment_choice(index, sections, named_in, rng)
+        if choice is None:
+            continue
+        stem = f"Which of the following drugs is used to treat {asked}?"
+        item = _treatment_item(section, sections, stem, choice, difficulty, RECALL)
         if item is not None:
             yield item
 
 
-def _treatment_of(
-    section: _Section,
+@dataclass(frozen=True)
+class _TreatmentChoice:
+    sentence: str  # the section's sentence naming the key as a treatment
+    key: str
+    picked: list[tuple[str, int]]  # distractor drugs and the section naming each
+
+
+def _treatment_choice(
     index: int,
     sections: Sequence[_Section],
     named_in: dict[str, set[int]],
     rng: random.Random,
-    difficulty: int,
-) -> DraftItem | None:
-    disease = section.disease.lower() if section.disease else ""
-    if section.organism:
-        # The organism keeps its capital in a title ("Campylobacter jejuni gastroenteritis").
-        disease = disease.replace(section.organism.lower(), section.organism)
-    asked = disease or (f"infection with {section.organism}" if section.organism else "")
+) -> _TreatmentChoice | None:
+    section = sections[index]
     for sentence in section.sentences:
         if not _TREATS.search(sentence) or _ACRONYM.search(sentence):
             continue
@@ -514,44 +541,75 @@ def _treatment_of(
         others.sort(key=lambda pair: (abs(pair[1] - index), pair[0]))
         if len(others) < CASE_OPTIONS - 1:
             return None
-        picked = rng.sample(others[:6], CASE_OPTIONS - 1)
-        return _treatment_item(section, sections, sentence, asked, key, picked, difficulty)
+        return _TreatmentChoice(sentence, key, rng.sample(others[:6], CASE_OPTIONS - 1))
     return None
+
+
+def _treatment_case(
+    sections: Sequence[_Section],
+    index: int,
+    left: dict[int, list[str]],
+    choice: _TreatmentChoice,
+    difficulty: int,
+    common: frozenset[str],
+) -> DraftItem | None:
+    """ "A patient's illness ... Which of the following drugs is used to treat this illness?":
+    the case must tell the disease from those the distractor drugs treat, and names no drug."""
+    section = sections[index]
+    unused = [s for s in left[index] if not _drugs(s) and not _TREATS.search(s)]
+    rivals = [sections[at] for _, at in choice.picked]
+    case = _case_sentences(unused, rivals, MAX_CASE_SENTENCES, common)
+    if case is None:
+        return None
+    left[index] = [s for s in left[index] if s not in case]
+    case.sort(key=section.sentences.index)
+    told = " ".join(_as_told(sentence) for sentence in case)
+    stem = (
+        f"A patient's illness is described as follows: {told} "
+        "Which of the following drugs is used to treat this illness?"
+    )
+    cited = [c for c in section.chunks if any(normalise(s) in normalise(c.text) for s in case)]
+    return _treatment_item(section, sections, stem, choice, difficulty, APPLICATION, cited)
 
 
 def _treatment_item(
     section: _Section,
     sections: Sequence[_Section],
-    sentence: str,
-    asked: str,
-    key: str,
-    picked: list[tuple[str, int]],
+    stem: str,
+    choice: _TreatmentChoice,
     difficulty: int,
+    level: str,
+    case_chunks: Sequence[SourceChunk] = (),
 ) -> DraftItem | None:
-    where = locate(sentence, section.chunks, section.chunks)
+    where = locate(choice.sentence, section.chunks, section.chunks)
     if where is None:
         return None
     chunk_ids, pages = where
     others = "; ".join(
         f'{drug} is named for "{sections[at].title}"{_page_note(sections[at], drug)}'
-        for drug, at in picked
+        for drug, at in choice.picked
+    )
+    described = (
+        f' The description comes from the section "{section.title}".' if case_chunks else ""
     )
     explanation = (
-        f'The answer is {key}. Your material says (p. {pages[0]}): "{sentence}" '
-        f"The other options are drugs the material names for other diseases: {others}."
+        f"The answer is {choice.key}.{described} Your material says (p. {pages[0]}): "
+        f'"{choice.sentence}" The other options are drugs the material names for other '
+        f"diseases: {others}."
     )
+    case_pages = {p for c in case_chunks for p in range(c.page_start, c.page_end + 1)}
     return DraftItem(
-        stem=f"Which of the following drugs is used to treat {asked}?",
-        options=(key, *(drug for drug, _ in picked)),
+        stem=stem,
+        options=(choice.key, *(drug for drug, _ in choice.picked)),
         correct_index=0,
         explanation=explanation,
-        source_chunk_ids=chunk_ids,
-        source_pages=pages,
-        support=sentence,
+        source_chunk_ids=tuple(dict.fromkeys([*chunk_ids, *(c.id for c in case_chunks)])),
+        source_pages=tuple(sorted({*pages, *case_pages})),
+        support=choice.sentence,
         topic=section.title,
         difficulty=difficulty,
-        kind=TREATMENT_KIND,
-        flags=(RECALL,),
+        kind=CASE_KIND if case_chunks else TREATMENT_KIND,
+        flags=(level,),
     )
 
 

@@ -9,16 +9,18 @@ which definition), "cloze" (the sentence with the term blanked), "which" ("X is 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from core.generate.glossary import GlossaryEntry, PhraseCounts, parse_glossary
-from core.generate.kinds import KindLexicon, build_lexicon
+from core.generate.kinds import KindLexicon, bare_category, build_lexicon
 from core.generate.terms import NAMING, Term, TermBank, build_term_bank, key_name
 from core.generate.text import (
     FIGURE_REFERENCE,
     clean,
+    clue_stems,
     content_words,
     normalise,
     prose_sentence,
@@ -37,14 +39,49 @@ ACTION = "action"
 # "(The) X is/are the|a|an|one of ..." -> a "Which of the following" stem.
 # Verbs that state what the subject does to something (generic: no subject's vocabulary).
 _ACTION = re.compile(
-    r"^(?:the\s+)?(?P<term>.+?)\s+(?:(?:is|are)\s+(?:also\s+)?)?(?P<verb>"
+    r"^(?:[Tt]he\s+)?(?P<term>.+?)\s+(?:(?:is|are)\s+(?:also\s+)?)?(?P<verb>"
     r"inhibits?|blocks?|binds?|targets?|prevents?|causes?|produces?|secretes?|stimulates?|"
     r"activates?|increases?|decreases?|reduces?|converts?|transports?|carries|carry|kills?|"
-    r"disrupts?|interferes? with|(?:is|are) used to treat|treats?|releases?|regulates?|"
-    r"supplies|supply|drains?|receives?|controls?|triggers?)\s+(?P<rest>.+)$"
+    r"disrupts?|interferes? with|(?:is|are) used (?:to treat|for the treatment of)|treats?|"
+    r"releases?|regulates?|supplies|supply|drains?|receives?|controls?|triggers?)\s+"
+    r"(?P<rest>.+)$"
 )
+# An adverb between the subject and its verb ("selectively inhibits") stays in the stem.
+_ADVERB = re.compile(r"\s+(?P<adverb>[a-z]+ly)$")
+# "Macrolides are broad-spectrum, bacteriostatic drugs that ...": a plural subject said to be
+# members of a plural category, without an article.
+_ARE_KIND = re.compile(r"^(?:[Tt]he\s+)?(?P<term>.+?)\s+are\s+(?P<rest>.+)$")
+# "Sulfanilamide, the first synthetic antimicrobial created, served ..." or "... with
+# flucytosine, a fluorinated pyrimidine analog that ...": an apposition says what it is.
+_APPOSITION = re.compile(r"^,\s+(?P<rest>(?:the|a|an)\s[^,;()]+?)(?:,\s|\.$)")
+# What follows one statement: another clause, a consequence, a second subject.
+_CLAUSE_TAIL = re.compile(
+    r"(?:;|:|,\s+(?:which|and|but|ultimately|thus|thereby|so|while|whereas|although|"
+    r"including|such as)\b|,\s+[a-z]+ing\b).*$"
+)
+# What may stand right before a term that an apposition describes: the sentence start or a
+# preposition that opens a noun phrase (not "of", which makes it part of a longer one).
+_WHOLE_PHRASE_BEFORE = re.compile(
+    r"(?:^(?:the\s+)?|\b(?:with|by|to|from|on|against|into|as)\s+)$", re.I
+)
+# A verb outside a relative clause: the words after the comma are a sentence of their own.
+_FINITE_VERB = re.compile(
+    r"(?<!that )(?<!which )(?<!who )\b(may|might|can|could|will|would|should|must|is|are|"
+    r"was|were|has|have|had|does|do|did)\b"
+)
+# Words that make "X, the Y" lean on something said before, or no statement at all.
+_REFERRING = re.compile(r"\b(another|other|this|these|those|such|its|their|same)\b", re.I)
+# A stem word found near this many terms at most (or this share of them) still points to
+# one thing; "infection" in a drug chapter sits next to every drug.
+MIN_SPREAD = 3
+SPREAD_SHARE = 0.05
+# Words either side of a term's mention that count as its surroundings.
+SURROUNDING_WORDS = 15
+# Statements about one thing: from this many words, and not longer than this.
+MIN_STATEMENT_WORDS = 4
+MAX_STATEMENT_WORDS = 25
 _IS_A = re.compile(
-    r"^(?:the\s+)?(?P<term>.+?)\s+(?P<verb>is|are)\s+(?P<rest>(?:the|a|an|one)\s.+)$"
+    r"^(?:[Tt]he\s+)?(?P<term>.+?)\s+(?P<verb>is|are)\s+(?P<rest>(?:the|a|an|one)\s.+)$"
 )
 
 
@@ -91,6 +128,19 @@ class Material:
     notes: dict[int, tuple[str, str]]
     # What kind of thing each term is (distractors must be of the key's kind).
     lexicon: KindLexicon = field(default_factory=KindLexicon)
+    # Per term, the rare word stems of the text around its mentions (text.clue_stems), and
+    # per stem how many terms' surroundings hold it: what the material says near each term.
+    surroundings: dict[int, frozenset[str]] = field(default_factory=dict)
+    spread: Counter[str] = field(default_factory=Counter)
+
+    def also_said_of(self, term: int, statement: str, key: int) -> bool:
+        """Whether the material says something close to `statement` near `term` too: a word
+        of the statement that singles out the key ("tapeworm", "ergosterol") also sits next
+        to this term, so that offering it as wrong could be wrong."""
+        rare = max(MIN_SPREAD, int(SPREAD_SHARE * len(self.bank)))
+        own = clue_stems(self.bank.terms[term].text) | clue_stems(self.bank.terms[key].text)
+        telling = {s for s in clue_stems(statement) - own if self.spread[s] <= rare}
+        return bool(telling & self.surroundings.get(term, frozenset()))
 
 
 def _merge_overlapping(texts: Sequence[str]) -> str:
@@ -232,22 +282,57 @@ def _fact_for(
 ) -> tuple[str, str, int] | None:
     """(kind, frame, priority) for a sentence about `term`, or None if it defines nothing."""
     plain = FIGURE_REFERENCE.sub("", sentence)
+    found = _statement_for(plain, sentence, term, match, counts)
+    # "is an important aspect of treatment" fits anything: a statement holds a rare word.
+    if found and clue_stems(found[1]) - clue_stems(term.text):
+        return found
+    if _inside_longer_name(sentence, match, counts):
+        return None
+    return _cloze_for(sentence, term, match)
+
+
+def _statement_for(
+    plain: str, sentence: str, term: Term, match: re.Match[str], counts: PhraseCounts
+) -> tuple[str, str, int] | None:
+    """(kind, frame, priority) when the sentence states what the term is or does."""
     is_a = _IS_A.match(plain)
     if is_a and normalise(is_a.group("term")) in term.names():
-        rest = is_a.group("rest").rstrip(".")
+        rest = _CLAUSE_TAIL.sub("", is_a.group("rest").rstrip("."))
         # One clause only: "X is the A, and Y is the B" asks two things.
         single = not re.search(r"\b(is|are)\b", rest)
         if single and len(rest.split()) >= 5 and not _term_pattern(term).search(rest):
             return WHICH, rest, 3
+    category = _category(plain, term)
+    if category:
+        return WHICH, category, 2
     action = _ACTION.match(plain)
-    if action and normalise(action.group("term")) in term.names():
-        rest = action.group("rest").rstrip(".")
-        # One statement about one thing, which the stem can ask without naming the term.
-        single = not re.search(r"\b(is|are|was|were|and it|which)\b", rest)
-        if single and 4 <= len(rest.split()) <= 25 and not _term_pattern(term).search(rest):
-            return ACTION, f"{action.group('verb')} {rest}", 2
-    if _inside_longer_name(sentence, match, counts):
-        return None
+    adverb = _ADVERB.search(action.group("term")) if action else None
+    subject = action.group("term")[: adverb.start()] if action and adverb else ""
+    if action and normalise(subject or action.group("term")) in term.names():
+        rest = _one_statement(action.group("rest"))
+        if rest and not _term_pattern(term).search(rest):
+            lead = f"{adverb.group('adverb')} " if adverb else ""
+            return ACTION, f"{lead}{action.group('verb')} {rest}", 2
+    apposition = _APPOSITION.match(plain[match.end() :]) if plain == sentence else None
+    # The apposition is about the term only when the term is a whole noun phrase: "In the
+    # second phase of ventricular systole, the ventricular ejection phase, ..." is about the
+    # phase, and "isoniazid, rifampin, ..., the drug combination" about the list.
+    before = sentence[: match.start()]
+    if not _WHOLE_PHRASE_BEFORE.search(before) or _inside_longer_name(sentence, match, counts):
+        apposition = None
+    # "For diagnosis of giardiasis, a stool O&P exam may be helpful": a clause, no apposition.
+    if apposition and _FINITE_VERB.search(apposition.group("rest")):
+        apposition = None
+    if apposition and not _REFERRING.search(apposition.group("rest")):
+        rest = _one_statement(apposition.group("rest"))
+        if rest and not _term_pattern(term).search(rest):
+            return WHICH, rest, 2
+    return None
+
+
+def _cloze_for(sentence: str, term: Term, match: re.Match[str]) -> tuple[str, str, int] | None:
+    """The sentence with the term blanked, when the sentence is about the term (clozes only
+    feed explanations: a fill-in-the-blank line is no question)."""
     start, end = match.span()
     blanked = FIGURE_REFERENCE.sub("", sentence[:start] + "________" + sentence[end:])
     # "an ________" would give the first letter away.
@@ -266,6 +351,46 @@ def _fact_for(
         if len(shared) >= 3:
             return CLOZE, blanked, 1
     return None
+
+
+def _one_statement(rest: str) -> str:
+    """The predicate cut to one statement about one thing, or "" when it is not one."""
+    rest = _CLAUSE_TAIL.sub("", rest.rstrip(".")).strip(" ,")
+    # "that is responsible for ..." describes the object; "is", "which" elsewhere start
+    # a second statement.
+    if re.search(r"(?<!that )\b(is|are|was|were)\b|\band it\b|\bwhich\b", rest):
+        return ""
+    if not MIN_STATEMENT_WORDS <= len(rest.split()) <= MAX_STATEMENT_WORDS:
+        return ""
+    return rest
+
+
+def _category(sentence: str, term: Term) -> str:
+    """ "are broad-spectrum, bacteriostatic drugs that block ..." for a plural term: the
+    predicate, when it names a plural category (see kinds.bare_category)."""
+    are = _ARE_KIND.match(sentence)
+    if not (are and term.plural and normalise(are.group("term")) in term.names()):
+        return ""
+    rest = bare_category(_one_statement(are.group("rest")))
+    return rest if rest and not _term_pattern(term).search(rest) else ""
+
+
+def _surroundings(
+    body: Sequence[SourceChunk], lookup: dict[str, int]
+) -> dict[int, frozenset[str]]:
+    """Per term, the rare word stems within a few words of each of its mentions, tables and
+    captions included (a table row is where a drug class meets its mechanism)."""
+    found: dict[int, set[str]] = {}
+    for chunk in body:
+        words = normalise(chunk.text).split()
+        for i in range(len(words)):
+            for n in range(1, 7):
+                index = lookup.get(" ".join(words[i : i + n]))
+                if index is None:
+                    continue
+                window = words[max(0, i - SURROUNDING_WORDS) : i + n + SURROUNDING_WORDS]
+                found.setdefault(index, set()).update(clue_stems(" ".join(window)))
+    return {index: frozenset(stems) for index, stems in found.items()}
 
 
 def read_material(
@@ -319,6 +444,14 @@ def read_material(
             heading = next((h for text, h in normalised_body if name in text and h), "Key Terms")
         for kind in (TERM, DEFINITION):
             facts.append(Fact(kind, index, entry.text, ids, pages, heading=heading))
+    surroundings = _surroundings(body, lookup)
+    # A stem counts near the terms it surrounds, not in the names it is part of ("tapeworm
+    # infections" is no second thing said about tapeworms).
+    spread = Counter(
+        stem
+        for index, stems in surroundings.items()
+        for stem in stems - clue_stems(bank.terms[index].text)
+    )
     lexicon = build_lexicon(
         {t.text: t.definition for t in bank.terms if t.definition},
         [sentence for c in body for sentence in sentences(c.text)],
@@ -326,4 +459,11 @@ def read_material(
     )
     # Fill-in-the-blank lines are not questions (flaw F1): cloze facts only feed notes.
     asked = tuple(f for f in facts if f.kind != CLOZE)
-    return Material(bank=bank, facts=asked, notes=notes, lexicon=lexicon)
+    return Material(
+        bank=bank,
+        facts=asked,
+        notes=notes,
+        lexicon=lexicon,
+        surroundings=surroundings,
+        spread=spread,
+    )

@@ -383,6 +383,32 @@ _IS_A = re.compile(
 )
 
 
+# Words that open a predicate which is no category ("are also", "are often thought").
+_NOT_CATEGORY_START = frozenset(word_list("the a an one also not often thought used"))
+
+
+def bare_category(predicate: str) -> str:
+    """ "broad-spectrum, bacteriostatic drugs that block ..." -> "broad-spectrum bacteriostatic
+    drugs that block ...": a predicate naming a plural category noun without an article, with
+    the commas between its modifiers dropped; "" when the predicate opens otherwise (a verb,
+    an adverb, an adjective alone: "are particularly active against ...")."""
+    words = predicate.split()
+    if not words or words[0].lower() in _NOT_CATEGORY_START:
+        return ""
+    for position, word in enumerate(words[:5]):
+        bare = word.strip(",").lower()
+        if bare.endswith("ly") or bare in STOPWORDS or (position == 0 and bare.endswith("ed")):
+            return ""
+        if bare.endswith("s") and family_of_word(bare):
+            modifiers = [w.strip(",") for w in words[:position]]
+            return " ".join([*modifiers, *words[position:]])
+    return ""
+
+
+# "Macrolides are broad-spectrum, bacteriostatic drugs that ..." (read with bare_category).
+_ARE = re.compile(r"^(?:the\s+)?(?P<term>[A-Za-z][\w'’ -]{1,60}?)\s+are\s+(?P<rest>.+)$", re.I)
+
+
 @dataclass
 class KindLexicon:
     """Kinds of the terms of one material, read from its glossary and sentences."""
@@ -450,9 +476,12 @@ class KindLexicon:
                 if name:
                     developmental = bool(_DEVELOPMENTAL.search(sentence))
                     self.add(name, Kind(head, family, developmental, from_text=True))
-            is_a = _IS_A.match(clean(sentence))
+            is_a = _IS_A.match(clean(sentence)) or _ARE.match(clean(sentence))
             if is_a:
-                kind = kind_from_definition(is_a.group("rest"))
+                rest = is_a.group("rest")
+                if is_a.re is _ARE and not (rest := bare_category(rest)):
+                    continue
+                kind = kind_from_definition(rest)
                 name = _name_prefix(is_a.group("term"), known)
                 if name and kind.known and kind.head:
                     self.add(name, kind)

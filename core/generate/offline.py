@@ -162,6 +162,8 @@ def _stem(fact: Fact, key: Term) -> str | None:
 def _singular_verb(frame: str) -> str:
     """ "Which of the following" takes the singular: "inhibit cell wall ..." -> "inhibits"."""
     verb, _, rest = frame.partition(" ")
+    if verb.endswith("ly") and rest:  # "selectively inhibit ..."
+        return f"{verb} {_singular_verb(rest)}"
     if verb in {"is", "are"} or verb.endswith("s"):
         return "is " + rest if verb == "are" else frame
     singular = verb[:-1] + "ies" if verb.endswith("y") else verb + "s"
@@ -295,6 +297,8 @@ def _distractors(
             continue  # "Which ... are" must not rule options out by grammar
         if _class_and_member(key, term):
             continue  # "coronary veins" holds "great cardiac vein": both would be right
+        if fact.kind in (WHICH, ACTION) and material.also_said_of(index, fact.frame, fact.term):
+            continue  # "tapeworm" sits next to praziquantel too: it may be right as well
         if fact.kind == DEFINITION and any(contains_phrase(text, name) for name in key.names()):
             continue  # a definition naming the key is a giveaway
         if not 0.4 <= len(text) / max(len(key_option), 1) <= 2.2:

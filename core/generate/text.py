@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
+
+from wordfreq import zipf_frequency
 
 # Function and lead-in words: they carry no meaning for overlap checks (key in stem, support).
 _STOPWORD_TEXT = """
@@ -154,3 +157,33 @@ def prose_sentence(sentence: str) -> bool:
         and not _LIST.search(sentence)
         and not _EARLY_PRONOUN.search(" ".join(sentence.split()[:6]))
     )
+
+
+# Qualifiers that are rare enough to look specific yet single nothing out.
+_VAGUE = frozenset(
+    word_list(
+        """
+    nonspecific specific general generally common commonly rare rarely usual usually
+    typical typically severe mild moderate various several variety certain possible
+    possibly likely different similar related associated additional particular minimal
+    nonexistent absent present frequent frequently occasional occasionally
+    """
+    )
+)
+# A word this common in English is no clue to one thing ("water", "days").
+_CLUE_ZIPF = 4.5
+# Stems this long: "dehydration" and "dehydrated" share "dehydr".
+_CLUE_STEM = 6
+
+
+@lru_cache(maxsize=65536)
+def _clue_stem(word: str) -> str:
+    if word in _VAGUE or zipf_frequency(word, "en") >= _CLUE_ZIPF:
+        return ""
+    return word[:_CLUE_STEM]
+
+
+def clue_stems(text: str) -> set[str]:
+    """Word stems of a text that could single out one disease, drug or structure: not
+    everyday English, not a vague qualifier."""
+    return {stem for word in re.findall(r"[a-z]{4,}", text.lower()) if (stem := _clue_stem(word))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from core.generate.cases import case_items, treatment_items
+from core.generate.cases import case_items, clinical_items, treatment_items
 from core.generate.facts import SourceChunk
 from core.generate.schema import APPLICATION, RECALL
 from core.generate.text import normalise
@@ -171,3 +171,55 @@ def test_physiology_sections_that_mention_symptoms_are_no_diseases() -> None:
         }
     )
     assert list(case_items(physiology, seed=1, difficulty=3)) == []
+
+
+# More of what a patient shows, so each disease has sentences left after its cause and its
+# diagnosis were asked.
+MORE_FINDINGS = {
+    "Giardiasis": (
+        "Symptoms include foul floating stools and abdominal distension. Signs include "
+        "sulphurous belching and lactose intolerance for months. Symptoms include pale "
+        "steatorrhoea that is hard to flush. Signs include vitamin deficiency with night "
+        "blindness in children."
+    ),
+    "Amoebiasis": (
+        "Signs include tenesmus and mucoid stools with flecks of blood. Symptoms include "
+        "pleuritic pain and hepatomegaly below the ribs. Signs include flask-shaped ulcers "
+        "seen on colonoscopy. Symptoms include anchovy-paste pus from a drained cavity."
+    ),
+    "Hepatitis": (
+        "Signs include itching skin and tea-coloured urine. Symptoms include anorexia and "
+        "arthralgia of small joints. Signs include spider naevi and ascites in late stages. "
+        "Symptoms include confusion and asterixis when the liver fails."
+    ),
+    "Shigellosis": (
+        "Symptoms include painful straining and febrile convulsions. Signs include rectal "
+        "prolapse in straining toddlers. Symptoms include meningism and haemolysis in some "
+        "children. Signs include reactive arthritis weeks after recovery."
+    ),
+    "Ascariasis": (
+        "Symptoms include colicky pain and stunted growth. Signs include biliary colic and "
+        "pancreatitis in adults. Symptoms include eosinophilic pneumonitis with wheezing "
+        "at night. Signs include malnutrition and poor school performance."
+    ),
+}
+
+
+def test_a_case_can_ask_which_drug_treats_it_and_then_its_treatment_is_not_asked_by_name() -> None:
+    rich = {title: f"{text} {MORE_FINDINGS.get(title, '')}" for title, text in SECTIONS.items()}
+
+    items = list(clinical_items(_chunks(rich), seed=3, difficulty=3))
+
+    treating = [i for i in items if i.stem.endswith("used to treat this illness?")]
+    assert treating, "sections with sentences left give treatment cases"
+    for item in treating:
+        key = item.options[item.correct_index]
+        assert APPLICATION in item.flags and key in rich[item.topic]
+        assert not any(option in item.stem for option in item.options)
+        # The disease is never named, and no recall item asks its treatment by name.
+        assert item.topic.lower() not in item.stem.lower()
+        assert not any(
+            other.stem.startswith("Which of the following drugs is used to treat")
+            and other.topic == item.topic
+            for other in items
+        )

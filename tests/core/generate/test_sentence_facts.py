@@ -1,0 +1,98 @@
+"""Facts read from running text when a chapter has no key-terms list (a pharmacology chapter
+written for these tests with invented drug names, none from the shared PDFs)."""
+
+from __future__ import annotations
+
+from core.generate.facts import ACTION, WHICH, Material, SourceChunk, read_material
+from storage.enums import ChunkKind
+
+PARAGRAPHS = (
+    "Zorvamycin, the first natural antibacterial isolated from marsh soil, changed surgery. "
+    "Zorvamycin binds the small ribosomal subunit of many soil bacteria. "
+    "Keltrofloxacin selectively inhibits bacterial topoisomerase in dividing cells, blocking "
+    "replication of the chromosome. Keltrofloxacin is taken by mouth twice a day for a week. ",
+    "The quorazoles are synthetic antifungal drugs that disrupt sterol synthesis in yeast "
+    "membranes; they are also sprayed on grain. "
+    "Farmers buy quorazoles because they are cheap to make. "
+    "Pravoxil is a synthetic drug that has been used for decades to treat tapeworm infections. "
+    "Tapeworm infections of sheep also respond to nemoquantel, which paralyses the worms. "
+    "Nemoquantel is given as one dose to the whole flock in spring. ",
+    "In the second phase of ventricular systole, the ventricular ejection phase, blood leaves "
+    "the heart. Ventricular systole is short compared with the rest of the cycle. Systole is "
+    "followed by relaxation of the muscle in every chamber. "
+    "For diagnosis of giardiasis, a stool antigen exam may be helpful. Giardiasis spreads in "
+    "cold water from mountain streams. Patients with giardiasis lose weight over many weeks. ",
+    "Surgeons give lindarol with zorvamycin for deep wounds after an operation. Lindarol, a "
+    "cheap antiseptic salt made from seaweed, is rubbed on the skin before surgery. Clinics in "
+    "every village keep nemoquantel and pravoxil on their shelves. Pharmacies store "
+    "keltrofloxacin and lindarol in a cold room away from light. Markets sell quorazoles and "
+    "zorvamycin to farmers in large sacks.",
+)
+
+
+def material() -> Material:
+    chunks = [
+        SourceChunk(
+            id=i + 1,
+            material_id=1,
+            ordinal=i,
+            kind=ChunkKind.BODY,
+            text=text,
+            page_start=i + 1,
+            page_end=i + 1,
+            heading="Drugs",
+        )
+        for i, text in enumerate(PARAGRAPHS)
+    ]
+    return read_material(chunks)
+
+
+def facts_about(found: Material, name: str) -> list[tuple[str, str]]:
+    return [
+        (fact.kind, fact.frame)
+        for fact in found.facts
+        if found.bank.terms[fact.term].text.lower() == name
+    ]
+
+
+def test_an_apposition_at_the_start_says_what_the_term_is() -> None:
+    found = material()
+
+    assert (WHICH, "the first natural antibacterial isolated from marsh soil") in facts_about(
+        found, "zorvamycin"
+    )
+    assert (WHICH, "a cheap antiseptic salt made from seaweed") in facts_about(found, "lindarol")
+
+
+def test_an_apposition_of_a_longer_phrase_or_a_clause_is_no_fact_about_the_term() -> None:
+    found = material()
+
+    # "the ventricular ejection phase" is the second phase of systole, not systole.
+    assert all("ejection" not in frame for _, frame in facts_about(found, "systole"))
+    assert all("stool" not in frame for _, frame in facts_about(found, "giardiasis"))
+
+
+def test_a_plural_category_without_article_is_asked_up_to_its_first_clause() -> None:
+    found = material()
+
+    assert facts_about(found, "quorazoles") == [
+        (WHICH, "synthetic antifungal drugs that disrupt sterol synthesis in yeast membranes")
+    ]
+
+
+def test_an_adverb_stays_with_its_verb_and_a_trailing_participle_clause_is_cut() -> None:
+    found = material()
+
+    assert (ACTION, "selectively inhibits bacterial topoisomerase in dividing cells") in (
+        facts_about(found, "keltrofloxacin")
+    )
+
+
+def test_a_term_the_text_also_ties_to_the_statement_is_no_safe_distractor() -> None:
+    found = material()
+    index = {term.text.lower(): i for i, term in enumerate(found.bank.terms)}
+    statement = "a synthetic drug that has been used for decades to treat tapeworm infections"
+
+    # Nemoquantel also treats tapeworms: offered as wrong, it might be right.
+    assert found.also_said_of(index["nemoquantel"], statement, index["pravoxil"])
+    assert not found.also_said_of(index["keltrofloxacin"], statement, index["pravoxil"])
