@@ -25,6 +25,7 @@ from core.generate.text import (
     normalise,
     prose_sentence,
     sentences,
+    word_clue_stems,
 )
 from storage.enums import ChunkKind
 
@@ -383,13 +384,15 @@ def _surroundings(
     found: dict[int, set[str]] = {}
     for chunk in body:
         words = normalise(chunk.text).split()
+        # Each word's stems once; a window only unites them.
+        stems = [word_clue_stems(word) for word in words]
         for i in range(len(words)):
             for n in range(1, 7):
                 index = lookup.get(" ".join(words[i : i + n]))
                 if index is None:
                     continue
-                window = words[max(0, i - SURROUNDING_WORDS) : i + n + SURROUNDING_WORDS]
-                found.setdefault(index, set()).update(clue_stems(" ".join(window)))
+                window = stems[max(0, i - SURROUNDING_WORDS) : i + n + SURROUNDING_WORDS]
+                found.setdefault(index, set()).update(*window)
     return {index: frozenset(stems) for index, stems in found.items()}
 
 

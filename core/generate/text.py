@@ -187,3 +187,9 @@ def clue_stems(text: str) -> set[str]:
     """Word stems of a text that could single out one disease, drug or structure: not
     everyday English, not a vague qualifier."""
     return {stem for word in re.findall(r"[a-z]{4,}", text.lower()) if (stem := _clue_stem(word))}
+
+
+@lru_cache(maxsize=65536)
+def word_clue_stems(word: str) -> frozenset[str]:
+    """clue_stems of one normalised word (what a sliding window over words unites)."""
+    return frozenset(clue_stems(word))
