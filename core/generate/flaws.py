@@ -23,6 +23,7 @@ from wordfreq import zipf_frequency
 from core.generate.kinds import (
     Kind,
     KindLexicon,
+    family_nouns,
     family_of_word,
     head_of,
     is_binomial,
@@ -449,17 +450,46 @@ def ruled_out_by_name(stem: str, options: Sequence[str], key_index: int) -> list
     """Distractors whose own name says they are another thing of the kind the stem asks:
     "pulmonary arteries" for "the veins that ...", when the key is named a vein too."""
     asked = head_of(_asked_phrase(stem)) if not _BEST_DEFINES.search(stem) else ""
-    family = family_of_word(asked)
-    if not family or asked in _GENERIC_HEADS or _name_head(options[key_index]) != asked:
+    if asked in _GENERIC_HEADS or _name_head(options[key_index]) != asked:
         return []
     return [
-        i
-        for i, option in enumerate(options)
-        if i != key_index
-        and (head := _name_head(option)) != asked
-        and head not in _GENERIC_HEADS
-        and family_of_word(head) == family
+        i for i, option in enumerate(options) if i != key_index and named_as_other(asked, option)
     ]
+
+
+def named_as_other(asked: str, option: str) -> bool:
+    """Whether the option's name says it is another thing of the asked category's family
+    ("circumflex artery" when a vein is asked): ruled out by its name alone."""
+    family = family_of_word(asked)
+    head = _name_head(option)
+    return (
+        bool(family)
+        and head != asked
+        and head not in _GENERIC_HEADS
+        and (family_of_word(head) == family)
+    )
+
+
+def asked_category(phrase: str) -> str:
+    """The category noun a phrase asks for: its head ("a large, thin-walled vein" -> vein),
+    or, when the head is generic, the category a modifier is made from ("the large arterial
+    vessel" -> artery)."""
+    head = head_of(phrase)
+    if head not in _GENERIC_HEADS:
+        return head
+    before = normalise(phrase).split(head)[0].split()
+    nouns = family_nouns(family_of_word(head))
+    for word in reversed(before):
+        # "arterial" is made from "artery" (stem "arter"); "arteriole" (stem "arteriol")
+        # does not fit it.
+        made_from = [
+            noun
+            for noun in nouns
+            if word != noun and len(stem := noun.rstrip("aeiouy")) >= 4 and word.startswith(stem)
+        ]
+        if made_from:
+            return max(made_from, key=lambda noun: len(noun.rstrip("aeiouy")))
+    return head
 
 
 def category_distractors(options: Sequence[str], key_index: int) -> list[int]:

@@ -211,6 +211,13 @@ _BECOMES = re.compile(
     r"^(?:develops?|forms?|becomes?|gives? rise to|divides?)\s+(?:into\s+)?(?P<rest>.+)$",
     re.IGNORECASE,
 )
+# A first modifier, a comma, and a second modifier before the noun ("broad-spectrum,
+# bacteriostatic drugs"); the comma is dropped before the phrase is cut at commas.
+_COORDINATE_MODIFIERS = re.compile(
+    r"^(?P<first>(?:(?:the|a|an)\s+)?[a-z][a-z-]+),"
+    r"(?=\s+(?!(?:the|a|an|and|or|which|that)\b)[a-z][a-z-]+\s+(?!(?:and|or)\b)[a-z])",
+    re.IGNORECASE,
+)
 # Definition openers that are not the thing itself ("in the cardiovascular system, a ...").
 _FRAME = re.compile(r"^(?:in|within|during|for) [^,]{1,60}, ", re.IGNORECASE)
 
@@ -254,6 +261,11 @@ _FAMILY_OF: dict[str, str] = {
     for word in text.split()
     if "_" not in word
 }
+
+
+def family_nouns(family: str) -> tuple[str, ...]:
+    """The category nouns that name a family ("vessel" -> artery, vein, ...)."""
+    return tuple(word for word, named in _FAMILY_OF.items() if named == family)
 
 
 def family_of_word(word: str) -> str:
@@ -305,6 +317,8 @@ def head_of(phrase: str, follow_of: bool = True) -> str:
     that ..." -> "cell"; "the amount of blood in ..." -> "amount".
     """
     text = _FRAME.sub("", clean(phrase))
+    # "a large, thin-walled vein": a comma between two modifiers stays inside the phrase.
+    text = _COORDINATE_MODIFIERS.sub(r"\g<first>", text)
     text = re.split(r"[;:,]", re.sub(r"\([^)]*\)", " ", text))[0]
     tokens = _WORD.findall(text)
     i = 0

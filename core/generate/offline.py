@@ -19,7 +19,13 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
 from core.generate.facts import ACTION, CLOZE, DEFINITION, TERM, WHICH, Fact, Material
-from core.generate.flaws import broken_options, cues, ruled_out_by_name
+from core.generate.flaws import (
+    asked_category,
+    broken_options,
+    cues,
+    named_as_other,
+    ruled_out_by_name,
+)
 from core.generate.kinds import (
     Kind,
     head_of,
@@ -266,6 +272,7 @@ def _distractors(
         return None  # options of one kind cannot be promised for a term of unknown kind
     if broken_options([key_option], frozenset()) or _name_contradicts_definition(key):
         return None  # a glossary line read wrongly ("sigmoid sinuses enlarged")
+    asked = _category_asked(fact, key)
     similarity = vectors.similarity(fact.term)
     order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
     eligible: list[tuple[int, str]] = []
@@ -289,6 +296,8 @@ def _distractors(
         )
         if not same_kind(key_kind, kind, by_group=True):
             continue  # a disorder offered for a process is ruled out without knowledge
+        if asked and named_as_other(asked, term.text) and head_of(term.definition) != asked:
+            continue  # "circumflex artery" for "a thin-walled vein that ..." rules itself out
         if not term.definition and index not in material.notes:
             continue  # its explanation could not say what it is
         if _same_thing(key, term, float(similarity[index])) or _shown_in(term, stem):
@@ -354,6 +363,16 @@ def _without_cue(
             if not cues(stem, (key_option, *(t for _, t in trial)), 0):
                 return trial
     return picked
+
+
+def _category_asked(fact: Fact, key: Term) -> str:
+    """The category noun the stem asks for, when the stem quotes a noun phrase (a "which"
+    statement or a definition); "" otherwise."""
+    if fact.kind == WHICH:
+        return asked_category(fact.frame)
+    if fact.kind == TERM and key.definition:
+        return asked_category(key.definition)
+    return ""
 
 
 def _head(fact: Fact, term: Term, option: str) -> str:

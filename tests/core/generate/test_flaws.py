@@ -8,7 +8,14 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.generate.flaws import FlawContext, book_question_words, epithets_of, shares_root
+from core.generate.flaws import (
+    FlawContext,
+    asked_category,
+    book_question_words,
+    epithets_of,
+    named_as_other,
+    shares_root,
+)
 from core.generate.kinds import build_lexicon, head_of, kind_from_definition, same_kind
 from core.generate.schema import DraftItem
 from core.generate.validate import (
@@ -153,6 +160,17 @@ def test_the_head_noun_of_a_definition_names_its_kind() -> None:
     assert head_of("upper or receiving chamber of the heart") == "chamber"
     developing = kind_from_definition("develops into the posterior portion of the right atrium")
     assert developing.developmental and developing.family == "structure"
+
+
+def test_the_category_a_stem_asks_for_survives_commas_and_adjectives() -> None:
+    assert head_of("a large, thin-walled vein on the posterior surface") == "vein"
+    assert head_of("broad-spectrum, bacteriostatic drugs that block elongation") == "drug"
+    # A list is no pair of modifiers: its first member stays the head.
+    assert head_of("heart, lungs and liver") == "heart"
+    assert asked_category("the large arterial vessel that carries blood") == "artery"
+    assert asked_category("a small vessel that carries blood") == "vessel"
+    assert named_as_other("vein", "circumflex artery")
+    assert not named_as_other("vein", "inferior vena cava")
 
 
 @given(st.text(min_size=0, max_size=20), st.text(min_size=0, max_size=20))

@@ -212,3 +212,17 @@ async def test_offline_items_on_a_whole_chapter_are_sound(
             # and "coronary veins" never stands beside one of them ("great cardiac vein").
             numbers = {looks_plural(option) for option in question.options}
             assert len(numbers) == 1, question.options
+        # "a large, thin-walled vein ..." offers veins, never a vessel named an artery.
+        asked = re.search(
+            r"Which (?:term is defined as \"|of the following (?:is|are) )(?:the |a |an )?"
+            r"(?:[\w-]+,? ){0,3}?(?P<vessel>veins?|arter(?:y|ies)|arterial)\b",
+            question.stem,
+        )
+        if asked:
+            named_otherwise = "arter" if asked["vessel"].startswith("vein") else "vein"
+            last_words = [
+                option.split()[-1]
+                for i, option in enumerate(question.options)
+                if i != question.correct_index
+            ]
+            assert not any(w.startswith(named_otherwise) for w in last_words), question.options
