@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -136,6 +136,7 @@ def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
     for chunk in sorted(chunks, key=lambda c: (c.material_id, c.ordinal)):
         if chunk.heading:
             by_heading.setdefault(chunk.heading, []).append(chunk)
+    whole_text = " ".join(c.text for c in chunks)
     sections = []
     for heading, members in by_heading.items():
         # Chunks overlap: a sentence is read once.
@@ -171,6 +172,7 @@ def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
             weak = family == "condition" and findings > 0
             unnamed = not family and findings >= MIN_DISEASE_FINDINGS and len(words) <= 3
             disease, inferred = (title, True) if weak or unnamed else ("", False)
+        disease = _sentence_case(disease, whole_text)
         if organism or disease:
             sections.append((_Section(title, tuple(members), said, organism, disease), inferred))
     # Titles read as diseases from their findings only count in a clinical text: one where
@@ -195,6 +197,21 @@ def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
             seen.add(section.organism)
             unique.append(section)
     return unique
+
+
+def _sentence_case(title: str, text: str) -> str:
+    """A heading's name as the text writes it ("Typhoid Fever" -> "Typhoid fever"): a word
+    after the first keeps its capital only when the text never writes it in lower case
+    ("Campylobacter")."""
+    words = title.split()
+    for i, word in enumerate(words[1:], start=1):
+        if (
+            word[:1].isupper()
+            and not word.isupper()
+            and re.search(rf"\b{re.escape(word.lower())}\b", text)
+        ):
+            words[i] = word.lower()
+    return " ".join(words)
 
 
 def _shares_name(word: str, names: set[str]) -> bool:
@@ -311,13 +328,14 @@ def _item(
 def clinical_items(
     chunks: Sequence[SourceChunk], *, seed: int, difficulty: int
 ) -> Iterator[DraftItem]:
-    """Cases (application) first, then treatments (recall), from one reading of the sections."""
+    """Cases (application) and treatments (recall) from one reading of the sections, each
+    disease's first item before any disease's second (see `_cases`)."""
     sections = _sections(chunks)
     # A disease whose treatment a case asks is not asked again by name: one item would
-    # answer the other.
+    # answer the other. The recall items are read lazily, after the treatment cases.
     treated: set[int] = set()
-    yield from _cases(sections, seed=seed, difficulty=difficulty, treated=treated)
-    yield from _treatments(sections, seed=seed, difficulty=difficulty, skip=treated)
+    recall = _treatments(sections, seed=seed, difficulty=difficulty, skip=treated)
+    yield from _cases(sections, seed=seed, difficulty=difficulty, treated=treated, then=recall)
 
 
 def case_items(
@@ -333,13 +351,20 @@ def treatment_items(
 
 
 def _cases(
-    sections: list[_Section], *, seed: int, difficulty: int, treated: set[int] | None = None
+    sections: list[_Section],
+    *,
+    seed: int,
+    difficulty: int,
+    treated: set[int] | None = None,
+    then: Iterable[DraftItem] = (),
 ) -> Iterator[DraftItem]:
-    """Case items for the disease sections of these chunks, key first: first the cause and
-    the diagnosis of every section, each from different sentences of it; given `treated`,
-    then which drug treats the case (the sections asked so go into `treated`); then, while
-    a section has sentences left, more cases of it (a quiz asking for more than the
-    sections give gets a second description of a disease rather than fewer questions)."""
+    """Case items for the disease sections of these chunks, key first, in rounds so that a
+    quiz meets every disease once before it meets one twice: one case per section (its
+    cause or its diagnosis); given `treated`, which drug treats a case (the sections asked
+    so go into `treated`); the items of `then`; the other of cause and diagnosis, from
+    other sentences of the section; then, while a section has sentences left, more cases
+    of it (a quiz asking for more than the sections give gets a second description of a
+    disease rather than fewer questions)."""
     # A word many sections use ("watery", "microscopic") singles out none of them.
     spread = Counter(w for s in sections for w in s.clues)
     limit = max(MAX_CLUE_SECTIONS, round(len(sections) * MAX_CLUE_SHARE))
@@ -353,13 +378,17 @@ def _cases(
         usable = [s for s in sections[index].sentences if _describes(s, sections[index], siblings)]
         rng.shuffle(usable)
         left[index] = usable
+    second: list[tuple[int, bool]] = []
     for index in order:
-        for asks_cause in (True, False):
+        asks = [True, False] if rng.random() < 0.5 else [False, True]
+        for position, asks_cause in enumerate(asks):
             item = _case_of(sections, index, left, asks_cause, rng, difficulty, common=common)
             if item is not None:
                 yield item
+                second.extend((index, other) for other in asks[position + 1 :])
+                break
     if treated is not None:
-        # Which drug treats a case, from the sentences the causes and diagnoses left.
+        # Which drug treats a case, from the sentences the first cases left.
         named_in = _treated_by(sections)
         for index in order:
             choice = _treatment_choice(index, sections, named_in, rng)
@@ -368,6 +397,11 @@ def _cases(
                 if item is not None:
                     treated.add(index)
                     yield item
+    yield from then
+    for index, asks_cause in second:
+        item = _case_of(sections, index, left, asks_cause, rng, difficulty, common=common)
+        if item is not None:
+            yield item
     for index in order:
         for asks_cause in (True, False):
             item = _case_of(

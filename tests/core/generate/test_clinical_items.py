@@ -223,3 +223,31 @@ def test_a_case_can_ask_which_drug_treats_it_and_then_its_treatment_is_not_asked
             and other.topic == item.topic
             for other in items
         )
+
+
+def test_a_quiz_meets_every_disease_once_before_it_meets_one_twice() -> None:
+    rich = {title: f"{text} {MORE_FINDINGS.get(title, '')}" for title, text in SECTIONS.items()}
+
+    topics = [item.topic for item in clinical_items(_chunks(rich), seed=3, difficulty=3)]
+
+    first_seen = [i for i, topic in enumerate(topics) if topic not in topics[:i]]
+    seen_again = [i for i, topic in enumerate(topics) if topic in topics[:i]]
+    assert seen_again, "sections with sentences left give second items"
+    assert max(first_seen) < min(seen_again), topics
+
+
+def test_a_disease_named_by_a_title_cased_heading_is_offered_as_the_text_writes_it() -> None:
+    titled = {
+        ("Brackish Water Fever" if title == "Cholera" else title): text.replace(
+            "Cholera is caused", "Brackish water fever is caused"
+        )
+        for title, text in SECTIONS.items()
+    }
+
+    options = {
+        option
+        for item in clinical_items(_chunks(titled), seed=3, difficulty=3)
+        for option in item.options
+    }
+
+    assert "Brackish water fever" in options and "Brackish Water Fever" not in options
