@@ -119,20 +119,31 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A sentence of the material that says what a term is, where it is, and under which
+    heading (the topic of glossary items about the term)."""
+
+    sentence: str
+    heading: str
+    pages: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Material:
     """What the offline generator knows about the materials at hand."""
 
     bank: TermBank
     facts: tuple[Fact, ...]
-    # Per term: one sentence of the material that says what it is (for explanations), and
-    # the heading it sits under (the topic of glossary items about that term).
-    notes: dict[int, tuple[str, str]]
+    # Per term: one sentence of the material that says what it is (for explanations).
+    notes: dict[int, Note]
     # What kind of thing each term is (distractors must be of the key's kind).
     lexicon: KindLexicon = field(default_factory=KindLexicon)
     # Per term, the rare word stems of the text around its mentions (text.clue_stems), and
     # per stem how many terms' surroundings hold it: what the material says near each term.
     surroundings: dict[int, frozenset[str]] = field(default_factory=dict)
     spread: Counter[str] = field(default_factory=Counter)
+    # Per glossary term, the pages of its entry.
+    defined_on: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     def also_said_of(self, term: int, statement: str, key: int) -> bool:
         """Whether the material says something close to `statement` near `term` too: a word
@@ -376,6 +387,20 @@ def _category(sentence: str, term: Term) -> str:
     return rest if rest and not _term_pattern(term).search(rest) else ""
 
 
+def _opening_sentences(chunk: SourceChunk, lookup: dict[str, int]) -> Iterable[tuple[int, str]]:
+    """(term, sentence) for each prose sentence of the chunk that opens with a term's name."""
+    for sentence in sentences(chunk.text):
+        if not prose_sentence(sentence):
+            continue
+        words = normalise(FIGURE_REFERENCE.sub("", sentence)).split()
+        start = 1 if words[:1] == ["the"] else 0
+        for size in range(min(6, len(words) - start), 0, -1):
+            index = lookup.get(" ".join(words[start : start + size]))
+            if index is not None:
+                yield index, sentence
+                break
+
+
 def _surroundings(
     body: Sequence[SourceChunk], lookup: dict[str, int]
 ) -> dict[int, frozenset[str]]:
@@ -426,7 +451,10 @@ def read_material(
     by_material: dict[int, list[SourceChunk]] = {}
     for chunk in body:
         by_material.setdefault(chunk.material_id, []).append(chunk)
-    notes: dict[int, tuple[str, str]] = {}
+    notes: dict[int, Note] = {}
+    # A sentence that opens with the term says something about it: enough to tell a
+    # student what a distractor is when no statement defines it.
+    openers: dict[int, Note] = {}
     for chunk in body:
         siblings = [
             c
@@ -435,18 +463,27 @@ def read_material(
         ]
         for fact in _sentence_facts(chunk, bank, counts, patterns, lookup, siblings):
             if fact.priority >= 2:
-                notes.setdefault(fact.term, (fact.support, fact.heading))
+                notes.setdefault(fact.term, Note(fact.support, fact.heading, fact.pages))
             if chunk.id in source_ids:
                 facts.append(fact)
+        for index, sentence in _opening_sentences(chunk, lookup):
+            if index not in openers and (where := locate(sentence, [chunk], siblings)):
+                openers[index] = Note(sentence, chunk.heading, where[1])
+    notes = {**openers, **notes}
     normalised_body = [(f" {c.normalised} ", c.heading) for c in body]
     for index, entry, ids, pages in glossary_facts:
         # A glossary item belongs to the section that uses the term, not to "Key Terms".
-        heading = notes[index][1] if index in notes else ""
+        heading = notes[index].heading if index in notes else ""
         if not heading:
             name = f" {key_name(bank.terms[index].text)} "
             heading = next((h for text, h in normalised_body if name in text and h), "Key Terms")
         for kind in (TERM, DEFINITION):
             facts.append(Fact(kind, index, entry.text, ids, pages, heading=heading))
+    defined_on = {
+        found: pages
+        for entry, _, pages in glossary
+        if (found := by_name.get(normalise(entry.term))) is not None
+    }
     surroundings = _surroundings(body, lookup)
     # A stem counts near the terms it surrounds, not in the names it is part of ("tapeworm
     # infections" is no second thing said about tapeworms).
@@ -469,4 +506,5 @@ def read_material(
         lexicon=lexicon,
         surroundings=surroundings,
         spread=spread,
+        defined_on=defined_on,
     )

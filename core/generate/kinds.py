@@ -288,8 +288,9 @@ def shape_family(term: str) -> tuple[str, bool]:
     if named:
         return named, True
     for family, pattern in _SHAPES:
-        match = pattern.search(last)
-        if match and len(last) > len(match.group(1)) + 2:
+        # A class in the plural has its members' shape ("tetracyclines").
+        match = pattern.search(last) or pattern.search(singular(last))
+        if match and len(match.string) > len(match.group(1)) + 2:
             return family, match.group(1) not in _WEAK_SHAPES
     return "", False
 

@@ -397,9 +397,13 @@ def _kind_asked(fact: Fact, material: Material) -> Kind:
 
 def _describe(term: Term, material: Material, index: int) -> str:
     if term.definition:
-        return f"{term.text}: {_first_clause(term.definition)}"
+        where = material.defined_on.get(index, ())
+        label = f" ({_pages_label(where)})" if where else ""
+        return f"{term.text}{label}: {_first_clause(term.definition)}"
     note = material.notes.get(index)
-    return f"{term.text}: {note[0].rstrip('.')}" if note else term.text
+    if note is None:
+        return term.text
+    return f"{term.text} ({_pages_label(note.pages)}): {note.sentence.rstrip('.')}"
 
 
 def _pages_label(pages: Sequence[int]) -> str:

@@ -152,13 +152,16 @@ def _noun_like(phrase: str) -> bool:
 
 def _mined_phrases(texts: Iterable[str]) -> Counter[str]:
     """Runs of 1-3 words without function words, containing a rare word, seen repeatedly
-    in running prose (table cells and headings do not count)."""
+    in running prose; a single word said once in prose also counts its mentions in tables
+    and lists (a drug a chapter names once in a sentence and again in its table)."""
     counts: Counter[str] = Counter()
+    elsewhere: Counter[str] = Counter()
     for text in texts:
         for sentence in sentences(text):
-            if not prose_sentence(sentence):
-                continue
             tokens = _TOKEN.findall(sentence)
+            if not prose_sentence(sentence):
+                elsewhere.update(t.lower() for t in tokens)
+                continue
             for n in (1, 2, 3):
                 for i in range(len(tokens) - n + 1):
                     gram = tokens[i : i + n]
@@ -177,7 +180,14 @@ def _mined_phrases(texts: Iterable[str]) -> Counter[str]:
                     if i == 0 and gram[0][1:].islower():
                         gram = [gram[0][:1].lower() + gram[0][1:], *gram[1:]]
                     counts[" ".join(gram)] += 1
-    return Counter({p: c for p, c in counts.items() if c >= MIN_PHRASE_COUNT and _noun_like(p)})
+
+    def seen(phrase: str, count: int) -> int:
+        single = " " not in phrase and phrase.islower()
+        return count + elsewhere[phrase] if single else count
+
+    return Counter(
+        {p: c for p, c in counts.items() if seen(p, c) >= MIN_PHRASE_COUNT and _noun_like(p)}
+    )
 
 
 def build_term_bank(

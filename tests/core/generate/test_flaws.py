@@ -16,7 +16,13 @@ from core.generate.flaws import (
     named_as_other,
     shares_root,
 )
-from core.generate.kinds import build_lexicon, head_of, kind_from_definition, same_kind
+from core.generate.kinds import (
+    build_lexicon,
+    head_of,
+    kind_from_definition,
+    same_kind,
+    shape_family,
+)
 from core.generate.schema import DraftItem
 from core.generate.validate import (
     DISTRACTORS_OF_KEY_KIND,
@@ -220,3 +226,9 @@ def test_a_name_run_into_its_definition_or_cut_after_a_participle_is_broken_text
     assert NO_BROKEN_TEXT in fails(stem, cut)
     names = ["digital veins", "loop of the nephron", "cell-mediated", "basilic veins"]
     assert NO_BROKEN_TEXT not in fails(stem, names)
+
+
+def test_a_class_named_in_the_plural_has_its_members_shape() -> None:
+    assert shape_family("tetracyclines") == ("drug", True)
+    assert shape_family("lymphocytes") == ("cell", True)
+    assert shape_family("ribosomes")[0] == ""

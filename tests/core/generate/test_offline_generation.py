@@ -212,6 +212,11 @@ async def test_offline_items_on_a_whole_chapter_are_sound(
             # and "coronary veins" never stands beside one of them ("great cardiac vein").
             numbers = {looks_plural(option) for option in question.options}
             assert len(numbers) == 1, question.options
+        # Each wrong option is explained with what it is and the page that says so.
+        others = question.explanation.split("The other options are different things: ")[1]
+        for i, option in enumerate(question.options):
+            if i != question.correct_index and question.flags[0] != "definition":
+                assert re.search(rf"{re.escape(option)} \(pp?\. \d+", others), others
         # "a large, thin-walled vein ..." offers veins, never a vessel named an artery.
         asked = re.search(
             r"Which (?:term is defined as \"|of the following (?:is|are) )(?:the |a |an )?"

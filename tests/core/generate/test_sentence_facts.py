@@ -4,6 +4,7 @@ written for these tests with invented drug names, none from the shared PDFs)."""
 from __future__ import annotations
 
 from core.generate.facts import ACTION, WHICH, Material, SourceChunk, read_material
+from core.generate.terms import build_term_bank
 from storage.enums import ChunkKind
 
 PARAGRAPHS = (
@@ -96,3 +97,22 @@ def test_a_term_the_text_also_ties_to_the_statement_is_no_safe_distractor() -> N
     # Nemoquantel also treats tapeworms: offered as wrong, it might be right.
     assert found.also_said_of(index["nemoquantel"], statement, index["pravoxil"])
     assert not found.also_said_of(index["keltrofloxacin"], statement, index["pravoxil"])
+
+
+def test_a_term_no_statement_defines_is_described_by_a_sentence_opening_with_it() -> None:
+    found = material()
+
+    index = next(i for i, t in enumerate(found.bank.terms) if t.text.lower() == "nemoquantel")
+    note = found.notes[index]
+    assert note.sentence == "Nemoquantel is given as one dose to the whole flock in spring."
+    assert note.pages == (2,)
+
+
+def test_a_name_said_once_in_prose_and_again_in_a_table_is_a_term() -> None:
+    prose = "Doctors prescribe velmacrin when the fever returns after a course of treatment."
+    table = "Drug class Specific drugs\nVelmacrins Velmacrin, tolbutrin\nOthers Rastin"
+    bank = build_term_bank([], [prose, table])
+
+    assert "velmacrin" in {t.text for t in bank.terms}
+    # A word never written in running text is no term of it.
+    assert "tolbutrin" not in {t.text.lower() for t in bank.terms}
