@@ -236,7 +236,9 @@ def _sentence_facts(
     lookup: dict[str, int],
     siblings: Sequence[SourceChunk],
 ) -> Iterable[Fact]:
+    previous = ""
     for sentence in sentences(chunk.text):
+        before, previous = previous, sentence
         if not prose_sentence(sentence):
             continue
         words = normalise(sentence).split()
@@ -256,7 +258,7 @@ def _sentence_facts(
             ):
                 continue
             matches = list(patterns[index].finditer(sentence))
-            if len(matches) != 1:
+            if len(matches) != 1 or _points_back(sentence, matches[0], before):
                 continue
             fact = _fact_for(sentence, term, matches[0], counts)
             if fact is None:
@@ -274,6 +276,14 @@ def _sentence_facts(
                 heading=chunk.heading,
                 priority=fact[2],
             )
+
+
+def _points_back(sentence: str, match: re.Match[str], before: str) -> bool:
+    """ "The reabsorption increases blood flow." after "... stimulating the reabsorption of
+    sodium and water.": "the" + a term the sentence before named is that one occurrence,
+    and what is said of it holds there, not of the term in general."""
+    opening = re.match(r"The\s+", sentence)
+    return bool(opening and match.start() == opening.end() and match.re.search(before))
 
 
 def _inside_longer_name(sentence: str, match: re.Match[str], counts: PhraseCounts) -> bool:
@@ -322,7 +332,10 @@ def _statement_for(
     subject = action.group("term")[: adverb.start()] if action and adverb else ""
     if action and normalise(subject or action.group("term")) in term.names():
         rest = _one_statement(action.group("rest"))
-        if rest and not _term_pattern(term).search(rest):
+        # "receive the solutes and water": a short object with "the" points back to what
+        # the sentence before said.
+        pointing_back = rest.startswith("the ") and len(rest.split()) <= MIN_STATEMENT_WORDS + 1
+        if rest and not pointing_back and not _term_pattern(term).search(rest):
             lead = f"{adverb.group('adverb')} " if adverb else ""
             return ACTION, f"{lead}{action.group('verb')} {rest}", 2
     apposition = _APPOSITION.match(plain[match.end() :]) if plain == sentence else None

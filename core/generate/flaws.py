@@ -521,7 +521,8 @@ def broken_options(
     problems = []
     for option in options:
         text = clean(option)
-        if text.count("(") != text.count(")") or text.startswith((")", ",", ";")):
+        cut = text.startswith((")", ",", ";")) or text.endswith((",", ";", ":"))
+        if text.count("(") != text.count(")") or cut:
             problems.append(f"'{text}' is cut text")
             continue
         single = text.split()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from wordfreq import zipf_frequency
 
-from core.generate.text import STOPWORDS, clean, normalise
+from core.generate.text import ADJECTIVE_ENDINGS, STOPWORDS, clean, normalise
 
 MAX_TERM_WORDS = 6
 MIN_DEFINITION_WORDS = 3
@@ -155,6 +155,13 @@ def _split_term(line: str, counts: PhraseCounts) -> tuple[str, str] | None:
         matched = next(k for k in range(1, len(prefix_counts)) if prefix_counts[k] == final)
     while matched > 0 and normalise(tokens[matched - 1]) in STOPWORDS:
         matched -= 1
+    # "testosterone steroid | hormone secreted by ...": a table cell pair ("Testosterone |
+    # Steroid") made the longer prefix occur, but the last word is the definition's
+    # modifier: it reads with the definition's first word far more often.
+    if 1 < matched < len(tokens) and counts.count(
+        f"{tokens[matched - 1]} {tokens[matched]}"
+    ) > 2 * counts.count(" ".join(tokens[:matched])):
+        matched -= 1
     # "target heart rate range in which ...": a definition never opens with "in" or "of",
     # so the last word belongs to the definition.
     while matched > 1 and normalise(tokens[matched]) in _NOT_A_DEFINITION_START:
@@ -183,8 +190,10 @@ class _Candidate:
     weight: int
 
     def follows(self, other: _Candidate) -> bool:
-        """Whether this entry may come next after `other` (room for its definition)."""
-        room = len(other.term.split()) + MIN_DEFINITION_WORDS
+        """Whether this entry may come next after `other` (room for its definition; a line
+        of its own may hold a one-word one: "capacitance vessels veins")."""
+        forced = self.weight >= _FORCED_WEIGHT
+        room = len(other.term.split()) + (1 if forced else MIN_DEFINITION_WORDS)
         return other.key < self.key and self.position >= other.position + room
 
 
@@ -234,6 +243,9 @@ def _term_like(split: tuple[str, str], before: str, counts: PhraseCounts) -> boo
     ):
         return False
     if counts.count(bare) == 0 or counts.count(f"{before} {bare}") > 0:
+        return False
+    # "hypothalamic | hormones to travel ...": an adjective is the definition's modifier.
+    if term_words[-1].endswith(ADJECTIVE_ENDINGS):
         return False
     return len(term_words) > 1 or zipf_frequency(term_words[0], "en") < RARE_WORD_ZIPF
 

@@ -199,6 +199,7 @@ _PHRASE_END = frozenset(
     word_list(
         """
     near around along across behind beyond inside outside toward towards against among
+    whereby wherein where whereas while
     below above beneath underneath throughout via seen found made known given taken held
     built borne called termed
     """
@@ -206,6 +207,8 @@ _PHRASE_END = frozenset(
 )
 # Heads too generic to name a kind when a modifier names one ("antiviral compound").
 _GENERIC_SUBSTANCES = frozenset(word_list("compound substance agent molecule chemical"))
+# Molecule heads that other molecule kinds belong to (an enzyme is a protein).
+_BROAD_MOLECULES = frozenset(word_list("protein peptide polymer complex factor mediator"))
 # "develops into the right ventricle": the definition names what the term becomes.
 _BECOMES = re.compile(
     r"^(?:develops?|forms?|becomes?|gives? rise to|divides?)\s+(?:into\s+)?(?P<rest>.+)$",
@@ -218,6 +221,13 @@ _COORDINATE_MODIFIERS = re.compile(
     r"(?=\s+(?!(?:the|a|an|and|or|which|that)\b)[a-z][a-z-]+\s+(?!(?:and|or)\b)[a-z])",
     re.IGNORECASE,
 )
+# A phrase that opens with a list of two or more nouns joined by "and"/"or".
+_LIST = re.compile(
+    r"^(?:(?:the|a|an)\s+)?[\w-]+(?:\s+[\w-]+){0,2}(?:,\s+[\w-]+(?:\s+[\w-]+){0,2})+,?"
+    r"\s+(?:and|or)\s",
+    re.IGNORECASE,
+)
+_OF_LIST = re.compile(r"\bof\s+" + _LIST.pattern.removeprefix("^"), re.IGNORECASE)
 # Definition openers that are not the thing itself ("in the cardiovascular system, a ...").
 _FRAME = re.compile(r"^(?:in|within|during|for) [^,]{1,60}, ", re.IGNORECASE)
 
@@ -320,6 +330,10 @@ def head_of(phrase: str, follow_of: bool = True) -> str:
     text = _FRAME.sub("", clean(phrase))
     # "a large, thin-walled vein": a comma between two modifiers stays inside the phrase.
     text = _COORDINATE_MODIFIERS.sub(r"\g<first>", text)
+    if _LIST.match(text):
+        return ""  # "cells, tissues, and organs that ...": several kinds, no one head
+    # "network of lymphatic vessels, lymph nodes, and ducts" is a network.
+    of_list = bool(_OF_LIST.search(text))
     text = re.split(r"[;:,]", re.sub(r"\([^)]*\)", " ", text))[0]
     tokens = _WORD.findall(text)
     i = 0
@@ -340,7 +354,7 @@ def head_of(phrase: str, follow_of: bool = True) -> str:
             break
         if lower == "of":
             head = singular(run[-1]) if run else ""
-            if follow_of and (head in _OF_HEADS or not head):
+            if follow_of and not of_list and (head in _OF_HEADS or not head):
                 inner = head_of(" ".join(tokens[position + 1 :]))
                 # "group of cells" is a cell; "portion of the heart" stays a portion.
                 if inner and (family_of_word(inner) or not head):
@@ -512,7 +526,9 @@ def _name_prefix(text: str, known: set[str]) -> str:
     words = normalise(text).split()
     for size in range(min(len(words), 4), 0, -1):
         candidate = " ".join(words[:size])
-        if candidate in known:
+        # "interstitial fluid hydrostatic pressure is ..." is about a pressure: the words
+        # after a known name must open a clause, not go on naming something longer.
+        if candidate in known and (size == len(words) or words[size] in STOPWORDS):
             return candidate
     if words and len(words) <= 2 and not known:
         return " ".join(words)
@@ -547,6 +563,11 @@ def same_kind(a: Kind, b: Kind, *, by_group: bool = False) -> bool | None:
     grouped = by_group and a.family == "structure" and a.head and b.head and by_text
     grouped = grouped and not embryonic
     if grouped and structure_group(a.head) != structure_group(b.head):
+        return False
+    # An enzyme beside hormones is the odd one out; a "substance" may be either.
+    specific = [h for h in (a.head, b.head) if family_of_word(h) == "molecule"]
+    specific = [h for h in specific if h not in _GENERIC_SUBSTANCES | _BROAD_MOLECULES]
+    if by_group and a.family == "molecule" and by_text and len(set(specific)) == 2:
         return False
     # Development is judged only where the material said it (a shape cannot tell).
     return not (a.from_text and b.from_text and a.developmental != b.developmental)

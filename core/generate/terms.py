@@ -17,6 +17,7 @@ from wordfreq import zipf_frequency
 
 from core.generate.glossary import GlossaryEntry, PhraseCounts
 from core.generate.text import (
+    NOT_NOUN_ENDINGS,
     STOPWORDS,
     clean,
     content_words,
@@ -39,7 +40,6 @@ MIN_PHRASE_COUNT = 2
 # An everyday word (Zipf): never the first word of a mined term.
 COMMON_ZIPF = 5.0
 MAX_MINED_TERMS = 400
-_NOT_NOUN_ENDINGS = ("ed", "ing", "ic", "al", "ous", "ive", "ary", "ly", "ible", "able", "ent")
 _TOKEN = re.compile(r"[A-Za-zα-ωΑ-Ωβ][\w'’-]*")
 
 
@@ -142,7 +142,7 @@ def _noun_like(phrase: str) -> bool:
     and a phrase does not open with an everyday word ("once chloramphenicol", "new ...")."""
     words = phrase.split()
     head = words[-1]
-    if head.endswith(_NOT_NOUN_ENDINGS) or "'" in head or "’" in head:
+    if head.endswith(NOT_NOUN_ENDINGS) or "'" in head or "’" in head:
         return False
     if len(words) > 1 and zipf_frequency(words[0].lower(), "en") >= COMMON_ZIPF:
         return False

@@ -20,6 +20,11 @@ might must shall should will would do does did done has have had having one two 
 following best likely most true false
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# Endings of adjectives that are never nouns ("hypothalamic", "fibrous", "selective").
+ADJECTIVE_ENDINGS = ("ic", "ous", "ive", "ly")
+# Endings of words that are mostly no nouns ("enzymatic", "inhibited"): a mined term's head
+# word never has one ("capillary" and "canal" come from a glossary).
+NOT_NOUN_ENDINGS = (*ADJECTIVE_ENDINGS, "ed", "ing", "al", "ary", "ible", "able", "ent")
 
 
 def word_list(text: str) -> list[str]:

@@ -171,8 +171,11 @@ def test_the_head_noun_of_a_definition_names_its_kind() -> None:
 def test_the_category_a_stem_asks_for_survives_commas_and_adjectives() -> None:
     assert head_of("a large, thin-walled vein on the posterior surface") == "vein"
     assert head_of("broad-spectrum, bacteriostatic drugs that block elongation") == "drug"
-    # A list is no pair of modifiers: its first member stays the head.
-    assert head_of("heart, lungs and liver") == "heart"
+    # A list names several kinds and has no one head; "whereby" opens a clause.
+    assert head_of("heart, lungs and liver") == ""
+    assert head_of("cells, tissues, and organs that secrete substances") == ""
+    assert head_of("network of lymphatic vessels, lymph nodes, and ducts") == "network"
+    assert head_of("process whereby B cells that react to antigens are silenced") == "process"
     assert asked_category("the large arterial vessel that carries blood") == "artery"
     assert asked_category("a small vessel that carries blood") == "vessel"
     assert named_as_other("vein", "circumflex artery")
@@ -232,3 +235,33 @@ def test_a_class_named_in_the_plural_has_its_members_shape() -> None:
     assert shape_family("tetracyclines") == ("drug", True)
     assert shape_family("lymphocytes") == ("cell", True)
     assert shape_family("ribosomes")[0] == ""
+
+
+def test_an_enzyme_is_not_offered_among_hormones_but_a_substance_may_be() -> None:
+    enzyme = kind_from_definition("enzyme that starts a cascade of phosphorylations")
+    hormone = kind_from_definition("hormone secreted by the pancreas that lowers glucose")
+    substance = kind_from_definition("substance such as heparin that opposes clotting")
+    assert same_kind(enzyme, hormone, by_group=True) is False
+    assert same_kind(enzyme, substance, by_group=True)
+    # The validator keeps families, as the grader did.
+    assert same_kind(enzyme, hormone)
+
+
+def test_a_sentence_about_a_longer_name_teaches_nothing_about_its_first_words() -> None:
+    lexicon = build_lexicon(
+        {},
+        ["Interstitial fluid hydrostatic pressure is the force of the fluid in the tissues."],
+        ["interstitial fluid"],
+    )
+    assert lexicon.stated("interstitial fluid").family != "quantity"
+
+
+def test_an_option_cut_off_at_a_semicolon_is_broken_text() -> None:
+    stem = "Which of the following receives lymph from the upper right side of the body?"
+    options = [
+        "right lymphatic duct",
+        "femoral vein drains the upper leg;",
+        "thoracic duct",
+        "cisterna chyli",
+    ]
+    assert NO_BROKEN_TEXT in fails(stem, options)

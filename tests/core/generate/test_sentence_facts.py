@@ -116,3 +116,29 @@ def test_a_name_said_once_in_prose_and_again_in_a_table_is_a_term() -> None:
     assert "velmacrin" in {t.text for t in bank.terms}
     # A word never written in running text is no term of it.
     assert "tolbutrin" not in {t.text.lower() for t in bank.terms}
+
+
+def read(*paragraphs: str) -> Material:
+    return read_material(
+        [
+            SourceChunk(i + 1, 1, i, ChunkKind.BODY, text, i + 1, i + 1, "Kidney")
+            for i, text in enumerate(paragraphs)
+        ]
+    )
+
+
+def test_what_is_said_of_the_occurrence_the_sentence_before_named_is_no_fact() -> None:
+    found = read(
+        "Low flow to the kidney stimulates the tubular reabsorption of sodium and water. "
+        "The tubular reabsorption increases blood flow and blood pressure in every organ. "
+        "Tubular reabsorption transports filtered glucose from the tubules to the blood. "
+        "Peritubular capillaries receive the solutes and water, returning them to the blood. "
+        "Peritubular capillaries supply oxygen to the proximal and distal convoluted tubules."
+    )
+
+    reabsorption = facts_about(found, "tubular reabsorption")
+    assert all("pressure" not in frame for _, frame in reabsorption)
+    assert (ACTION, "transports filtered glucose from the tubules to the blood") in reabsorption
+    capillaries = facts_about(found, "peritubular capillaries")
+    assert all("solutes" not in frame for _, frame in capillaries)
+    assert any("convoluted tubules" in frame for _, frame in capillaries)
