@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from telegram.error import InvalidToken
 
 from bot.app import build_app
-from bot.telegram_bot import SORRY, parse_command, serve, webhook_secret
+from bot.telegram_bot import serve
+from bot.telegram_events import SORRY, parse_command, webhook_secret
 from core.settings import Settings
 from handlers.router import COMMAND_CATALOGUE
 from scheduler.notifier import PushButton, RecipientUnreachable

@@ -14,7 +14,8 @@ from telegram import Bot, Chat, Update
 from telegram import Message as TgMessage
 
 from bot.telegram_bot import PerChatUpdateProcessor
-from bot.telegram_render import (
+from bot.telegram_render import PtbBotApi
+from bot.telegram_replies import (
     MAX_TEXT,
     ReplyRenderer,
     StatusMessage,
@@ -60,7 +61,7 @@ def renderer(bot: Bot, settings: Settings, sent: list[SentMessage]) -> ReplyRend
         sent.append(message)
 
     router.sent_hooks.append(remember)
-    return ReplyRenderer(bot, router, router.services.clock, ALICE)
+    return ReplyRenderer(PtbBotApi(bot), router, router.services.clock, ALICE)
 
 
 async def test_a_long_reply_is_split_on_line_breaks_and_buttons_go_last(
@@ -129,7 +130,7 @@ async def test_the_status_message_is_sent_once_edited_throttled_then_replaced(
     fake: FakeTelegram, bot: Bot, renderer: ReplyRenderer
 ) -> None:
     now = [100.0]
-    status = StatusMessage(bot, ALICE, min_interval_s=1.5, monotonic=lambda: now[0])
+    status = StatusMessage(PtbBotApi(bot), ALICE, min_interval_s=1.5, monotonic=lambda: now[0])
     await status.show("Reading page 1/212…")
     await status.show("Reading page 2/212…")  # too soon: skipped
     now[0] += 2
@@ -222,7 +223,7 @@ async def test_a_status_note_nothing_could_replace_is_removed(
 ) -> None:
     chart = tmp_path / "chart.png"
     chart.write_bytes((shared_data / "bad" / "png_renamed.pdf").read_bytes())
-    status = StatusMessage(bot, ALICE)
+    status = StatusMessage(PtbBotApi(bot), ALICE)
     await status.show("Drawing your chart…")
     await renderer.deliver([Reply("Last 7 days: 3 answered", image=chart)], status=status)
     assert [m.kind for m in fake.bot_messages(ALICE)] == ["photo"]
