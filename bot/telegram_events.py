@@ -112,15 +112,18 @@ class ChatTurns:
         self._slots = asyncio.Semaphore(max_concurrent)
         # chat id -> (its lock, how many updates hold or await it); dropped when idle.
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
 
-    @property
-    def busy(self) -> bool:
-        return bool(self._chats)
+    async def idle(self) -> None:
+        """Returns once no update holds or awaits a turn (a graceful stop waits for it)."""
+        await self._idle.wait()
 
     @asynccontextmanager
     async def turn(self, chat_id: int) -> AsyncIterator[None]:
         lock, users = self._chats.get(chat_id, (asyncio.Lock(), 0))
         self._chats[chat_id] = (lock, users + 1)
+        self._idle.clear()
         try:
             async with lock, self._slots:
                 yield
@@ -130,6 +133,8 @@ class ChatTurns:
                 del self._chats[chat_id]
             else:
                 self._chats[chat_id] = (lock, users - 1)
+            if not self._chats:
+                self._idle.set()
 
 
 class AdminCache:
