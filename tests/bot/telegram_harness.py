@@ -30,7 +30,6 @@ from storage.db import Database
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 
 STOP_WITHIN_S = 15.0
-TELEGRAM_RUNTIMES = ("ptb", "aiogram")
 
 Serve = Callable[..., Awaitable[None]]
 

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.telegram_replies import BotApi
-from tests.bot.telegram_harness import TELEGRAM_RUNTIMES, library_bot_api
+from tests.bot.telegram_harness import library_bot_api
+from tests.conftest import TELEGRAM_RUNTIMES
 from tests.fakes.telegram_server import FakeTelegram
 
 ALICE, BOB = 1001, 1002

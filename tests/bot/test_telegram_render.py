@@ -30,7 +30,8 @@ from handlers.context import Services
 from handlers.router import Router
 from handlers.types import Button, Reply, SentMessage, Tone
 from storage.db import Database
-from tests.bot.telegram_harness import TELEGRAM_RUNTIMES, library_bot_api
+from tests.bot.telegram_harness import library_bot_api
+from tests.conftest import TELEGRAM_RUNTIMES
 from tests.fakes.telegram_server import FakeTelegram
 
 ALICE = 1001
