@@ -196,7 +196,7 @@ class AiogramAdapter:
         async def read() -> bytes:
             downloaded = await self.bot.download(document)
             assert downloaded is not None
-            return downloaded.getvalue()
+            return downloaded.read()  # a BytesIO, rewound by aiogram
 
         return Document(
             filename=document.file_name or "document.pdf",
@@ -271,7 +271,7 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
     async with token_withheld(app):
         bot = build_bot(app)
         try:
-            me = await bot.get_me()  # a wrong token or base URL fails here, before anything
+            me = await bot.me()  # a wrong token or base URL fails here; polling reuses it
             assert me.username is not None
             adapter = AiogramAdapter(app, bot, me.username)
             turns = ChatTurns(MAX_CONCURRENT_UPDATES)
@@ -281,11 +281,12 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
             await _set_commands(app, bot)
             async with _receiving(app, dispatcher, bot):
                 async with reachable_through(app, adapter.api):
-                    log.info("Telegram bot @%s is serving", me.username)
+                    log.info("Telegram bot @%s is serving (aiogram)", me.username)
                     if started is not None:
                         started.set()
                     await stop.wait()
                     log.info("Telegram bot stopping: finishing updates in flight")
+                await asyncio.sleep(0)  # updates just taken reach their chat's turn first
                 await turns.idle()
         finally:
             await bot.session.close()

@@ -1,9 +1,11 @@
-"""The Telegram adapter: a python-telegram-bot Application whose handlers turn Updates into
-`Incoming` events for the router and hand the Replies to bot/telegram_render.py.
+"""The Telegram adapter on python-telegram-bot (ROUNDS_TELEGRAM_RUNTIME=ptb, the default): an
+Application whose handlers turn Updates into `Incoming` events for the router and hand the
+Replies to bot/telegram_replies.py through PTB's Bot (bot/telegram_render.py).
 
 `serve(app, stop)` runs it until `stop` is set: long polling by default, PTB's webhook
 server when ROUNDS_TELEGRAM_WEBHOOK_URL is set. Private chats are personal study; in groups
-Rounds reacts only to commands, its own buttons and files sent with /upload.
+Rounds reacts only to commands, its own buttons and files sent with /upload. What both
+runtimes share (rules for updates, rendering) is in bot/telegram_events.py.
 """
 
 from __future__ import annotations
@@ -313,7 +315,7 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
                 await _start_receiving(app, application)
                 await application.start()
                 async with reachable_through(app, PtbBotApi(application.bot)):
-                    log.info("Telegram bot @%s is serving", application.bot.username)
+                    log.info("Telegram bot @%s is serving (ptb)", application.bot.username)
                     if started is not None:
                         started.set()
                     await stop.wait()

@@ -63,7 +63,7 @@ async def test_the_entry_point_serves_and_exits_cleanly_on_sigterm(
         await fake.stop()
     log = stderr.decode() + stdout.decode()
     assert process.returncode == 0, log[-3000:]
-    assert "Telegram bot @rounds_test_bot is serving" in log
+    assert f"Telegram bot @rounds_test_bot is serving ({telegram_runtime})" in log
     assert fake.token not in log
     assert "Traceback" not in log
 
