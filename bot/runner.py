@@ -20,6 +20,8 @@ from scheduler.service import start_scheduler
 log = logging.getLogger(__name__)
 
 ADAPTER_MODULES = {"telegram": "bot.telegram_bot", "discord": "bot.discord_bot"}
+# ROUNDS_TELEGRAM_RUNTIME: the library behind `telegram`.
+TELEGRAM_RUNTIMES = {"ptb": "bot.telegram_bot", "aiogram": "bot.aiogram_bot"}
 
 
 async def run_platforms(settings: Settings, mode: str) -> int:
@@ -41,7 +43,9 @@ async def run_platforms(settings: Settings, mode: str) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         servers = [
-            asyncio.create_task(importlib.import_module(ADAPTER_MODULES[name]).serve(app, stop))
+            asyncio.create_task(
+                importlib.import_module(adapter_module(settings, name)).serve(app, stop)
+            )
             for name in wanted
         ]
         # Pushes only reach platforms whose adapter has registered its notifier, so starting
@@ -55,6 +59,12 @@ async def run_platforms(settings: Settings, mode: str) -> int:
         timers.stop()
         await app.close()
     return 0
+
+
+def adapter_module(settings: Settings, platform: str) -> str:
+    if platform == "telegram":
+        return TELEGRAM_RUNTIMES[settings.telegram_runtime]
+    return ADAPTER_MODULES[platform]
 
 
 async def _run_scheduler_until(app: App, stop: asyncio.Event, servers: list[asyncio.Task]) -> None:
@@ -84,6 +94,8 @@ def startup_failure(error: BaseException) -> str:
         return "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)"
     if isinstance(error, NetworkError):
         return "could not reach the Telegram Bot API: check TELEGRAM_API_BASE_URL and the network"
+    if aiogram_reason := _aiogram_failure(error):
+        return aiogram_reason
     import discord
 
     if isinstance(error, discord.LoginFailure):
@@ -91,6 +103,28 @@ def startup_failure(error: BaseException) -> str:
     if isinstance(error, discord.HTTPException):
         return f"Discord answered {error.status}: check DISCORD_API_BASE_URL"
     return f"{type(error).__name__} (details withheld: they may quote a secret)"
+
+
+def _aiogram_failure(error: BaseException) -> str:
+    """startup_failure's lines for aiogram's errors ("" when it is not one of them)."""
+    from aiogram.exceptions import (
+        ClientDecodeError,
+        TelegramNetworkError,
+        TelegramNotFound,
+        TelegramUnauthorizedError,
+    )
+
+    if isinstance(error, TelegramUnauthorizedError):
+        return "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)"
+    # A path that is no Bot API answers 404 with a page, not the Bot API's JSON.
+    if isinstance(error, TelegramNotFound | ClientDecodeError):
+        return (
+            "the Telegram Bot API answered 404 Not Found: check TELEGRAM_API_BASE_URL "
+            "(and that TELEGRAM_BOT_TOKEN is well-formed)"
+        )
+    if isinstance(error, TelegramNetworkError):
+        return "could not reach the Telegram Bot API: check TELEGRAM_API_BASE_URL and the network"
+    return ""
 
 
 def _has_token(settings: Settings, platform: str) -> bool:

@@ -1,28 +1,26 @@
-"""The Telegram adapter: a python-telegram-bot Application whose handlers turn Updates into
-`Incoming` events for the router and hand the Replies to bot/telegram_render.py.
+"""The Telegram adapter on python-telegram-bot (ROUNDS_TELEGRAM_RUNTIME=ptb, the default): an
+Application whose handlers turn Updates into `Incoming` events for the router and hand the
+Replies to bot/telegram_replies.py through PTB's Bot (bot/telegram_render.py).
 
 `serve(app, stop)` runs it until `stop` is set: long polling by default, PTB's webhook
 server when ROUNDS_TELEGRAM_WEBHOOK_URL is set. Private chats are personal study; in groups
-Rounds reacts only to commands, its own buttons and files sent with /upload.
+Rounds reacts only to commands, its own buttons and files sent with /upload. What both
+runtimes share (rules for updates, rendering) is in bot/telegram_events.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import inspect
 import logging
 import os
-import shlex
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, CallbackQuery, Update
+from telegram import BotCommand, Update
 from telegram import Document as TelegramDocument
-from telegram.constants import ChatType, FileSizeLimit
+from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -36,60 +34,41 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import App, SecretRedactor
-from bot.telegram_render import (
-    ReplyRenderer,
-    StatusMessage,
-    TelegramNotifier,
-    TelegramOutbox,
-    split_notice,
+from bot.app import App
+from bot.telegram_events import (
+    ALLOWED_UPDATES,
+    MAX_CONCURRENT_UPDATES,
+    POLL_TIMEOUT_S,
+    RATE_LIMIT_RETRIES,
+    SORRY,
+    AdminCache,
+    ChatTurns,
+    answer_press,
+    bot_token,
+    converse,
+    incoming,
+    meant_for_us,
+    parse_command,
+    reachable_through,
+    refuse_too_big,
+    token_withheld,
+    webhook_secret,
 )
-from core.errors import RoundsError
+from bot.telegram_render import PtbBotApi
+from bot.telegram_replies import BotApiForbidden
 from core.ratelimit import SLOW_DOWN_TEXT, EventLimiter, Verdict
-from handlers.router import ADMIN_BUTTONS, ADMIN_COMMANDS
-from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, Tone
-from storage.enums import ChatKind, Platform
+from handlers.types import Document, EventKind, Incoming
 
 log = logging.getLogger(__name__)
-
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-POLL_TIMEOUT_S = 25
-# Updates of different chats run side by side; one chat's updates keep their order. An update
-# waits for its chat first and takes one of these slots only when its turn comes, so one
-# chat holds at most one slot however much it sends (its excess is rate-limited away).
-MAX_CONCURRENT_UPDATES = 64
-# A 429 is retried this many times (after the retry_after Telegram names) before giving up.
-RATE_LIMIT_RETRIES = 3
-# Bots may download files up to 20 MB through getFile (decimal MB, as PTB's constant says).
-TELEGRAM_DOWNLOAD_LIMIT = int(FileSizeLimit.FILESIZE_DOWNLOAD)
-# Admin lists are cached briefly for ordinary events and asked afresh before an admin-only
-# action (handlers.router.ADMIN_COMMANDS / ADMIN_BUTTONS), so a demotion counts at once.
-ADMIN_CACHE_S = 60.0
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
-
-
-class FileTooBigForTelegram(RoundsError):
-    """Telegram itself refuses bots a download above 20 MB, whatever Rounds would accept."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__(
-            f"That file is {size / 1_000_000:.1f} MB, and Telegram lets bots download files "
-            f"of at most {TELEGRAM_DOWNLOAD_LIMIT // 1_000_000} MB. Please split the PDF "
-            "(one chapter per file works well) and send the parts.",
-            reason="telegram_download_limit",
-        )
-
 
 Limited = Callable[[Update], Awaitable[None]]
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Concurrent across chats, in order within one: a double press is handled after the
-    first press finished, so the answer check in the handler sees the first one.
+    """Concurrent across chats, in order within one (bot/telegram_events.ChatTurns).
 
     Before anything else an update passes the per-user and per-chat rate limits (a refused
-    one is dropped; the first refusal of a run calls `on_limited` once). Then it waits for
-    its chat, and only then for a global slot: queued updates of a busy chat hold no slot.
+    one is dropped; the first refusal of a run calls `on_limited` once).
     """
 
     def __init__(
@@ -101,8 +80,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.limiter = limiter
         self.on_limited = on_limited
-        # chat id -> (its lock, how many updates hold or await it); dropped when idle.
-        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._turns = ChatTurns(max_concurrent_updates)
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if self.limiter is not None and isinstance(update, Update) and _meant_for_us(update):
@@ -117,18 +95,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _chat_key(update)
-        lock, users = self._chats.get(key, (asyncio.Lock(), 0))
-        self._chats[key] = (lock, users + 1)
-        try:
-            async with lock, self._semaphore:
-                await coroutine
-        finally:
-            lock, users = self._chats[key]
-            if users == 1:
-                del self._chats[key]
-            else:
-                self._chats[key] = (lock, users - 1)
+        async with self._turns.turn(_chat_key(update)):
+            await coroutine
 
     async def initialize(self) -> None:
         return None
@@ -147,51 +115,13 @@ def _chat_key(update: object) -> int:
 
 
 def _meant_for_us(update: Update) -> bool:
-    """What Rounds reacts to: everything in a private chat, buttons, and in groups only
-    commands (a bot that is a group admin sees all chatter, which must not count)."""
     chat, message = update.effective_chat, update.effective_message
-    if update.callback_query is not None or chat is None or chat.type == ChatType.PRIVATE:
-        return True
     text = (message.text or message.caption or "") if message is not None else ""
-    return text.startswith("/")
-
-
-def _admin_only(kind: EventKind, fields: dict[str, Any]) -> bool:
-    if kind is EventKind.COMMAND:
-        return str(fields.get("command", "")).lower() in ADMIN_COMMANDS
-    if kind is EventKind.BUTTON:
-        return str(fields.get("payload", "")).split(":", 1)[0] in ADMIN_BUTTONS
-    return False
-
-
-def parse_command(text: str, bot_username: str) -> tuple[str, tuple[str, ...]] | None:
-    """`/quiz@RoundsBot heart 5` -> ("quiz", ("heart", "5")); None when meant for another bot."""
-    first, *more = text.strip().split(maxsplit=1) or ["/"]
-    rest = more[0] if more else ""
-    name, _, addressee = first[1:].partition("@")
-    if addressee and addressee.lower() != bot_username.lower():
-        return None
-    try:
-        args = tuple(shlex.split(rest))
-    except ValueError:  # an unbalanced quote: take the words as they are
-        args = tuple(rest.split())
-    return name.lower(), args
-
-
-def webhook_secret(app: App) -> str:
-    """The configured secret, else one derived from the bot token: stable across workers."""
-    settings = app.settings
-    if settings.telegram_webhook_secret is not None:
-        return settings.telegram_webhook_secret.get_secret_value()
-    token = _token(app).encode()
-    return hmac.new(token, b"rounds-telegram-webhook", hashlib.sha256).hexdigest()
-
-
-def _token(app: App) -> str:
-    token = app.settings.telegram_bot_token
-    if token is None or not token.get_secret_value():
-        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
-    return token.get_secret_value()
+    return meant_for_us(
+        private=chat is None or chat.type == ChatType.PRIVATE,
+        button=update.callback_query is not None,
+        text=text,
+    )
 
 
 class TelegramAdapter:
@@ -200,7 +130,8 @@ class TelegramAdapter:
     def __init__(self, app: App, application: Application) -> None:
         self.app = app
         self.application = application
-        self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+        self.api = PtbBotApi(application.bot)
+        self.admins = AdminCache(self._fetch_admins)
         group_upload = filters.ChatType.GROUPS & filters.CaptionRegex(r"^/upload(@\w+)?\b")
         application.add_handler(
             MessageHandler(
@@ -223,50 +154,29 @@ class TelegramAdapter:
     async def _incoming(self, update: Update, kind: EventKind, **fields: Any) -> Incoming:
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
-        private = chat.type == ChatType.PRIVATE
-        # Handlers check it for group commands and buttons (e.g. deleting group material).
-        fresh = _admin_only(kind, fields)
-        is_admin = not private and user.id in await self._chat_admins(chat.id, fresh=fresh)
-        return Incoming(
-            platform=Platform.TELEGRAM,
-            user=Actor(str(user.id), user.first_name or user.full_name, is_admin),
-            chat=ChatRef(
-                str(chat.id), ChatKind.PRIVATE if private else ChatKind.GROUP, chat.title or ""
-            ),
-            kind=kind,
-            received_at=self.app.services.clock(),
-            **fields,
-        )
+        return await incoming(
+            self.app, self.admins, user_id=user.id, user_name=user.first_name or user.full_name,
+            chat_id=chat.id, private=chat.type == ChatType.PRIVATE, chat_title=chat.title or "",
+            kind=kind, **fields,
+        )  # fmt: skip
 
-    async def _chat_admins(self, chat_id: int, *, fresh: bool = False) -> frozenset[int]:
-        """A group's admins, asked at most every ADMIN_CACHE_S (one call serves everyone),
-        or asked now when `fresh`. Unknown (the call failed) means nobody is an admin."""
-        cached = self._admins.get(chat_id)
-        if cached and not fresh and time.monotonic() - cached[0] < ADMIN_CACHE_S:
-            return cached[1]
+    async def _fetch_admins(self, chat_id: int) -> frozenset[int] | None:
         try:
             members = await self.bot.get_chat_administrators(chat_id)
-            admins = frozenset(member.user.id for member in members)
         except TelegramError as error:
             log.info("could not list admins of a group: %s", type(error).__name__)
-            admins = frozenset()
-        self._admins[chat_id] = (time.monotonic(), admins)
-        return admins
-
-    def _renderer(self, chat_id: int) -> ReplyRenderer:
-        return ReplyRenderer(self.bot, self.app.router, self.app.services.clock, chat_id)
+            return None
+        return frozenset(member.user.id for member in members)
 
     # ---- handlers ----------------------------------------------------------------------
 
     async def _converse(
         self, update: Update, kind: EventKind, chat_id: int, **fields: Any
     ) -> None:
-        """Routes one event and delivers its replies. The handler's progress notes go to one
-        status message, which its first reply then replaces."""
-        status = StatusMessage(self.bot, chat_id)
-        incoming = await self._incoming(update, kind, progress=status.show, **fields)
-        replies = await self.app.router.route(incoming)
-        await self._renderer(chat_id).deliver(replies, status=status)
+        async def incoming_for(progress: Callable[[str], Awaitable[None]]) -> Incoming:
+            return await self._incoming(update, kind, progress=progress, **fields)
+
+        await converse(self.app, self.api, chat_id, incoming_for)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -293,14 +203,7 @@ class TelegramAdapter:
         ):
             return  # "/upload@SomeOtherBot": not for us
         document = message.document
-        size = document.file_size or 0
-        if size > TELEGRAM_DOWNLOAD_LIMIT:
-            # Checked here, before any getFile: Telegram would refuse the download anyway.
-            # The upload handler separately checks ROUNDS_MAX_UPLOAD_MB against `size`.
-            error = FileTooBigForTelegram(size)
-            await self._renderer(message.chat_id).deliver(
-                [Reply(error.user_message, tone=Tone.WARNING)]
-            )
+        if await refuse_too_big(self.app, self.api, message.chat_id, document.file_size or 0):
             return
         await self._converse(
             update, EventKind.DOCUMENT, message.chat_id, document=self._document(document),
@@ -322,43 +225,18 @@ class TelegramAdapter:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
-        replies: list[Reply] = []
-        renderer: ReplyRenderer | None = None
-        status: StatusMessage | None = None
-        try:
-            if query.message is None or query.data is None:
-                return  # an inline-mode press: Rounds posts no inline messages
-            chat_id = query.message.chat.id
-            renderer = self._renderer(chat_id)
-            status = StatusMessage(self.bot, chat_id)
-            incoming = await self._incoming(
-                update,
-                EventKind.BUTTON,
-                payload=query.data,
-                message_ref=str(query.message.message_id),
-                progress=status.show,
-            )
-            replies = await self.app.router.route(incoming)
-        finally:
-            # Every press is answered, even when routing failed, so no spinner is left turning.
-            await self._answer(query, replies, renderer, status)
-
-    async def _answer(
-        self,
-        query: CallbackQuery,
-        replies: list[Reply],
-        renderer: ReplyRenderer | None,
-        status: StatusMessage | None,
-    ) -> None:
-        if renderer is None:
-            await query.answer()
+        if query.message is None or query.data is None:
+            await query.answer()  # an inline-mode press: Rounds posts no inline messages
             return
-        notice, rest = split_notice(replies)
-        try:
-            await renderer.deliver(rest, status=status)
-        finally:
-            # Answered last: the spinner stays until the question message shows the result.
-            await renderer.answer(query.id, notice)
+        payload, message_ref = query.data, str(query.message.message_id)
+
+        async def incoming_for(progress: Callable[[str], Awaitable[None]]) -> Incoming:
+            return await self._incoming(
+                update, EventKind.BUTTON, payload=payload, message_ref=message_ref,
+                progress=progress,
+            )  # fmt: skip
+
+        await answer_press(self.app, self.api, query.message.chat.id, query.id, incoming_for)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one place errors land: logged without message text, a short word to the user."""
@@ -369,7 +247,7 @@ class TelegramAdapter:
             else None
         )
         update_id = update.update_id if isinstance(update, Update) else None
-        if isinstance(error, Forbidden):
+        if isinstance(error, Forbidden | BotApiForbidden):
             log.info("chat %s is unreachable (%s); update %s dropped", chat_id, error, update_id)
             return
         log.error(
@@ -397,7 +275,7 @@ def build_application(app: App) -> Application:
     processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES, app.limiter, slow_down)
     application = (
         ApplicationBuilder()
-        .token(_token(app))
+        .token(bot_token(app))
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
@@ -429,38 +307,24 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
     # PTB 22 warns on every 429 unless retry_after is opted in as a timedelta (its v23
     # behaviour); Rounds never reads it, AIORateLimiter does.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    # The token is in every Bot API URL; the process-wide filter (configure_logging) also
-    # withholds exception text, this one only guards the token while the adapter runs.
-    redactor = SecretRedactor([_token(app)], withhold_exception_text=False)
-    root_handlers = list(logging.getLogger().handlers)
-    for handler in root_handlers:
-        handler.addFilter(redactor)
-    application = build_application(app)
-    try:
+    async with token_withheld(app):
+        application = build_application(app)
         async with application:  # initialize() (getMe) ... shutdown()
             await _set_commands(app, application)
             try:
                 await _start_receiving(app, application)
                 await application.start()
-                app.notifiers[Platform.TELEGRAM] = TelegramNotifier(application.bot)
-                app.services.outboxes[Platform.TELEGRAM] = TelegramOutbox(
-                    application.bot, app.router, lambda: app.services.clock()
-                )
-                log.info("Telegram bot @%s is serving", application.bot.username)
-                if started is not None:
-                    started.set()
-                await stop.wait()
+                async with reachable_through(app, PtbBotApi(application.bot)):
+                    log.info("Telegram bot @%s is serving (ptb)", application.bot.username)
+                    if started is not None:
+                        started.set()
+                    await stop.wait()
+                    log.info("Telegram bot stopping: finishing updates in flight")
             finally:
-                log.info("Telegram bot stopping: finishing updates in flight")
-                app.notifiers.pop(Platform.TELEGRAM, None)
-                app.services.outboxes.pop(Platform.TELEGRAM, None)
                 if application.updater is not None and application.updater.running:
                     await application.updater.stop()
                 if application.running:
                     await application.stop()
-    finally:
-        for handler in root_handlers:
-            handler.removeFilter(redactor)
 
 
 async def _set_commands(app: App, application: Application) -> None:

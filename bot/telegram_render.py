@@ -1,369 +1,98 @@
-"""Reply -> Bot API calls: escaped HTML, inline keyboards, edits in place, photos, documents,
-callback answers, the one status message an upload edits, and the scheduler's Notifier."""
+"""The Bot API calls replies need, made with python-telegram-bot: HTML parse mode, inline
+keyboards as `InlineKeyboardMarkup`, PTB's errors as bot/telegram_replies.py's."""
 
 from __future__ import annotations
 
-import html
-import logging
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.constants import (
-    CallbackQueryLimit,
-    InlineKeyboardButtonLimit,
-    MessageLimit,
-    ParseMode,
-)
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from handlers.router import Router
-from handlers.types import Button, Reply, SentMessage, Tone
-from scheduler.notifier import PushButton, RecipientUnreachable
-from storage.enums import Platform
-
-log = logging.getLogger(__name__)
-
-MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
-MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
-MAX_ALERT = int(CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH)
-MAX_CALLBACK_DATA = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
-TONE_MARK = {Tone.NEUTRAL: "", Tone.GOOD: "✅ ", Tone.BAD: "❌ ", Tone.WARNING: "⚠️ "}
-# Telegram allows about one edit per second per message; faster progress would only 429.
-PROGRESS_MIN_INTERVAL_S = 1.5
-ELLIPSIS = "…"
-OPEN_PRIVATE_LABEL = "Open my private chat"
+from bot.telegram_replies import (
+    BotApiBadRequest,
+    BotApiError,
+    BotApiForbidden,
+    Keyboard,
+)
 
 
-def utf16_len(text: str) -> int:
-    """Telegram counts message length in UTF-16 code units (an emoji may count as two)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _fitting_prefix(text: str, limit: int) -> str:
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > limit:
-            return text[:index]
-    return text
-
-
-def _cut(text: str, limit: int) -> str:
-    """`text`, or its longest prefix that fits with an ellipsis appended."""
-    if utf16_len(text) <= limit:
-        return text
-    return _fitting_prefix(text, limit - 1).rstrip() + ELLIPSIS
-
-
-def split_plain(text: str, limit: int) -> list[str]:
-    """Splits on line, then word boundaries, so every piece fits `limit`."""
-    pieces: list[str] = []
-    while utf16_len(text) > limit:
-        head = _fitting_prefix(text, limit)
-        cut = head.rfind("\n")
-        if cut <= len(head) // 2:
-            cut = head.rfind(" ")
-        if cut <= len(head) // 2:
-            cut = len(head)  # one very long word: cut it where the limit falls
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    if text or not pieces:
-        pieces.append(text)
-    return pieces
-
-
-def _heading_and_body(reply: Reply) -> tuple[str, str]:
-    """The tone's mark goes on the bold title, or in front of the text when there is none."""
-    mark = TONE_MARK[reply.tone]
-    if reply.title:
-        return f"{mark}{reply.title}", reply.text
-    return "", f"{mark}{reply.text}" if reply.text else ""
-
-
-def _with_heading(heading: str, body_html: str) -> str:
-    if not heading:
-        return body_html
-    bold = f"<b>{html.escape(heading, quote=False)}</b>"
-    return f"{bold}\n{body_html}" if body_html else bold
-
-
-def html_pieces(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
-    """The reply as one or more HTML messages: bold heading, escaped body, each <= limit."""
-    heading, body = _heading_and_body(reply)
-    budget = limit - (utf16_len(heading) + 1 if heading else 0)
-    pieces = [html.escape(part, quote=False) for part in split_plain(body, budget)]
-    pieces[0] = _with_heading(heading, pieces[0])
-    return pieces
-
-
-def single_html(reply: Reply, limit: int) -> str:
-    """The reply squeezed into one message (edits and captions cannot be split)."""
-    heading, body = _heading_and_body(reply)
-    heading = _cut(heading, limit // 4) if heading else ""
-    budget = limit - (utf16_len(heading) + 1 if heading else 0)
-    return _with_heading(heading, html.escape(_cut(body, budget), quote=False))
-
-
-def keyboard(
-    rows: Sequence[Sequence[Button | PushButton]],
-) -> InlineKeyboardMarkup | None:
-    """Rows of buttons as an inline keyboard; a payload over 64 bytes is a bug, not input."""
-    if not rows:
+def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if keyboard is None:
         return None
-    for row in rows:
-        for button in row:
-            size = len(button.payload.encode())
-            if size > MAX_CALLBACK_DATA:
-                raise ValueError(f"callback_data of {size} bytes exceeds {MAX_CALLBACK_DATA}")
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(button.label, callback_data=button.payload) for button in row]
-            for row in rows
-            if row
+            [
+                InlineKeyboardButton(button.label, url=button.url)
+                if button.url
+                else InlineKeyboardButton(button.label, callback_data=button.callback_data)
+                for button in row
+            ]
+            for row in keyboard
         ]
     )
 
 
-def private_chat_link(bot_username: str, start_parameter: str) -> str:
-    """A deep link that opens the private chat with the bot and sends /start <parameter>."""
-    return f"https://t.me/{bot_username}?start={start_parameter}"
+@asynccontextmanager
+async def _translated() -> AsyncIterator[None]:
+    try:
+        yield
+    except Forbidden as error:
+        raise BotApiForbidden(error.message) from error
+    except BadRequest as error:
+        raise BotApiBadRequest(error.message) from error
+    except TelegramError as error:
+        raise BotApiError(error.message) from error
 
 
-def _private_chat_keyboard(bot: Bot, start_parameter: str) -> InlineKeyboardMarkup:
-    link = private_chat_link(bot.username, start_parameter)
-    return InlineKeyboardMarkup([[InlineKeyboardButton(OPEN_PRIVATE_LABEL, url=link)]])
-
-
-def _not_modified(error: BadRequest) -> bool:
-    return "not modified" in error.message.lower()
-
-
-@dataclass
-class StatusMessage:
-    """The one message an upload edits as it advances ("Reading page 40/212…").
-
-    The first update sends it; later ones edit it at most every PROGRESS_MIN_INTERVAL_S;
-    the handler's first reply then replaces it, so an upload leaves one message, not ten.
-    Progress is decoration: a failed edit is logged and the upload carries on.
-    """
-
-    bot: Bot
-    chat_id: int
-    min_interval_s: float = PROGRESS_MIN_INTERVAL_S
-    monotonic: Callable[[], float] = time.monotonic
-    message_id: int | None = None
-    text: str = ""
-    _last_edit: float = field(default=0.0, repr=False)
-    _taken: bool = field(default=False, repr=False)
-
-    async def show(self, text: str) -> None:
-        if self._taken or text == self.text:
-            return
-        now = self.monotonic()
-        try:
-            if self.message_id is None:
-                message = await self.bot.send_message(self.chat_id, html.escape(text, False))
-                self.message_id = message.message_id
-            elif now - self._last_edit >= self.min_interval_s:
-                await self.bot.edit_message_text(
-                    html.escape(text, False), chat_id=self.chat_id, message_id=self.message_id
-                )
-            else:
-                return
-        except TelegramError as error:
-            log.info("status message update skipped: %s", type(error).__name__)
-            return
-        self.text, self._last_edit = text, now
-
-    def take(self) -> int | None:
-        """The status message's id, once: the final reply is drawn over it."""
-        if self._taken or self.message_id is None:
-            return None
-        self._taken = True
-        return self.message_id
-
-
-def split_notice(replies: Sequence[Reply]) -> tuple[Reply | None, list[Reply]]:
-    """Picks the reply a button press is answered with (an alert, or an ephemeral notice
-    short enough for Telegram's 200 characters); the rest become messages."""
-    notice = next(
-        (r for r in replies if (r.is_alert or r.ephemeral) and not r.edit_of
-         and not r.buttons and r.image is None and r.document is None
-         and utf16_len(r.text) <= MAX_ALERT),
-        None,
-    )  # fmt: skip
-    return notice, [r for r in replies if r is not notice]
-
-
-class ReplyRenderer:
-    """Delivers one event's Replies into one chat, then reports tracked messages."""
-
-    def __init__(
-        self, bot: Bot, router: Router, clock: Callable[[], datetime], chat_id: int
-    ) -> None:
-        self.bot = bot
-        self.router = router
-        self.clock = clock
-        self.chat_id = chat_id
-
-    async def deliver(
-        self, replies: Sequence[Reply], *, status: StatusMessage | None = None
-    ) -> None:
-        for reply in replies:
-            message_ref = await self._render(reply, status)
-            if reply.track and message_ref:
-                sent = SentMessage(reply.track, message_ref, self.clock())
-                await self.router.message_sent(sent)
-        leftover = status.take() if status is not None else None
-        if leftover is not None:
-            # No reply could be drawn over the progress note (a photo, only edits): it would
-            # go on saying "Writing questions…" forever, so it goes.
-            try:
-                await self.bot.delete_message(self.chat_id, leftover)
-            except TelegramError as error:
-                log.info("stale status message kept: %s", type(error).__name__)
-
-    async def answer(self, query_id: str, notice: Reply | None) -> None:
-        """Answers a button press, with the notice as a toast or alert when there is one."""
-        try:
-            if notice is None:
-                await self.bot.answer_callback_query(query_id)
-            else:
-                await self.bot.answer_callback_query(
-                    query_id, text=notice.text, show_alert=notice.is_alert
-                )
-        except BadRequest as error:
-            # An old press (Telegram forgets queries after a while) cannot be answered.
-            log.info("callback answer refused: %s", error.message)
-
-    async def _render(self, reply: Reply, status: StatusMessage | None) -> str:
-        markup = keyboard(reply.buttons)
-        if reply.open_private:
-            # A group pointer: the personal answer waits behind this deep link.
-            markup = _private_chat_keyboard(self.bot, reply.open_private)
-        if reply.image is not None or reply.document is not None:
-            return await self._send_file(reply, markup)
-        edit_target = reply.edit_of or (str(status.take() or "") if status else "")
-        if edit_target:
-            text = single_html(reply, MAX_TEXT)
-            try:
-                await self.bot.edit_message_text(
-                    text,
-                    chat_id=self.chat_id,
-                    message_id=int(edit_target),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
-                return edit_target
-            except BadRequest as error:
-                if _not_modified(error):
-                    return edit_target
-                # Too old, deleted, or not ours to edit: say it in a new message instead.
-                log.info("edit refused (%s); sending a new message", error.message)
-        sent: Message | None = None
-        pieces = [piece for piece in html_pieces(reply) if piece]
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            sent = await self.bot.send_message(
-                self.chat_id,
-                piece,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup if last else None,
-            )
-        return str(sent.message_id) if sent else ""
-
-    async def _send_file(self, reply: Reply, markup: InlineKeyboardMarkup | None) -> str:
-        path = reply.image or reply.document
-        assert path is not None
-        caption = single_html(reply, MAX_CAPTION)
-        if not path.is_file():
-            log.warning("reply file %s is missing; sending the text only", path.name)
-            return await self._render(
-                Reply(reply.text, reply.title, reply.tone, reply.buttons), None
-            )
-        if sum(map(utf16_len, _heading_and_body(reply))) + 1 > MAX_CAPTION:
-            # Captions are short; a long text goes first, the file follows without one.
-            await self._render(Reply(reply.text, reply.title, reply.tone), None)
-            caption = ""
-        if reply.image is not None:
-            message = await self.bot.send_photo(
-                self.chat_id, path, caption=caption or None, parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )  # fmt: skip
-        else:
-            message = await self.bot.send_document(
-                self.chat_id, path, caption=caption or None, parse_mode=ParseMode.HTML,
-                reply_markup=markup, filename=path.name,
-            )  # fmt: skip
-        return str(message.message_id)
-
-
-class TelegramOutbox:
-    """Posts a background job's replies (progress edits, the quiz it started) in a chat."""
-
-    def __init__(self, bot: Bot, router: Router, clock: Callable[[], datetime]) -> None:
-        self.bot = bot
-        self.router = router
-        self.clock = clock
-
-    async def post(self, chat_address: str, replies: Sequence[Reply]) -> None:
-        renderer = ReplyRenderer(self.bot, self.router, self.clock, int(chat_address))
-        await renderer.deliver(replies)
-
-
-class TelegramNotifier:
-    """The scheduler's way to reach a Telegram user: a private-chat message with buttons."""
+class PtbBotApi:
+    """`bot/telegram_replies.BotApi` over a PTB `Bot` (its rate limiter included)."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
     @property
-    def platform(self) -> Platform:
-        return Platform.TELEGRAM
+    def username(self) -> str:
+        return self.bot.username
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
-        try:
+    async def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> int:
+        async with _translated():
             message = await self.bot.send_message(
-                int(address),
-                html.escape(_cut(text, MAX_TEXT), quote=False),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(buttons),
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard)
             )
-        except (Forbidden, BadRequest) as error:
-            raise self._unreachable(address, error) from error
-        return str(message.message_id)
+        return message.message_id
 
-    async def edit(
-        self,
-        address: str,
-        message_ref: str,
-        text: str,
-        buttons: Sequence[Sequence[PushButton]] = (),
+    async def edit_text(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
     ) -> None:
-        try:
+        async with _translated():
             await self.bot.edit_message_text(
-                html.escape(_cut(text, MAX_TEXT), quote=False),
-                chat_id=int(address),
-                message_id=int(message_ref),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(buttons),
-            )
-        except BadRequest as error:
-            if not _not_modified(error):
-                raise self._unreachable(address, error) from error
-        except Forbidden as error:
-            raise self._unreachable(address, error) from error
+                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                reply_markup=markup(keyboard),
+            )  # fmt: skip
 
-    @staticmethod
-    def _unreachable(address: str, error: TelegramError) -> Exception:
-        """403 (blocked, kicked, deactivated) and "chat not found" are permanent; any other
-        Bad Request is a bug on our side and stays a plain error."""
-        message = error.message.lower()
-        if isinstance(error, Forbidden) or "chat not found" in message:
-            return RecipientUnreachable(address, error.message)
-        return error
+    async def send_file(
+        self, chat_id: int, path: Path, *, photo: bool, caption: str, keyboard: Keyboard | None
+    ) -> int:
+        async with _translated():
+            if photo:
+                message = await self.bot.send_photo(
+                    chat_id, path, caption=caption or None, parse_mode=ParseMode.HTML,
+                    reply_markup=markup(keyboard),
+                )  # fmt: skip
+            else:
+                message = await self.bot.send_document(
+                    chat_id, path, caption=caption or None, parse_mode=ParseMode.HTML,
+                    reply_markup=markup(keyboard), filename=path.name,
+                )  # fmt: skip
+        return message.message_id
+
+    async def delete(self, chat_id: int, message_id: int) -> None:
+        async with _translated():
+            await self.bot.delete_message(chat_id, message_id)
+
+    async def answer_button(self, query_id: str, text: str = "", alert: bool = False) -> None:
+        async with _translated():
+            await self.bot.answer_callback_query(query_id, text=text or None, show_alert=alert)

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     openai_base_url: str = Field("", validation_alias=_env("OPENAI_BASE_URL"))
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    # The library behind `python -m bot telegram`: python-telegram-bot or aiogram 3.
+    telegram_runtime: Literal["ptb", "aiogram"] = Field(
+        "ptb", validation_alias=_env("ROUNDS_TELEGRAM_RUNTIME")
+    )
     telegram_api_base_url: str = Field(
         "https://api.telegram.org/bot", validation_alias=_env("TELEGRAM_API_BASE_URL")
     )

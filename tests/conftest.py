@@ -40,9 +40,32 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+# Telegram tests marked `telegram_runtimes` run once per Telegram library
+# (ROUNDS_TELEGRAM_RUNTIME), against the same fake Bot API with the same assertions.
+TELEGRAM_RUNTIMES = ("ptb", "aiogram")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marked = metafunc.definition.get_closest_marker("telegram_runtimes") is not None
+    chosen = any(
+        "telegram_runtime" in str(mark.args[0])
+        for mark in metafunc.definition.iter_markers("parametrize")
+    )  # a test that names its own runtimes (a slow one may not need every combination)
+    if marked and not chosen and "telegram_runtime" in metafunc.fixturenames:
+        metafunc.parametrize("telegram_runtime", TELEGRAM_RUNTIMES)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path / "var")  # type: ignore[call-arg]
+def telegram_runtime() -> str:
+    """The Telegram runtime of a test not marked `telegram_runtimes`: the default."""
+    return "ptb"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, telegram_runtime: str) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path / "var", telegram_runtime=telegram_runtime
+    )
 
 
 @pytest.fixture

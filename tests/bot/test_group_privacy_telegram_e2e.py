@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from core.settings import Settings
 from handlers.personal import PERSONAL_COMMANDS
 from handlers.router import COMMAND_CATALOGUE
@@ -20,6 +22,8 @@ from tests.privacy_seed import (
     study_privately,
 )
 from tests.rounds_support import T0, FakeClock, seed_group
+
+pytestmark = pytest.mark.telegram_runtimes
 
 GROUP = -100777
 # Every command in a row, faster than a person types: the rate limits are not under test.

@@ -1,4 +1,4 @@
-"""A group round in a Telegram supergroup, end to end: the real python-telegram-bot adapter
+"""A group round in a Telegram supergroup, end to end: each runtime's adapter (PTB, aiogram)
 against the fake Bot API, three members, 5-second questions on an injected clock, and a
 restart of the whole bot in the middle of the round.
 """
@@ -11,17 +11,19 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App, build_app
-from bot.telegram_bot import serve
 from core.settings import Settings
 from scheduler.rounds import RoundTimers
 from storage.enums import AttemptSource, Platform
 from storage.models import Attempt, Card, User
-from tests.bot.telegram_harness import services_for, telegram_settings
+from tests.bot.telegram_harness import serve_for, services_for, telegram_settings
 from tests.fakes.telegram_server import FakeTelegram, Message
 from tests.rounds_support import T0, FakeClock, TimerDriver, key_of, paused_scheduler, seed_group
+
+pytestmark = pytest.mark.telegram_runtimes
 
 GROUP = -1001234
 ANN, BEA, CY, EVE = 501, 502, 503, 599
@@ -50,7 +52,7 @@ async def bot_process(
     await timers.resume_open_rounds()
     stop = asyncio.Event()
     started = asyncio.Event()
-    task = asyncio.create_task(serve(app, stop, started=started))
+    task = asyncio.create_task(serve_for(settings)(app, stop, started=started))
     try:
         await asyncio.wait_for(started.wait(), 15)
         yield Process(app, TimerDriver(scheduler, clock), timers)

@@ -1,4 +1,4 @@
-"""A student's day in Telegram, end to end: the real PTB Application, the fake Bot API over
+"""A student's day in Telegram, end to end: each runtime (PTB, aiogram), the fake Bot API over
 HTTP, real PDFs from ../shared/data, real ingest (MiniLM, shared per session) and the offline
 question writer. Material: OpenStax Anatomy and Physiology 2e (CC BY 4.0)."""
 
@@ -16,6 +16,8 @@ from core.settings import Settings
 from handlers.payloads import MAX_PAYLOAD_BYTES
 from tests.bot.telegram_harness import RunningBot, running_bot
 from tests.fakes.telegram_server import FakeTelegram, Message
+
+pytestmark = pytest.mark.telegram_runtimes
 
 ALICE, BOB = 1001, 1002
 GROUP = -100777

@@ -16,10 +16,14 @@ import statistics
 import time
 from typing import Any
 
+import pytest
+
 from core.ratelimit import SLOW_DOWN_TEXT
 from core.settings import Settings
 from tests.bot.telegram_harness import running_bot
 from tests.fakes.telegram_server import FakeTelegram
+
+pytestmark = pytest.mark.telegram_runtimes
 
 FLOODERS = (666, 667)
 # Twenty other students, each as quick as a human (inside their own limit), together about

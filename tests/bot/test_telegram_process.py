@@ -1,4 +1,5 @@
-"""`python -m bot telegram` as a real process: serves the fake, stops cleanly on SIGTERM."""
+"""`python -m bot telegram` as a real process, on each runtime (ROUNDS_TELEGRAM_RUNTIME): serves
+the fake, stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ import pytest
 
 from tests.fakes.telegram_server import FakeTelegram
 
+pytestmark = pytest.mark.telegram_runtimes
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ALICE = 1001
 
 
 async def _start_bot(
-    tmp_path: Path, token: str, api_base_url: str, file_base_url: str = ""
+    tmp_path: Path, runtime: str, token: str, api_base_url: str, file_base_url: str = ""
 ) -> asyncio.subprocess.Process:
-    """`python -m bot telegram` with the given token and Bot API URLs (DEBUG logs)."""
+    """`python -m bot telegram` with the given runtime, token and Bot API URLs (DEBUG logs)."""
     env = {
         **os.environ,
+        "ROUNDS_TELEGRAM_RUNTIME": runtime,
         "ROUNDS_DATA_DIR": str(tmp_path),
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_BASE_URL": api_base_url,
@@ -38,9 +42,13 @@ async def _start_bot(
     )  # fmt: skip
 
 
-async def test_the_entry_point_serves_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+async def test_the_entry_point_serves_and_exits_cleanly_on_sigterm(
+    tmp_path: Path, telegram_runtime: str
+) -> None:
     fake = await FakeTelegram().start()
-    process = await _start_bot(tmp_path, fake.token, fake.api_base_url, fake.file_base_url)
+    process = await _start_bot(
+        tmp_path, telegram_runtime, fake.token, fake.api_base_url, fake.file_base_url
+    )
     try:
         await fake.wait_until(lambda: fake.calls_of("getUpdates"), within=60)
         alice = fake.user(ALICE, "Alice")
@@ -55,13 +63,15 @@ async def test_the_entry_point_serves_and_exits_cleanly_on_sigterm(tmp_path: Pat
         await fake.stop()
     log = stderr.decode() + stdout.decode()
     assert process.returncode == 0, log[-3000:]
-    assert "Telegram bot @rounds_test_bot is serving" in log
+    assert f"Telegram bot @rounds_test_bot is serving ({telegram_runtime})" in log
     assert fake.token not in log
     assert "Traceback" not in log
 
 
-async def _failed_start(tmp_path: Path, token: str, api_base_url: str) -> tuple[int, str, str]:
-    process = await _start_bot(tmp_path, token, api_base_url)
+async def _failed_start(
+    tmp_path: Path, runtime: str, token: str, api_base_url: str
+) -> tuple[int, str, str]:
+    process = await _start_bot(tmp_path, runtime, token, api_base_url)
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
     finally:
@@ -72,9 +82,14 @@ async def _failed_start(tmp_path: Path, token: str, api_base_url: str) -> tuple[
     return process.returncode, stdout.decode(), stderr.decode()
 
 
-@pytest.mark.parametrize("where", ["rejected token", "base URL that 404s"])
+# Each start takes a few seconds of imports, so not every pair: a rejected token on aiogram
+# is covered in-process (test_telegram_adapter), its 404 page only here.
+@pytest.mark.parametrize(
+    ("telegram_runtime", "where"),
+    [("ptb", "rejected token"), ("ptb", "base URL that 404s"), ("aiogram", "base URL that 404s")],
+)
 async def test_a_failed_start_exits_with_one_line_and_never_prints_the_token(
-    tmp_path: Path, where: str
+    tmp_path: Path, where: str, telegram_runtime: str
 ) -> None:
     fake = await FakeTelegram().start()
     secret = "424242:ROUNDS-secret-token-that-must-not-leak"
@@ -82,7 +97,7 @@ async def test_a_failed_start_exits_with_one_line_and_never_prints_the_token(
     if where == "base URL that 404s":
         base = base.replace("/bot", "/no-such-path/bot")
     try:
-        code, stdout, stderr = await _failed_start(tmp_path, secret, base)
+        code, stdout, stderr = await _failed_start(tmp_path, telegram_runtime, secret, base)
     finally:
         await fake.stop()
     output = stdout + stderr

@@ -1,4 +1,4 @@
-"""Quizzing through the real PTB Application and the fake Bot API, on seeded questions (no
+"""Quizzing through each runtime (PTB, aiogram) and the fake Bot API, on seeded questions (no
 ingest, so each test takes about a second): buttons, edits in place, forged and double presses.
 """
 
@@ -14,6 +14,8 @@ from storage.enums import Platform
 from tests.bot.telegram_harness import RunningBot, running_bot
 from tests.fakes.telegram_server import Message
 from tests.study_seed import seed_student
+
+pytestmark = pytest.mark.telegram_runtimes
 
 ALICE, BOB = 1001, 1002
 

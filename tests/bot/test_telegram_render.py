@@ -1,5 +1,6 @@
-"""Replies as Bot API calls: a real PTB Bot renders them into the fake server; and the
-update processor that keeps one chat's updates in order."""
+"""Replies as Bot API calls: a real PTB Bot and a real aiogram Bot each render them into the
+fake server, with the same assertions; and the update processor that keeps one chat's updates
+in order."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Bot, Chat, Update
+from telegram import Chat, Update
 from telegram import Message as TgMessage
 
 from bot.telegram_bot import PerChatUpdateProcessor
-from bot.telegram_render import (
+from bot.telegram_replies import (
     MAX_TEXT,
+    BotApi,
     ReplyRenderer,
     StatusMessage,
     html_pieces,
@@ -28,6 +30,8 @@ from handlers.context import Services
 from handlers.router import Router
 from handlers.types import Button, Reply, SentMessage, Tone
 from storage.db import Database
+from tests.bot.telegram_harness import library_bot_api
+from tests.conftest import TELEGRAM_RUNTIMES
 from tests.fakes.telegram_server import FakeTelegram
 
 ALICE = 1001
@@ -41,10 +45,10 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
-@pytest.fixture
-async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(fake.token, base_url=fake.api_base_url) as real_bot:
-        yield real_bot
+@pytest.fixture(params=TELEGRAM_RUNTIMES)
+async def api(request: pytest.FixtureRequest, fake: FakeTelegram) -> AsyncIterator[BotApi]:
+    async with library_bot_api(request.param, fake) as runtime_api:
+        yield runtime_api
 
 
 @pytest.fixture
@@ -53,14 +57,14 @@ def sent(settings: Settings) -> list[SentMessage]:
 
 
 @pytest.fixture
-def renderer(bot: Bot, settings: Settings, sent: list[SentMessage]) -> ReplyRenderer:
+def renderer(api: BotApi, settings: Settings, sent: list[SentMessage]) -> ReplyRenderer:
     router = Router(Services(settings=settings, db=Database(settings.database_url)))
 
     async def remember(_services: Services, message: SentMessage) -> None:
         sent.append(message)
 
     router.sent_hooks.append(remember)
-    return ReplyRenderer(bot, router, router.services.clock, ALICE)
+    return ReplyRenderer(api, router, router.services.clock, ALICE)
 
 
 async def test_a_long_reply_is_split_on_line_breaks_and_buttons_go_last(
@@ -126,10 +130,10 @@ async def test_images_go_as_photos_and_exports_as_documents(
 
 
 async def test_the_status_message_is_sent_once_edited_throttled_then_replaced(
-    fake: FakeTelegram, bot: Bot, renderer: ReplyRenderer
+    fake: FakeTelegram, api: BotApi, renderer: ReplyRenderer
 ) -> None:
     now = [100.0]
-    status = StatusMessage(bot, ALICE, min_interval_s=1.5, monotonic=lambda: now[0])
+    status = StatusMessage(api, ALICE, min_interval_s=1.5, monotonic=lambda: now[0])
     await status.show("Reading page 1/212…")
     await status.show("Reading page 2/212…")  # too soon: skipped
     now[0] += 2
@@ -218,11 +222,11 @@ async def test_a_busy_chats_queued_updates_hold_no_global_slot() -> None:
 
 
 async def test_a_status_note_nothing_could_replace_is_removed(
-    fake: FakeTelegram, bot: Bot, renderer: ReplyRenderer, tmp_path: Path, shared_data: Path
+    fake: FakeTelegram, api: BotApi, renderer: ReplyRenderer, tmp_path: Path, shared_data: Path
 ) -> None:
     chart = tmp_path / "chart.png"
     chart.write_bytes((shared_data / "bad" / "png_renamed.pdf").read_bytes())
-    status = StatusMessage(bot, ALICE)
+    status = StatusMessage(api, ALICE)
     await status.show("Drawing your chart…")
     await renderer.deliver([Reply("Last 7 days: 3 answered", image=chart)], status=status)
     assert [m.kind for m in fake.bot_messages(ALICE)] == ["photo"]

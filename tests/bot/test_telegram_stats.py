@@ -1,13 +1,17 @@
-"""/stats through the real PTB Application and the fake Bot API: the dashboard arrives as a
+"""/stats through each runtime (PTB, aiogram) and the fake Bot API: the dashboard arrives as a
 photo with the two-line summary as its caption."""
 
 from __future__ import annotations
+
+import pytest
 
 from core.charts import charts_dir
 from core.settings import Settings
 from storage.enums import Platform
 from tests.bot.telegram_harness import running_bot
 from tests.progress_seed import NOW, seed_history
+
+pytestmark = pytest.mark.telegram_runtimes
 
 ADA = 2001
 

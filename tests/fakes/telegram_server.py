@@ -1,4 +1,5 @@
-"""A fake Telegram Bot API server (aiohttp) that the real python-telegram-bot talks HTTP to.
+"""A fake Telegram Bot API server (aiohttp) that the real python-telegram-bot and aiogram talk
+HTTP to.
 
 It implements the methods Rounds uses, stores every call and every message the bot sent
 (with its edit history), lets a test inject updates (a user's text or command, a document,
@@ -441,7 +442,11 @@ class FakeTelegram:
                 else:
                     params[name] = value
         for name, value in list(params.items()):
-            if name not in RAW_STRING_PARAMS and isinstance(value, str):
+            if isinstance(value, str) and value.startswith("attach://"):
+                # The Bot API's other way to upload: the field names the multipart part
+                # (aiogram always uploads so; PTB uses the field's own name).
+                files[name] = files.pop(value.removeprefix("attach://"), ("", 0))
+            elif name not in RAW_STRING_PARAMS and isinstance(value, str):
                 with contextlib.suppress(ValueError):
                     params[name] = json.loads(value)
         return params, files
@@ -687,7 +692,8 @@ class FakeTelegram:
              "is_anonymous": False, "can_manage_chat": True, "can_delete_messages": True,
              "can_manage_video_chats": True, "can_restrict_members": True,
              "can_promote_members": False, "can_change_info": True, "can_invite_users": True,
-             "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False}
+             "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False,
+             "can_send_welcome_messages": False}
             for uid in sorted(self.admins.get(chat_id, ()))
             if uid in self.users
         ]  # fmt: skip

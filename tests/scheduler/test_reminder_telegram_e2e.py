@@ -1,11 +1,12 @@
 """The daily reminder as a student meets it: a Telegram message with a button that starts
-the review, pushed by the real push scheduler through the real PTB adapter and the fake Bot
-API, at the student's local hour on an injected clock (no sleeping)."""
+the review, pushed by the real push scheduler through each Telegram runtime (PTB, aiogram) and
+the fake Bot API, at the student's local hour on an injected clock (no sleeping)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from core.settings import Settings
@@ -14,6 +15,8 @@ from storage.enums import DeliveryState, Platform
 from storage.models import Card, Delivery, User
 from tests.bot.telegram_harness import running_bot
 from tests.study_seed import Clock, seed_student
+
+pytestmark = pytest.mark.telegram_runtimes
 
 STUDENT = 3003
 # 19:05 in Kolkata (UTC+05:30) is 13:35 UTC.

@@ -1,0 +1,254 @@
+"""What both Telegram runtimes do with an update, whichever library received it: which
+updates are Rounds' business, command parsing, the download limit, admin lookups, one chat's
+updates in order, one event routed into replies, and the token kept out of the logs."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import shlex
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bot.app import App, SecretRedactor
+from bot.telegram_replies import (
+    BotApi,
+    ReplyRenderer,
+    StatusMessage,
+    TelegramNotifier,
+    TelegramOutbox,
+    split_notice,
+)
+from core.errors import RoundsError
+from handlers.router import ADMIN_BUTTONS, ADMIN_COMMANDS
+from handlers.types import Actor, ChatRef, EventKind, Incoming, Reply, Tone
+from storage.enums import ChatKind, Platform
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT_S = 25
+# Updates of different chats run side by side; one chat's updates keep their order. An update
+# waits for its chat first and takes one of these slots only when its turn comes, so one
+# chat holds at most one slot however much it sends (its excess is rate-limited away).
+MAX_CONCURRENT_UPDATES = 64
+# A 429 is retried this many times (after the retry_after Telegram names) before giving up.
+RATE_LIMIT_RETRIES = 3
+# Bots may download files up to 20 MB through getFile (decimal MB, as PTB's
+# FileSizeLimit.FILESIZE_DOWNLOAD says); a self-hosted Bot API server lifts it, not Rounds.
+TELEGRAM_DOWNLOAD_LIMIT = 20_000_000
+# Admin lists are cached briefly for ordinary events and asked afresh before an admin-only
+# action (handlers.router.ADMIN_COMMANDS / ADMIN_BUTTONS), so a demotion counts at once.
+ADMIN_CACHE_S = 60.0
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+class FileTooBigForTelegram(RoundsError):
+    """Telegram itself refuses bots a download above 20 MB, whatever Rounds would accept."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            f"That file is {size / 1_000_000:.1f} MB, and Telegram lets bots download files "
+            f"of at most {TELEGRAM_DOWNLOAD_LIMIT // 1_000_000} MB. Please split the PDF "
+            "(one chapter per file works well) and send the parts.",
+            reason="telegram_download_limit",
+        )
+
+
+def meant_for_us(*, private: bool, button: bool, text: str) -> bool:
+    """What Rounds reacts to: everything in a private chat, buttons, and in groups only
+    commands (a bot that is a group admin sees all chatter, which must not count)."""
+    return private or button or text.startswith("/")
+
+
+def admin_only(kind: EventKind, fields: dict[str, Any]) -> bool:
+    if kind is EventKind.COMMAND:
+        return str(fields.get("command", "")).lower() in ADMIN_COMMANDS
+    if kind is EventKind.BUTTON:
+        return str(fields.get("payload", "")).split(":", 1)[0] in ADMIN_BUTTONS
+    return False
+
+
+def parse_command(text: str, bot_username: str) -> tuple[str, tuple[str, ...]] | None:
+    """`/quiz@RoundsBot heart 5` -> ("quiz", ("heart", "5")); None when meant for another bot."""
+    first, *more = text.strip().split(maxsplit=1) or ["/"]
+    rest = more[0] if more else ""
+    name, _, addressee = first[1:].partition("@")
+    if addressee and addressee.lower() != bot_username.lower():
+        return None
+    try:
+        args = tuple(shlex.split(rest))
+    except ValueError:  # an unbalanced quote: take the words as they are
+        args = tuple(rest.split())
+    return name.lower(), args
+
+
+def bot_token(app: App) -> str:
+    token = app.settings.telegram_bot_token
+    if token is None or not token.get_secret_value():
+        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
+    return token.get_secret_value()
+
+
+def webhook_secret(app: App) -> str:
+    """The configured secret, else one derived from the bot token: stable across workers."""
+    settings = app.settings
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    token = bot_token(app).encode()
+    return hmac.new(token, b"rounds-telegram-webhook", hashlib.sha256).hexdigest()
+
+
+class ChatTurns:
+    """Concurrent across chats, in order within one: a double press is handled after the
+    first press finished, so the answer check in the handler sees the first one. An update
+    waits for its chat, and only then for a global slot: a busy chat's queue holds no slot."""
+
+    def __init__(self, max_concurrent: int) -> None:
+        self._slots = asyncio.Semaphore(max_concurrent)
+        # chat id -> (its lock, how many updates hold or await it); dropped when idle.
+        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def idle(self) -> None:
+        """Returns once no update holds or awaits a turn (a graceful stop waits for it)."""
+        await self._idle.wait()
+
+    @asynccontextmanager
+    async def turn(self, chat_id: int) -> AsyncIterator[None]:
+        lock, users = self._chats.get(chat_id, (asyncio.Lock(), 0))
+        self._chats[chat_id] = (lock, users + 1)
+        self._idle.clear()
+        try:
+            async with lock, self._slots:
+                yield
+        finally:
+            lock, users = self._chats[chat_id]
+            if users == 1:
+                del self._chats[chat_id]
+            else:
+                self._chats[chat_id] = (lock, users - 1)
+            if not self._chats:
+                self._idle.set()
+
+
+class AdminCache:
+    """A group's admins, asked at most every ADMIN_CACHE_S (one call serves everyone), or
+    asked now when `fresh`. `fetch` returns None when the call failed: nobody is an admin."""
+
+    def __init__(self, fetch: Callable[[int], Awaitable[frozenset[int] | None]]) -> None:
+        self._fetch = fetch
+        self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+
+    async def of(self, chat_id: int, *, fresh: bool = False) -> frozenset[int]:
+        cached = self._admins.get(chat_id)
+        if cached and not fresh and time.monotonic() - cached[0] < ADMIN_CACHE_S:
+            return cached[1]
+        admins = await self._fetch(chat_id) or frozenset()
+        self._admins[chat_id] = (time.monotonic(), admins)
+        return admins
+
+
+async def incoming(
+    app: App,
+    admins: AdminCache,
+    *,
+    user_id: int,
+    user_name: str,
+    chat_id: int,
+    private: bool,
+    chat_title: str,
+    kind: EventKind,
+    **fields: Any,
+) -> Incoming:
+    """The router's view of one update. Handlers check the admin flag for group commands and
+    buttons (e.g. deleting group material)."""
+    fresh = admin_only(kind, fields)
+    is_admin = not private and user_id in await admins.of(chat_id, fresh=fresh)
+    return Incoming(
+        platform=Platform.TELEGRAM,
+        user=Actor(str(user_id), user_name, is_admin),
+        chat=ChatRef(str(chat_id), ChatKind.PRIVATE if private else ChatKind.GROUP, chat_title),
+        kind=kind,
+        received_at=app.services.clock(),
+        **fields,
+    )
+
+
+IncomingFor = Callable[[Callable[[str], Awaitable[None]]], Awaitable[Incoming]]
+
+
+def renderer(app: App, api: BotApi, chat_id: int) -> ReplyRenderer:
+    return ReplyRenderer(api, app.router, app.services.clock, chat_id)
+
+
+async def converse(app: App, api: BotApi, chat_id: int, incoming_for: IncomingFor) -> None:
+    """Routes one event and delivers its replies. The handler's progress notes go to one
+    status message, which its first reply then replaces. `incoming_for(progress)` builds
+    the event around the status message's `show`."""
+    status = StatusMessage(api, chat_id)
+    replies = await app.router.route(await incoming_for(status.show))
+    await renderer(app, api, chat_id).deliver(replies, status=status)
+
+
+async def refuse_too_big(app: App, api: BotApi, chat_id: int, size: int) -> bool:
+    """Checked before any getFile: Telegram would refuse the download anyway. True when the
+    file was refused. (The upload handler separately checks ROUNDS_MAX_UPLOAD_MB.)"""
+    if size <= TELEGRAM_DOWNLOAD_LIMIT:
+        return False
+    error = FileTooBigForTelegram(size)
+    await renderer(app, api, chat_id).deliver([Reply(error.user_message, tone=Tone.WARNING)])
+    return True
+
+
+async def answer_press(
+    app: App, api: BotApi, chat_id: int, query_id: str, incoming_for: IncomingFor
+) -> None:
+    """Routes a button press, delivers what it changed, then answers the press (with a short
+    notice as toast or alert). Answered even when routing failed, so no spinner is left
+    turning; answered last, so the spinner stays until the message shows the result."""
+    chat = renderer(app, api, chat_id)
+    status = StatusMessage(api, chat_id)
+    replies: list[Reply] = []
+    try:
+        replies = await app.router.route(await incoming_for(status.show))
+    finally:
+        notice, rest = split_notice(replies)
+        try:
+            await chat.deliver(rest, status=status)
+        finally:
+            await chat.answer(query_id, notice)
+
+
+@asynccontextmanager
+async def token_withheld(app: App) -> AsyncIterator[None]:
+    """The token is in every Bot API URL; the process-wide filter (configure_logging) also
+    withholds exception text, this one only guards the token while the adapter runs."""
+    redactor = SecretRedactor([bot_token(app)], withhold_exception_text=False)
+    root_handlers = list(logging.getLogger().handlers)
+    for handler in root_handlers:
+        handler.addFilter(redactor)
+    try:
+        yield
+    finally:
+        for handler in root_handlers:
+            handler.removeFilter(redactor)
+
+
+@asynccontextmanager
+async def reachable_through(app: App, api: BotApi) -> AsyncIterator[None]:
+    """The scheduler's notifier and the background jobs' outbox, while the adapter serves."""
+    app.notifiers[Platform.TELEGRAM] = TelegramNotifier(api)
+    app.services.outboxes[Platform.TELEGRAM] = TelegramOutbox(
+        api, app.router, lambda: app.services.clock()
+    )
+    try:
+        yield
+    finally:
+        app.notifiers.pop(Platform.TELEGRAM, None)
+        app.services.outboxes.pop(Platform.TELEGRAM, None)
