@@ -28,7 +28,9 @@ Retirement: by reports, when reports >= ceil(10% of the students who answered) a
 at least MIN_REPORTS (3) reported or more than half of those students did. The second arm
 is what lets a small group (two of three members) or a private question (its only student)
 retire an item; in a large group the 10% share with at least three reports decides. By
-quality, when quality < QUALITY_FLOOR after at least FLOOR_MIN_ANSWERS answers.
+quality, when quality < QUALITY_FLOOR (0.45) after at least FLOOR_MIN_ANSWERS (20) answers:
+two bad signals are needed (e.g. everyone wrong and sure of it scores 0.40; an item everyone
+gets right still scores 0.65 and stays, only ranked below better ones).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ CONFIDENT = 4  # Confidence.SURE and above
 REPORT_PENALTY = 5.0
 
 OBSERVED_MIN_ANSWERS = 8
-QUALITY_FLOOR = 0.40
+QUALITY_FLOOR = 0.45
 FLOOR_MIN_ANSWERS = 20
 REPORT_SHARE = 0.10
 MIN_REPORTS = 3
