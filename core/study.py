@@ -312,6 +312,8 @@ async def current_step(
     total = len(quiz.plan)
     while quiz.position < total:
         item = await repo.item_at(session, quiz.id, quiz.position)
+        if item is None and quiz.kind is SessionKind.QUIZ:
+            await _follow_level(session, quiz)
         question = await _question(session, item.question_id if item else quiz.plan[quiz.position])
         unasked = item is None or item.state is ItemState.ASKED
         # Deleted with its material, or retired, since the quiz was planned: its spot is
@@ -343,6 +345,31 @@ async def current_step(
         quiz.state = SessionState.FINISHED
         quiz.finished_at = now
     return None
+
+
+async def _follow_level(session: AsyncSession, quiz: QuizSession) -> None:
+    """Brings forward the remaining planned question closest to the student's level now.
+
+    The level comes from the sliding window of their newest answers in the topic (core.
+    adaptive), this quiz's answers included: a run of right answers steps the next question
+    up, misses step it down. Ties keep the planned order (unseen before seen).
+    """
+    remaining = [int(qid) for qid in quiz.plan[quiz.position :]]
+    user = await session.get(User, quiz.user_id)
+    if len(remaining) < 2 or user is None:
+        return
+    level = await difficulty_for(session, user, quiz.topic)
+    questions = await repo.questions_by_id(session, remaining)
+
+    def distance(index: int) -> tuple[int, int]:
+        question = questions.get(remaining[index])
+        level_of = circulation.effective_difficulty(question) if question else level
+        return abs(level_of - level), index
+
+    best = min(range(len(remaining)), key=distance)
+    if best:
+        remaining[0], remaining[best] = remaining[best], remaining[0]
+        quiz.plan = [*quiz.plan[: quiz.position], *remaining]
 
 
 async def mark_delivered(

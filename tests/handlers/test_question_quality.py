@@ -12,10 +12,10 @@ from sqlalchemy import select, update
 from core.settings import Settings
 from storage.db import Database
 from storage.enums import AttemptSource, CardStatus, Platform, RetiredBecause
-from storage.models import Attempt, Card, Question
+from storage.models import Attempt, Card, Question, QuizItem
 from storage.repos.users import get_or_create_user
 from tests.handlers.test_quiz import question_of, right_button, wrong_button
-from tests.study_seed import T0, Clock, Student, router_for, seed_student
+from tests.study_seed import T0, Clock, Student, add_questions, router_for, seed_student
 
 
 @pytest.fixture
@@ -112,3 +112,34 @@ async def test_observed_difficulty_steers_the_adaptive_choice_once_known(
         attempt = await session.scalar(select(Attempt).where(Attempt.question_id == first))
     # The answer is logged at the observed level, which is what adaptive difficulty reads.
     assert attempt is not None and attempt.difficulty == 5
+
+
+async def _asked_difficulty(db: Database) -> int:
+    async with db.session() as session:
+        item = await session.scalar(select(QuizItem).order_by(QuizItem.id.desc()))
+        assert item is not None and item.question_id is not None
+        question = await session.get(Question, item.question_id)
+        assert question is not None
+        return question.difficulty
+
+
+async def test_within_a_quiz_the_next_difficulty_follows_the_last_answers(
+    db: Database, ada: Student
+) -> None:
+    await seed_student(db, count=4)  # difficulty 3, the level of a new student
+    async with db.session() as session:
+        user = await get_or_create_user(session, Platform.CONSOLE, "ada")
+        await add_questions(session, user, 3, difficulty=4, start=10)
+        await add_questions(session, user, 3, difficulty=2, start=20)
+    question = question_of(await ada.say("/quiz 10"))
+    seen = []
+    for right in (True, True, True, True, True, False, False, False, False):
+        seen.append(await _asked_difficulty(db))
+        ada.clock.tick(5)
+        pick = right_button(question) if right else wrong_button(question)
+        (confidence,) = await ada.click(pick)
+        _reveal, question = await ada.click(confidence.flat_buttons[3].payload)
+    # Four right at level 3: a step up to 4; a run of misses brings it back down to 2.
+    assert seen[:4] == [3, 3, 3, 3]
+    assert seen[4] == 4 and seen[5] == 4
+    assert seen[-1] == 2
