@@ -101,6 +101,14 @@ def quality_from(
     return 4
 
 
+def status_in_play(*, repetitions: int, reviewed: bool) -> CardStatus:
+    """The status of a card in circulation: review after two passes in a row, learning once
+    seen, new before (also what a suspended card returns to when its question is restored)."""
+    if repetitions >= 2:
+        return CardStatus.REVIEW
+    return CardStatus.LEARNING if reviewed else CardStatus.NEW
+
+
 def next_ease(ease_factor: float, quality: int) -> float:
     """SM-2's ease update, never below 1.3."""
     miss = 5 - quality
@@ -126,10 +134,8 @@ def review(
         lapses = state.lapses + (1 if state.repetitions > 0 else 0)
     if state.status is CardStatus.SUSPENDED:
         status = CardStatus.SUSPENDED
-    elif repetitions >= 2:
-        status = CardStatus.REVIEW
     else:
-        status = CardStatus.LEARNING
+        status = status_in_play(repetitions=repetitions, reviewed=True)
     return replace(
         state,
         ease_factor=next_ease(state.ease_factor, quality),

@@ -61,6 +61,7 @@ class RetiredBecause(StrEnum):
 
     REPORTS = "reports"
     LOW_QUALITY = "quality"
+    BY_OWNER = "owner"  # retired by hand from /bank
 
 
 class Confidence(IntEnum):

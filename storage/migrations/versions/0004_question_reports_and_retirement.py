@@ -30,7 +30,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "retired_because",
-                sa.Enum("reports", "quality", name="retiredbecause", native_enum=False,
+                sa.Enum("reports", "quality", "owner", name="retiredbecause", native_enum=False,
                         length=16),
                 nullable=True,
             )
