@@ -44,6 +44,9 @@ PASSING_QUALITY = 3
 
 # Answer-time budget: ~60 ms per character is about 1,000 characters a minute of careful
 # reading, plus a few seconds to decide. Beyond SLOW_FACTOR budgets the recall was laboured.
+# A card in review whose interval reached this many days is "mastered" (/stats): with the
+# default ease that takes about four right answers in a row spread over a month.
+MASTERED_INTERVAL_DAYS = 21
 THINK_MS = 4_000
 READ_MS_PER_CHAR = 60
 SLOW_FACTOR = 3.0
