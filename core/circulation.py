@@ -149,7 +149,7 @@ async def usage_of(session: AsyncSession, question: Question) -> quality.Usage:
         confidently_wrong=stats.confidently_wrong,
         time_ratio=None if stats.median_time_ms is None else stats.median_time_ms / budget,
         students=stats.students,
-        reports=await repo.report_count(session, question.id),
+        reports=stats.reports,
     )
 
 

@@ -32,15 +32,6 @@ async def add_report(session: AsyncSession, report: QuestionReport) -> bool:
     return True
 
 
-async def report_count(session: AsyncSession, question_id: int) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(QuestionReport)
-        .where(QuestionReport.question_id == question_id)
-    )
-    return int(count or 0)
-
-
 async def has_answered(session: AsyncSession, user_id: int, question_id: int) -> bool:
     """Whether the student ever answered the question (they saw it and its key)."""
     found = await session.scalar(
@@ -72,12 +63,14 @@ class AnswerStats:
     confidently_wrong: int
     students: int
     median_time_ms: float | None
+    reports: int
 
 
 async def answer_stats(
     session: AsyncSession, question_id: int, *, confident_from: int
 ) -> AnswerStats:
-    """Every answer to the question, summed up (quality and observed difficulty read this)."""
+    """Every answer to the question, summed up, and its reports (quality and observed
+    difficulty read this)."""
     row = (
         await session.execute(
             select(
@@ -91,6 +84,10 @@ async def answer_stats(
                     )
                 ),
                 func.count(distinct(Attempt.user_id)),
+                select(func.count())
+                .select_from(QuestionReport)
+                .where(QuestionReport.question_id == question_id)
+                .scalar_subquery(),
             ).where(Attempt.question_id == question_id)
         )
     ).one()
@@ -109,6 +106,7 @@ async def answer_stats(
         confidently_wrong=int(row[3] or 0),
         students=int(row[4] or 0),
         median_time_ms=float(statistics.median(times)) if times else None,
+        reports=int(row[5] or 0),
     )
 
 
