@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import rounds, srs
+from core import circulation, rounds, srs
 from core.errors import RoundsError
 from core.generate.errors import NoMaterial, NothingOnTopic
 from core.rounds import (
@@ -268,9 +268,10 @@ async def post_question(
     """
     question_id = int(group_round.plan[position])
     question = await session.get(Question, question_id)
-    if question is None:
-        # Deleted with its material after the round was planned: take the next unplayed one
-        # the scope still has, so the round keeps its length when it can.
+    if question is None or question.retired_at is not None:
+        # Deleted with its material, or retired, after the round was planned: take the next
+        # unplayed one the scope still has, so the round keeps its length when it can.
+        question = None
         replacement = await _replacement(session, group_round)
         if replacement is not None:
             question = replacement
@@ -363,7 +364,12 @@ async def _closed_message(
         fastest=Fastest(fastest_name, fastest.time_ms) if fastest is not None else None,
         standings=tuple(await round_standings(session, group_round.id)),
     )
-    return Outgoing(text=rounds.closed_text(result), edit_ref=item.message_ref, is_edit=True)
+    # Only members who answered can use it (checked on press); what they say goes private.
+    report = ((rounds.REPORT_LABEL, rounds.report_payload(item.token)),)
+    return Outgoing(
+        text=rounds.closed_text(result), buttons=(report,), edit_ref=item.message_ref,
+        is_edit=True,
+    )  # fmt: skip
 
 
 async def finish(session: AsyncSession, group_round: GroupRound, *, now: datetime) -> Outgoing:
@@ -552,7 +558,7 @@ async def _feed_own_study(
             round_id=round_id,
             source=AttemptSource.ROUND,
             topic=question.topic,
-            difficulty=question.difficulty,
+            difficulty=circulation.effective_difficulty(question),
             choice=choice,
             correct=correct,
             confidence=None,
@@ -562,6 +568,7 @@ async def _feed_own_study(
             answered_at=now,
         ),
     )
+    await circulation.rescore(session, question, now=now)
 
 
 # --- standings -----------------------------------------------------------------------------

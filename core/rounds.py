@@ -241,6 +241,15 @@ def display_name(name: str, user_id: int) -> str:
     return name.strip() or f"{UNNAMED} {user_id}"
 
 
+REPORT_ACTION = "rp"
+REPORT_LABEL = "Report a problem"
+
+
+def report_payload(token: str) -> str:
+    """The "Report a problem" button of a closed round question (`rp:r:<token>`)."""
+    return f"{REPORT_ACTION}:r:{token}"
+
+
 def answer_payload(token: str, option: int) -> str:
     """The button payload for choosing `option` (as shown) on the round item `token`."""
     return f"{ANSWER_ACTION}:{token}:{option}"

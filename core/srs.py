@@ -44,6 +44,9 @@ PASSING_QUALITY = 3
 
 # Answer-time budget: ~60 ms per character is about 1,000 characters a minute of careful
 # reading, plus a few seconds to decide. Beyond SLOW_FACTOR budgets the recall was laboured.
+# A card in review whose interval reached this many days is "mastered" (/stats): with the
+# default ease that takes about four right answers in a row spread over a month.
+MASTERED_INTERVAL_DAYS = 21
 THINK_MS = 4_000
 READ_MS_PER_CHAR = 60
 SLOW_FACTOR = 3.0
@@ -101,6 +104,14 @@ def quality_from(
     return 4
 
 
+def status_in_play(*, repetitions: int, reviewed: bool) -> CardStatus:
+    """The status of a card in circulation: review after two passes in a row, learning once
+    seen, new before (also what a suspended card returns to when its question is restored)."""
+    if repetitions >= 2:
+        return CardStatus.REVIEW
+    return CardStatus.LEARNING if reviewed else CardStatus.NEW
+
+
 def next_ease(ease_factor: float, quality: int) -> float:
     """SM-2's ease update, never below 1.3."""
     miss = 5 - quality
@@ -126,10 +137,8 @@ def review(
         lapses = state.lapses + (1 if state.repetitions > 0 else 0)
     if state.status is CardStatus.SUSPENDED:
         status = CardStatus.SUSPENDED
-    elif repetitions >= 2:
-        status = CardStatus.REVIEW
     else:
-        status = CardStatus.LEARNING
+        status = status_in_play(repetitions=repetitions, reviewed=True)
     return replace(
         state,
         ease_factor=next_ease(state.ease_factor, quality),

@@ -22,10 +22,11 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import ColumnExpressionArgument
 
-from core.srs import local_day, start_of_local_day
+from core.srs import MASTERED_INTERVAL_DAYS, local_day, start_of_local_day
 from core.streaks import StreakState, current_streak
 from storage.enums import CardStatus, Confidence
 from storage.models import Attempt, Card, Question, User
+from storage.repos.cards import cards_in_play
 
 WINDOW_DAYS = 7
 ACTIVITY_DAYS = 56  # eight weeks
@@ -140,6 +141,9 @@ class Dashboard:
     streak_days: frozenset[date]
     daily_goal: int
     xp: int
+    # Cards not suspended, and those mastered (srs.MASTERED_INTERVAL_DAYS).
+    cards: int = 0
+    mastered: int = 0
 
     @property
     def total_answered(self) -> int:
@@ -441,6 +445,9 @@ async def load_dashboard(session: AsyncSession, user: User, now: datetime) -> Da
         freeze_used_week=user.freeze_used_week,
     )
     streak = current_streak(state, now=now, tz=tz)
+    cards, mastered = await cards_in_play(
+        session, user.id, mastered_from_days=MASTERED_INTERVAL_DAYS
+    )
     return Dashboard(
         today=local_day(now, tz),
         summary=await window_summary(session, user.id, now),
@@ -454,4 +461,6 @@ async def load_dashboard(session: AsyncSession, user: User, now: datetime) -> Da
         streak_days=streak_days(activity, last_study_day=user.last_study_day, streak=streak),
         daily_goal=user.daily_goal,
         xp=user.xp,
+        cards=cards,
+        mastered=mastered,
     )

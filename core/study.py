@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import srs, stats
+from core import circulation, srs, stats
 from core.adaptive import AnswerSample, StudentLevel, student_level, target_difficulty
 from core.errors import RoundsError
+from core.quality import UNRATED_QUALITY
 from core.streaks import StreakEvent, StreakState, record_study
 from core.xp import level_for, xp_for_answer
 from storage.enums import AttemptSource, CardStatus, ItemState, SessionKind, SessionState
@@ -135,6 +136,8 @@ class Reveal:
     due_at: datetime
     interval_days: int
     tz: str
+    # The answered item's token: the reveal's "Report a problem" button names it.
+    token: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,7 @@ async def start_quiz(
     level = await difficulty_for(session, user, topic)
     plan = await repo.unseen_question_ids(
         session, scope_id=scope_id, user_id=user.id, topic=topic, exact_topic=exact_topic,
-        near_difficulty=level, limit=n,
+        near_difficulty=level, limit=n, unrated_quality=UNRATED_QUALITY,
     )  # fmt: skip
     supply_error: RoundsError | None = None
     if len(plan) < n and supply is not None:
@@ -239,6 +242,7 @@ async def start_quiz(
         plan += await repo.unseen_question_ids(
             session, scope_id=scope_id, user_id=user.id, topic=topic, exact_topic=exact_topic,
             near_difficulty=level, limit=n - len(plan), exclude=plan,
+            unrated_quality=UNRATED_QUALITY,
         )  # fmt: skip
     if len(plan) < n:
         plan += await repo.seen_question_ids(
@@ -308,8 +312,13 @@ async def current_step(
     total = len(quiz.plan)
     while quiz.position < total:
         item = await repo.item_at(session, quiz.id, quiz.position)
+        if item is None and quiz.kind is SessionKind.QUIZ:
+            await _follow_level(session, quiz)
         question = await _question(session, item.question_id if item else quiz.plan[quiz.position])
-        if question is None:  # deleted with its material since the quiz was planned
+        unasked = item is None or item.state is ItemState.ASKED
+        # Deleted with its material, or retired, since the quiz was planned: its spot is
+        # skipped (an answer already given to a retired one is still graded below).
+        if question is None or (question.retired_at is not None and unasked):
             if item is not None:
                 item.state = ItemState.SKIPPED
             quiz.position += 1
@@ -338,6 +347,31 @@ async def current_step(
     return None
 
 
+async def _follow_level(session: AsyncSession, quiz: QuizSession) -> None:
+    """Brings forward the remaining planned question closest to the student's level now.
+
+    The level comes from the sliding window of their newest answers in the topic (core.
+    adaptive), this quiz's answers included: a run of right answers steps the next question
+    up, misses step it down. Ties keep the planned order (unseen before seen).
+    """
+    remaining = [int(qid) for qid in quiz.plan[quiz.position :]]
+    user = await session.get(User, quiz.user_id)
+    if len(remaining) < 2 or user is None:
+        return
+    level = await difficulty_for(session, user, quiz.topic)
+    questions = await repo.questions_by_id(session, remaining)
+
+    def distance(index: int) -> tuple[int, int]:
+        question = questions.get(remaining[index])
+        level_of = circulation.effective_difficulty(question) if question else level
+        return abs(level_of - level), index
+
+    best = min(range(len(remaining)), key=distance)
+    if best:
+        remaining[0], remaining[best] = remaining[best], remaining[0]
+        quiz.plan = [*quiz.plan[: quiz.position], *remaining]
+
+
 async def mark_delivered(
     session: AsyncSession, token: str, *, message_ref: str, sent_at: datetime
 ) -> bool:
@@ -363,6 +397,9 @@ async def answer(
         raise InvalidChoice(reason="answer index out of range")
     if question is None:
         raise StaleButton("That question was deleted with its material. Send /quiz to carry on.")
+    if question.retired_at is not None:
+        raise StaleButton("That question was retired after students reported it. Send /quiz "
+                          "to carry on.")  # fmt: skip
     time_ms = max(0, round((now - item.sent_at).total_seconds() * 1000))
     choice = int(item.option_order[shown_index])
     if not await repo.claim_answer(session, item, choice=choice, time_ms=time_ms, answered_at=now):
@@ -503,11 +540,12 @@ async def _finalize(
         Attempt(
             user_id=user.id, question_id=question.id, session_id=quiz.id,
             source=AttemptSource.REVIEW if quiz.kind is SessionKind.REVIEW else AttemptSource.QUIZ,
-            topic=question.topic, difficulty=question.difficulty, choice=item.choice,
-            correct=correct, confidence=confidence, time_ms=time_ms, quality=quality, xp=xp,
-            answered_at=answered_at,
+            topic=question.topic, difficulty=circulation.effective_difficulty(question),
+            choice=item.choice, correct=correct, confidence=confidence, time_ms=time_ms,
+            quality=quality, xp=xp, answered_at=answered_at,
         ),
     )  # fmt: skip
+    await circulation.rescore(session, question, now=answered_at)
 
     shown = [int(i) for i in item.option_order]
     return Reveal(
@@ -531,6 +569,7 @@ async def _finalize(
         due_at=state.due_at,
         interval_days=state.interval_days,
         tz=str(tz),
+        token=item.token,
     )
 
 

@@ -8,7 +8,7 @@ question's topic, handled by handlers.quiz) and `rv` for the due review.
 from __future__ import annotations
 
 from core import charts, recommend, stats
-from core.srs import local_day
+from core.srs import MASTERED_INTERVAL_DAYS, local_day
 from core.xp import progress
 from handlers.context import Turn
 from handlers.payloads import encode
@@ -54,7 +54,11 @@ def summary_lines(board: stats.Dashboard) -> str:
         f"{board.xp:,} XP ({level.xp_for_next:,} to go) · due today {board.due_today}, "
         f"tomorrow {board.due_tomorrow}."
     )
-    return f"{first}\n{second}"
+    third = (
+        f"Cards: {board.cards} in play, {board.mastered} mastered (next review "
+        f"{MASTERED_INTERVAL_DAYS}+ days away)."
+    )
+    return f"{first}\n{second}\n{third}"
 
 
 async def stats_command(turn: Turn) -> list[Reply]:

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core import limits, study
+from core.circulation import ReportSource
 from core.errors import RoundsError
 from core.srs import local_day
 from handlers import generation
 from handlers.context import Services, Turn
 from handlers.payloads import MalformedPayload, Payload, decode, encode
+from handlers.reports import report_button
 from handlers.types import Button, Reply, SentMessage, Tone
 from storage.enums import Confidence, SessionKind, SessionState
 from storage.models import GenerationRun, Question, QuizSession, User
@@ -399,7 +401,13 @@ def reveal_reply(reveal: study.Reveal, *, now: datetime) -> Reply:
         lines.append(f"Level up! You reached level {reveal.level}.")
     lines.append(f"Next review: {due_phrase(reveal.due_at, now=now, tz=ZoneInfo(reveal.tz))}")
     title = "Correct ✓" if reveal.correct else "Not quite ✗"
-    return Reply("\n".join(lines), title=title, tone=Tone.GOOD if reveal.correct else Tone.BAD)
+    buttons = ((report_button(ReportSource.QUIZ, reveal.token),),) if reveal.token else ()
+    return Reply(
+        "\n".join(lines),
+        title=title,
+        tone=Tone.GOOD if reveal.correct else Tone.BAD,
+        buttons=buttons,
+    )
 
 
 def summary_reply(summary: study.Summary) -> Reply:

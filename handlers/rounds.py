@@ -14,7 +14,7 @@ from core.round_service import GroupOnly, Outgoing
 from handlers import generation
 from handlers.context import Services, Turn
 from handlers.payloads import MalformedPayload, decode
-from handlers.types import Reply, Tone
+from handlers.types import Button, Reply, Tone
 from storage.models import Chat, GenerationRun, User
 
 NO_TIMERS = (
@@ -171,9 +171,10 @@ async def answer(turn: Turn) -> list[Reply]:
 
 def _reply(message: Outgoing) -> Reply:
     # A closed question edits its own message in place; the standings are a new message.
+    buttons = tuple(tuple(Button(label, data) for label, data in row) for row in message.buttons)
     if message.is_edit and message.edit_ref:
-        return Reply(message.text, edit_of=message.edit_ref)
-    return Reply(message.text)
+        return Reply(message.text, edit_of=message.edit_ref, buttons=buttons)
+    return Reply(message.text, buttons=buttons)
 
 
 COMMANDS = {"round": start_round, "stop_round": stop_round, "leaderboard": leaderboard}

@@ -47,6 +47,7 @@ COMMAND_CATALOGUE: tuple[tuple[str, str], ...] = (
     ("weak", "Your weakest topics"),
     ("next", "What to study next"),
     ("history", "Your last answers"),
+    ("bank", "Your questions: /bank [words]"),
     ("settings", "Reminder time, time zone, goal, difficulty"),
     ("round", "Group quiz round: /round [topic] [n] [seconds]"),
     ("leaderboard", "Group standings: /leaderboard [week|all]"),
@@ -56,7 +57,7 @@ COMMAND_CATALOGUE: tuple[tuple[str, str], ...] = (
 
 # Actions that need a group admin: adapters ask the platform afresh (no cache) before them.
 ADMIN_COMMANDS = frozenset({"stop_round"})
-ADMIN_BUTTONS = frozenset({"matdel", "matok"})
+ADMIN_BUTTONS = frozenset({"matdel", "matok", "bkdy", "bkr", "bks"})
 
 GENERIC_FAILURE = "Sorry, something went wrong on my side. Nothing was lost; please try again."
 

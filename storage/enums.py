@@ -45,6 +45,25 @@ class CardStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class ReportReason(StrEnum):
+    """Why a student reported a question (the reason buttons of "Report a problem")."""
+
+    WRONG_KEY = "key"
+    SEVERAL_RIGHT = "multi"
+    UNCLEAR = "unclear"
+    NOT_IN_MATERIAL = "notmat"
+    DUPLICATE = "dup"
+    OTHER = "other"
+
+
+class RetiredBecause(StrEnum):
+    """Why a question left circulation (it stays stored: its history and cards remain)."""
+
+    REPORTS = "reports"
+    LOW_QUALITY = "quality"
+    BY_OWNER = "owner"  # retired by hand from /bank
+
+
 class Confidence(IntEnum):
     GUESSING = 1
     UNSURE = 2

@@ -26,6 +26,8 @@ from storage.enums import (
     ItemState,
     MaterialStatus,
     Platform,
+    ReportReason,
+    RetiredBecause,
     RoundState,
     RunStatus,
     ScopeKind,
@@ -249,7 +251,30 @@ class Question(Base):
     flags: Mapped[list[Any]] = mapped_column(default=list)
     times_answered: Mapped[int] = mapped_column(default=0)
     times_correct: Mapped[int] = mapped_column(default=0)
+    # 1-5 from how students actually did (core/quality.py), once enough of them answered;
+    # `difficulty` stays the generator's prediction, so the two can be compared.
+    observed_difficulty: Mapped[float | None] = mapped_column(default=None)
+    # Out of circulation (never posed again, cards suspended) since then, and why.
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)
+    retired_because: Mapped[RetiredBecause | None] = mapped_column(
+        str_enum(RetiredBecause), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuestionReport(Base):
+    """One student's "Report a problem" on one question (at most one each)."""
+
+    __tablename__ = "question_reports"
+    __table_args__ = (sa.UniqueConstraint("question_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(_fk("questions.id", "CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(_fk("users.id", "CASCADE"))
+    reason: Mapped[ReportReason] = mapped_column(str_enum(ReportReason))
+    created_at: Mapped[datetime] = mapped_column()
+    # When the reporter heard that the question was retired (they are told once).
+    told_retired_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Card(Base):

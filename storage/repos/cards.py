@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import CardStatus
@@ -32,6 +32,30 @@ async def due_cards_for(
         .limit(limit)
     )
     return list(rows)
+
+
+async def cards_in_play(
+    session: AsyncSession, user_id: int, *, mastered_from_days: int
+) -> tuple[int, int]:
+    """(cards not suspended, those among them in review at `mastered_from_days`+ days)."""
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.sum(
+                    case(
+                        (
+                            (Card.status == CardStatus.REVIEW)
+                            & (Card.interval_days >= mastered_from_days),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ),
+            ).where(Card.user_id == user_id, Card.status != CardStatus.SUSPENDED)
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 async def count_due(session: AsyncSession, user_id: int, now: datetime) -> int:

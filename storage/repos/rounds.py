@@ -197,8 +197,9 @@ async def recent_round_question_ids(session: AsyncSession, chat_id: int, limit: 
 async def round_candidates(
     session: AsyncSession, scope_id: int, topic: str, *, limit: int = 500
 ) -> list[Question]:
-    """The scope's questions about `topic` (matched in topic or stem; "" = all)."""
-    query = select(Question).where(Question.scope_id == scope_id)
+    """The scope's questions in circulation about `topic` (matched in topic or stem; "" =
+    all)."""
+    query = select(Question).where(Question.scope_id == scope_id, Question.retired_at.is_(None))
     if topic:
         pattern = f"%{_escape_like(topic.lower())}%"
         query = query.where(

@@ -144,21 +144,24 @@ async def unseen_question_ids(
     near_difficulty: int = 3,
     limit: int = 10,
     exclude: Sequence[int] = (),
+    unrated_quality: float = 0.5,
 ) -> list[int]:
-    """Questions of the scope this student has never answered, closest difficulty first."""
+    """Questions of the scope this student has never answered and still in circulation:
+    closest difficulty first (the observed one where known), then the better-proven."""
     query = (
         select(Question.id)
         .outerjoin(Card, and_(Card.question_id == Question.id, Card.user_id == user_id))
-        .where(Question.scope_id == scope_id, Card.id.is_(None))
+        .where(Question.scope_id == scope_id, Card.id.is_(None), Question.retired_at.is_(None))
     )
     if exclude:
         query = query.where(Question.id.not_in(list(exclude)))
     query = _topic_filter(query, topic, exact=exact_topic)
+    level = func.coalesce(func.round(Question.observed_difficulty), Question.difficulty)
     distance = case(
-        (Question.difficulty >= near_difficulty, Question.difficulty - near_difficulty),
-        else_=near_difficulty - Question.difficulty,
+        (level >= near_difficulty, level - near_difficulty), else_=near_difficulty - level
     )
-    rows = await session.scalars(query.order_by(distance, Question.id).limit(limit))
+    proven = func.coalesce(Question.quality, unrated_quality)
+    rows = await session.scalars(query.order_by(distance, proven.desc(), Question.id).limit(limit))
     return list(rows)
 
 
@@ -176,7 +179,11 @@ async def seen_question_ids(
     query = (
         select(Question.id)
         .join(Card, and_(Card.question_id == Question.id, Card.user_id == user_id))
-        .where(Question.scope_id == scope_id, Card.status != CardStatus.SUSPENDED)
+        .where(
+            Question.scope_id == scope_id,
+            Card.status != CardStatus.SUSPENDED,
+            Question.retired_at.is_(None),
+        )
     )
     if exclude:
         query = query.where(Question.id.not_in(list(exclude)))

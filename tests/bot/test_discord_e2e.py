@@ -179,7 +179,7 @@ async def test_a_student_uploads_a_pdf_and_takes_a_quiz_that_cites_the_page(
     click = await fake.click(STUDENT, question, question.custom_id("Fairly sure"))
     await fake.wait_for(lambda: click.followup_ids)
     assert re.search(r"Source: .*p\. \d+ of " + re.escape(PDF), question.text), question.text
-    assert question.buttons == []
+    assert [label for label, _ in question.buttons] == ["Report a problem"]
     assert "Question 2 of 2" in fake.messages[click.followup_ids[0]].text
     for interaction in (upload, quiz, click):
         assert interaction.ack_latency_s is not None and interaction.ack_latency_s < 3

@@ -102,7 +102,7 @@ async def test_answer_then_confidence_turn_the_question_into_the_reveal(
     await fake.wait_for(lambda: click.followup_ids)
     assert "Correct" in question.text
     assert "Source: 19.5 Heart Development, p. 3 of heart.pdf" in question.text
-    assert question.buttons == [], "a revealed question has nothing left to press"
+    assert [label for label, _ in question.buttons] == ["Report a problem"], "only Report is left"
     following = fake.messages[click.followup_ids[0]]
     assert "Question 2 of 3" in following.text and not following.ephemeral
     assert await attempts(bot) == 1

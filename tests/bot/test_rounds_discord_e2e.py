@@ -104,7 +104,7 @@ async def test_a_round_in_a_discord_channel_with_a_restart(tmp_path: Path) -> No
             await bot.driver.advance(2)
             assert "Question 1/3 · closed" in q1.text
             assert "Fastest right: Ann (1.0 s)" in q1.text
-            assert q1.buttons == []
+            assert [label for label, _ in q1.buttons] == ["Report a problem"]
 
             await bot.driver.advance(3)
             q2 = _posted(fake, channel, "Question 2/3")

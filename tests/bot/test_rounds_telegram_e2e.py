@@ -105,7 +105,7 @@ async def test_a_round_in_a_telegram_group_with_a_restart(settings: Settings) ->
             assert q1.text.startswith("Question 1/3 · closed")
             assert "Fastest right: Ann (1.0 s)" in q1.text
             assert "Standings: 1. Ann 900 · 2. Bea 800 · 3. Cy 0" in q1.text
-            assert q1.buttons == []
+            assert [p.split(":")[:2] for p in q1.callback_data] == [["rp", "r"]]  # only Report
 
             await bot.driver.advance(3)
             q2 = await _question(fake, 2)
@@ -189,7 +189,10 @@ async def test_an_admin_stops_a_round_and_the_open_question_closes_in_place(
             fake.send_text(cy, "/stop_round", chat_id=GROUP)
             stopped = await fake.wait_for_message(GROUP, "Round stopped (by Cy)")
             assert "🥇 Bea · 800 pts · 1/1 right (100%)" in stopped.text
-            assert q1.text.startswith("Question 1/3 · closed") and q1.buttons == []
+            assert q1.text.startswith("Question 1/3 · closed") and q1.button("Report").startswith(
+                "rp:r:"
+            )
+            assert len(q1.callback_data) == 1
             await bot.driver.advance(60)
             assert not [m for m in fake.bot_messages(GROUP) if "Question 2/3" in m.text]
     finally:

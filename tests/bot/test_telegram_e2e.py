@@ -91,7 +91,7 @@ async def test_a_student_uploads_a_pdf_takes_a_quiz_and_sees_stats(
     assert status.message_id < question.message_id
     source = next(line for line in question.text.splitlines() if line.startswith("Source:"))
     assert re.search(rf"p\. \d+ of {re.escape(EXCERPT)}", source), source
-    assert question.buttons == []
+    assert [b["text"] for row in question.buttons for b in row] == ["Report a problem"]
 
     fake.send_text(alice, "/stats")
     stats = await fake.wait_for_message(ALICE, "Last 7 days", within=30)

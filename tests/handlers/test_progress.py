@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select, update
 
 from core.settings import Settings
 from handlers.payloads import decode
 from storage.db import Database
-from storage.enums import Platform
+from storage.enums import CardStatus, Platform
+from storage.models import Card
 from tests.core.test_charts import png_size
 from tests.progress_seed import NOW, add_material, seed_history
 from tests.study_seed import Clock, Student, router_for
@@ -27,7 +29,7 @@ async def seed(db: Database):  # type: ignore[no-untyped-def]
     return await seed_history(db, platform=Platform.CONSOLE)
 
 
-async def test_stats_sends_the_dashboard_and_two_lines(
+async def test_stats_sends_the_dashboard_and_three_lines(
     db: Database, ada: Student, settings: Settings
 ) -> None:
     seeded = await seed(db)
@@ -38,7 +40,39 @@ async def test_stats_sends_the_dashboard_and_two_lines(
     assert reply.text.splitlines() == [
         "Last 7 days: 13 answered, 23% right (the 7 before: 8 answered, 75% right).",
         "Streak 2 days (best 6) · level 5, 1,240 XP (260 to go) · due today 4, tomorrow 3.",
+        "Cards: 10 in play, 0 mastered (next review 21+ days away).",
     ]
+
+
+async def test_stats_counts_cards_in_review_past_the_threshold_as_mastered(
+    db: Database, ada: Student
+) -> None:
+    seeded = await seed(db)
+    async with db.session() as session:
+        ids = list(
+            await session.scalars(
+                select(Card.id)
+                .where(Card.user_id == seeded.user_id, Card.status != CardStatus.SUSPENDED)
+                .order_by(Card.id)
+            )
+        )
+        await session.execute(
+            update(Card).where(Card.id.in_(ids[:2])).values(status=CardStatus.REVIEW,
+                                                            interval_days=21)
+        )  # fmt: skip
+        # Long interval but still learning, and one day short: neither counts.
+        await session.execute(
+            update(Card).where(Card.id == ids[2]).values(status=CardStatus.LEARNING,
+                                                         interval_days=40)
+        )  # fmt: skip
+        await session.execute(
+            update(Card).where(Card.id == ids[3]).values(status=CardStatus.REVIEW,
+                                                         interval_days=20)
+        )  # fmt: skip
+    (reply,) = await ada.say("/stats")
+    assert (
+        reply.text.splitlines()[2] == "Cards: 10 in play, 2 mastered (next review 21+ days away)."
+    )
 
 
 async def test_stats_for_a_new_student_is_an_image_with_an_invitation(
