@@ -37,7 +37,8 @@ class NotInBank(RoundsError):
 
 class NotYourBank(RoundsError):
     user_message = (
-        "Only the member who uploaded this material or a chat admin can change its questions."
+        "Only the member who uploaded this material or a chat admin can open or change its "
+        "questions: their answers are not shown to the whole group."
     )
 
 
@@ -104,8 +105,12 @@ async def page(session: AsyncSession, scope: Scope, *, words: list[str], number:
     return Page([_entry(q) for q in found.questions], number, pages, found.total)
 
 
-async def opened(session: AsyncSession, scope: Scope, question_id: int) -> Opened:
-    question = await _in_bank(session, scope, question_id)
+async def opened(
+    session: AsyncSession, scope: Scope, question_id: int, *, user: User, is_admin: bool
+) -> Opened:
+    """The question whole, key included: in a group, only for those who may manage it (a
+    key shown to the group would spoil its next round)."""
+    question = await _manageable(session, scope, question_id, user=user, is_admin=is_admin)
     options = [str(option) for option in question.options]
     return Opened(
         entry=_entry(question),

@@ -40,14 +40,18 @@ async def page_button(turn: Turn) -> list[Reply]:
 
 async def open_button(turn: Turn) -> list[Reply]:
     opened = await bank.opened(
-        turn.session, turn.scope, _question_id(decode(turn.incoming.payload))
-    )
+        turn.session, turn.scope, _question_id(decode(turn.incoming.payload)),
+        user=turn.user, is_admin=turn.incoming.user.is_admin,
+    )  # fmt: skip
     return [_over(turn, _opened_reply(opened))]
 
 
 async def ask_delete(turn: Turn) -> list[Reply]:
     question_id = _question_id(decode(turn.incoming.payload))
-    opened = await bank.opened(turn.session, turn.scope, question_id)
+    opened = await bank.opened(
+        turn.session, turn.scope, question_id,
+        user=turn.user, is_admin=turn.incoming.user.is_admin,
+    )  # fmt: skip
     return [
         _over(
             turn,
@@ -87,7 +91,10 @@ async def retire_button(turn: Turn) -> list[Reply]:
         turn.session, turn.scope, _question_id(decode(turn.incoming.payload)),
         user=turn.user, is_admin=turn.incoming.user.is_admin, now=turn.now,
     )  # fmt: skip
-    opened = await bank.opened(turn.session, turn.scope, question.id)
+    opened = await bank.opened(
+        turn.session, turn.scope, question.id,
+        user=turn.user, is_admin=turn.incoming.user.is_admin,
+    )  # fmt: skip
     return [_over(turn, _opened_reply(opened, note="Retired: it will not be asked again."))]
 
 
@@ -96,7 +103,10 @@ async def restore_button(turn: Turn) -> list[Reply]:
         turn.session, turn.scope, _question_id(decode(turn.incoming.payload)),
         user=turn.user, is_admin=turn.incoming.user.is_admin,
     )  # fmt: skip
-    opened = await bank.opened(turn.session, turn.scope, question.id)
+    opened = await bank.opened(
+        turn.session, turn.scope, question.id,
+        user=turn.user, is_admin=turn.incoming.user.is_admin,
+    )  # fmt: skip
     return [_over(turn, _opened_reply(opened, note="Restored: it is back in your quizzes."))]
 
 

@@ -165,6 +165,10 @@ async def test_a_group_bank_is_managed_by_the_uploader_or_an_admin(
 
     refused = await press("bea", f"bkr:{first}")
     assert refused.is_alert and "uploaded this material or a chat admin" in refused.text
+    # Opening shows the key: in a group that would spoil the next round for everyone.
+    peek = await press("bea", f"bko:{first}")
+    assert peek.is_alert and "✓" not in peek.text
+    assert "✓" in (await press("ann", f"bko:{first}")).text
     assert (await _question(db, first)).retired_at is None  # type: ignore[union-attr]
     assert "retired by hand" in (await press("ann", f"bkr:{first}")).text
     assert "Deleted" in (await press("cy", f"bkdy:{second}", admin=True)).text
