@@ -431,6 +431,20 @@ def _surroundings(
                     continue
                 window = stems[max(0, i - SURROUNDING_WORDS) : i + n + SURROUNDING_WORDS]
                 found.setdefault(index, set()).update(*window)
+        # The whole sentence of a mention too: "Norepinephrine, released by ..., and ADH
+        # both ... cause vasoconstriction" ties the word to both, however far apart.
+        for sentence in sentences(chunk.text):
+            words = normalise(sentence).split()
+            named = {
+                index
+                for i in range(len(words))
+                for n in range(1, 7)
+                if (index := lookup.get(" ".join(words[i : i + n]))) is not None
+            }
+            if named:
+                said = set().union(*(word_clue_stems(word) for word in words))
+                for index in named:
+                    found.setdefault(index, set()).update(said)
     return {index: frozenset(stems) for index, stems in found.items()}
 
 

@@ -273,6 +273,10 @@ def _distractors(
     if broken_options([key_option], frozenset()) or _name_contradicts_definition(key):
         return None  # a glossary line read wrongly ("sigmoid sinuses enlarged")
     asked = _category_asked(fact, key)
+    # What the stem says of the key, which no distractor may fit as well.
+    statement = fact.frame if fact.kind in (WHICH, ACTION) else ""
+    if fact.kind == TERM:
+        statement = _stem_definition(key.definition)
     similarity = vectors.similarity(fact.term)
     order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
     eligible: list[tuple[int, str]] = []
@@ -306,7 +310,7 @@ def _distractors(
             continue  # "Which ... are" must not rule options out by grammar
         if _class_and_member(key, term):
             continue  # "coronary veins" holds "great cardiac vein": both would be right
-        if fact.kind in (WHICH, ACTION) and material.also_said_of(index, fact.frame, fact.term):
+        if statement and material.also_said_of(index, statement, fact.term):
             continue  # "tapeworm" sits next to praziquantel too: it may be right as well
         if fact.kind == DEFINITION and any(contains_phrase(text, name) for name in key.names()):
             continue  # a definition naming the key is a giveaway

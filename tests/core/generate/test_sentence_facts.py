@@ -142,3 +142,20 @@ def test_what_is_said_of_the_occurrence_the_sentence_before_named_is_no_fact() -
     capillaries = facts_about(found, "peritubular capillaries")
     assert all("solutes" not in frame for _, frame in capillaries)
     assert any("convoluted tubules" in frame for _, frame in capillaries)
+
+
+def test_a_word_in_the_same_sentence_as_a_term_is_said_of_it_however_far_apart() -> None:
+    found = read(
+        "Trovacil relieves migraine within an hour of the first dose in most adults. "
+        "Trovacil is taken with water after a meal by adults and older children. "
+        "Zelmorin, which doctors in the northern provinces first prescribed after the long "
+        "war for a great many ailments of the old and of the young, also eases migraine.",
+        "Zelmorin is stored in a cool and dark cupboard away from small children.",
+        "Pellodex lowers fever in children within a day of the first dose given. "
+        "Pellodex is given as a syrup to small children with a high fever at night.",
+    )
+    names = {t.text.lower(): i for i, t in enumerate(found.bank.terms)}
+
+    trovacil, zelmorin = names["trovacil"], names["zelmorin"]
+    assert found.also_said_of(zelmorin, "relieves migraine within an hour", trovacil)
+    assert not found.also_said_of(names["pellodex"], "relieves migraine within an hour", trovacil)
