@@ -13,7 +13,7 @@ import docx
 import pptx
 import pypdfium2 as pdfium
 from docx.enum.text import WD_BREAK
-from PIL import Image
+from PIL import Image, ImageDraw
 from pptx.util import Inches, Pt
 
 from core.chunking import chunk_document
@@ -23,9 +23,10 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 def page_images(
-    path: Path, page_numbers: Sequence[int], *, dpi: int = 300, top_share: float = 1.0
+    path: Path, page_numbers: Sequence[int], *, dpi: int = 300, band: tuple[float, float] = (0, 1)
 ) -> list[Image.Image]:
-    """The given 1-based pages rendered as grey images (the top `top_share` of each)."""
+    """The given 1-based pages rendered as grey images: the band between these shares of
+    the page's height from its top (the whole page by default)."""
     document = pdfium.PdfDocument(path)
     try:
         images = []
@@ -33,7 +34,8 @@ def page_images(
             page = document[number - 1]
             image = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
             page.close()
-            images.append(image.crop((0, 0, image.width, int(image.height * top_share))))
+            top, bottom = (int(image.height * share) for share in band)
+            images.append(image.crop((0, top, image.width, bottom)))
         return images
     finally:
         document.close()
@@ -58,8 +60,7 @@ def sections_of(path: Path) -> list[tuple[str, str, int]]:
     sections: dict[str, tuple[list[str], int]] = {}
     for draft in chunk_document(extract(path.read_bytes())):
         heading = draft.heading.split(" › ")[-1] or "Introduction"
-        texts, page = sections.setdefault(heading, ([], draft.page_start))
-        texts.append(draft.text)
+        sections.setdefault(heading, ([], draft.page_start))[0].append(draft.text)
     return [(heading, "\n".join(texts), page) for heading, (texts, page) in sections.items()]
 
 
@@ -120,6 +121,23 @@ def deck_from(path: Path) -> bytes:
     return out.getvalue()
 
 
+def deck_of(slides: Sequence[tuple[str, Sequence[str], str]]) -> bytes:
+    """A deck of (title, bullets, speaker notes) slides, terse as lecture slides are."""
+    deck = pptx.Presentation()
+    for title, bullets, notes in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        body = slide.placeholders[1].text_frame
+        body.text = bullets[0]
+        for bullet in bullets[1:]:
+            body.add_paragraph().text = bullet
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
 def word_from(path: Path) -> bytes:
     """Word notes: the title, a Heading 1 per section with its text, a page break after each
     section, one bullet list and one table."""
@@ -141,4 +159,42 @@ def word_from(path: Path) -> bytes:
         cells[0].text, cells[1].text = heading, str(page)
     out = io.BytesIO()
     document.save(out)
+    return out.getvalue()
+
+
+def text_in_band(path: Path, page_number: int, band: tuple[float, float]) -> str:
+    """The text layer of a band of a page (as in page_images): what OCR of it should read."""
+    document = pdfium.PdfDocument(path)
+    try:
+        page = document[page_number - 1]
+        width, height = page.get_size()
+        textpage = page.get_textpage()
+        text = textpage.get_text_bounded(0, height * (1 - band[1]), width, height * (1 - band[0]))
+        textpage.close()
+        page.close()
+        return str(text)
+    finally:
+        document.close()
+
+
+def picture_without_text(size: tuple[int, int] = (1200, 900)) -> Image.Image:
+    """A drawing of shapes with no writing: a page OCR finds nothing on."""
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    draw.ellipse((width // 10, height // 8, width // 2, height // 2), fill=60)
+    draw.rectangle((width // 2, height // 2, width - width // 8, height - height // 10), fill=130)
+    return image
+
+
+def combined_pdf(*parts: tuple[bytes, Sequence[int]]) -> bytes:
+    """One PDF of the given (PDF bytes, 1-based pages) parts, in order."""
+    target = pdfium.PdfDocument.new()
+    for data, pages in parts:
+        source = pdfium.PdfDocument(data)
+        target.import_pages(source, [number - 1 for number in pages])
+        source.close()
+    out = io.BytesIO()
+    target.save(out)
+    target.close()
     return out.getvalue()
