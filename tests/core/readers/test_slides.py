@@ -38,8 +38,11 @@ def test_a_deck_from_a_chapter_reads_as_titled_slides_with_notes_and_a_table(
     assert ("Key Terms", 3) in titles
     key_terms = text.pages[2].split("\n")
     assert key_terms[0] == "Key Terms"
-    assert "• mesoderm one of the three primary germ layers that differentiate early in "
-    "embryonic development" in key_terms
+    mesoderm = (
+        "• mesoderm one of the three primary germ layers that differentiate early in "
+        "embryonic development"
+    )
+    assert mesoderm in key_terms
     # The body slide's long paragraphs went to its speaker notes, and are read from there.
     assert "The human heart is the first functional organ to develop." in text.pages[1]
     assert "Topic: Key Terms; Page: 3" in text.pages[-1].split("\n")

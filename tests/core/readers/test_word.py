@@ -27,8 +27,11 @@ def test_word_notes_keep_headings_pages_points_and_tables(shared_data: Path) -> 
         (1, "19.5 Development of the Heart", 1),
         (1, "Key Terms", 2),
     ]
-    assert "• mesoderm one of the three primary germ layers that differentiate early in "
-    "embryonic development" in text.pages[1].split("\n")
+    mesoderm = (
+        "• mesoderm one of the three primary germ layers that differentiate early in "
+        "embryonic development"
+    )
+    assert mesoderm in text.pages[1].split("\n")
     assert "Topic: Key Terms; Page: 3" in text.pages[-1].split("\n")
     drafts = chunk_document(text)
     key_terms = [draft for draft in drafts if draft.kind is ChunkKind.KEY_TERMS]
