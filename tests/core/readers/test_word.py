@@ -27,11 +27,16 @@ def test_word_notes_keep_headings_pages_points_and_tables(shared_data: Path) -> 
         (1, "19.5 Development of the Heart", 1),
         (1, "Key Terms", 2),
     ]
-    mesoderm = (
-        "• mesoderm one of the three primary germ layers that differentiate early in "
-        "embryonic development"
-    )
-    assert mesoderm in text.pages[1].split("\n")
+    key_term_lines = text.pages[1].split("\n")
+    # List Bullet paragraphs are points; plain paragraphs stay plain.
+    assert (
+        "• bulbus cordis portion of the primitive heart tube that will eventually develop into "
+        "the right ventricle"
+    ) in key_term_lines
+    assert (
+        "mesoderm one of the three primary germ layers that differentiate early in embryonic "
+        "development"
+    ) in key_term_lines
     assert "Topic: Key Terms; Page: 3" in text.pages[-1].split("\n")
     drafts = chunk_document(text)
     key_terms = [draft for draft in drafts if draft.kind is ChunkKind.KEY_TERMS]
