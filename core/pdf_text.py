@@ -120,7 +120,10 @@ class PdfText:
 
     @property
     def word_count(self) -> int:
-        return sum(len(page.split()) for page in self.pages)
+        # Bullets and dashes are no words: a slide of "• a point" has two.
+        return sum(
+            1 for page in self.pages for word in page.split() if any(c.isalnum() for c in word)
+        )
 
 
 def check_pdf_bytes(data: bytes) -> None:
@@ -210,6 +213,8 @@ def _read_scanned_pages(
         raise TooManyPages(
             pages=len(scanned), max_pages=max_ocr_pages, what="PDF", unit="scanned page"
         )
+    if on_page is not None:
+        on_page(0, len(scanned), ocr=True)  # OCR is slow: say so before the first page
     recogniser = PageRecogniser()
     read: list[int] = []
     unreadable: list[int] = []

@@ -114,9 +114,10 @@ async def upload_help(turn: Turn) -> list[Reply]:
     limit = turn.services.settings.max_upload_mb
     return [
         Reply(
-            "Send me a PDF as a file: attach it to a message in this chat (no command "
-            f"needed). Up to {limit} MB; text PDFs work best — lecture slides, notes, a "
-            "textbook chapter. Scanned pages without selectable text can't be read yet.\n"
+            "Send me a PDF, PowerPoint (.pptx) or Word (.docx) file, or a photo of a page: "
+            f"attach it to a message in this chat (no command needed). Up to {limit} MB — "
+            "lecture slides, notes, a textbook chapter. Scanned pages and photos are read "
+            "with OCR (text recognition), which takes a few seconds a page.\n"
             "I'll read it, split it into passages that remember their page numbers, and "
             "then /quiz asks you questions that cite those pages.",
             title="Adding material",
@@ -229,8 +230,10 @@ async def list_topics(turn: Turn) -> list[Reply]:
 
 def _topics_reply(number: int, material: Material, topics: list[Topic], *, single: bool) -> Reply:
     shown = topics if single else [t for t in topics if t.level == 1] or topics
+    unit = page_unit(material.filename)
+    where = "p." if unit == "page" else unit
     lines = [
-        f"{'   ' if topic.level > 1 else ''}• {topic.title} (p. {topic.page})"
+        f"{'   ' if topic.level > 1 else ''}• {topic.title} ({where} {topic.page})"
         for topic in shown[:MAX_TOPICS_SHOWN]
     ]
     if len(shown) > MAX_TOPICS_SHOWN:

@@ -98,7 +98,8 @@ def _best_split(token: str, cuts: list[int]) -> str:
     if not cuts:
         return token
     bounds = [0, *cuts, len(token)]
-    best: list[tuple[float, list[str]]] = [(0.0, [])] + [(-math.inf, [])] * (len(bounds) - 1)
+    unreached: tuple[float, list[str]] = (-math.inf, [])
+    best: list[tuple[float, list[str]]] = [(0.0, []), *[unreached] * (len(bounds) - 1)]
     for end in range(1, len(bounds)):
         for start in range(end):
             piece = token[bounds[start] : bounds[end]]
