@@ -441,7 +441,7 @@ def _quiz(client: RoundsDiscord, name: str) -> CommandCallback:
 
 
 def _upload(client: RoundsDiscord, name: str) -> CommandCallback:
-    @app_commands.describe(file="A PDF of your notes or a chapter")
+    @app_commands.describe(file="A PDF, .pptx or .docx file, or a photo of a page")
     async def command(interaction: discord.Interaction, file: discord.Attachment) -> None:
         await client.on_upload(interaction, file)
 

@@ -138,6 +138,11 @@ class TelegramAdapter:
                 filters.Document.ALL & (filters.ChatType.PRIVATE | group_upload), self.on_document
             )
         )
+        application.add_handler(
+            MessageHandler(
+                filters.PHOTO & (filters.ChatType.PRIVATE | group_upload), self.on_photo
+            )
+        )
         application.add_handler(MessageHandler(filters.COMMAND, self.on_command))
         application.add_handler(
             MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, self.on_text)
@@ -209,6 +214,27 @@ class TelegramAdapter:
             update, EventKind.DOCUMENT, message.chat_id, document=self._document(document),
             text=message.caption or "",
         )  # fmt: skip
+
+    async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A photo of a page goes the way of a picture file: read by OCR into one page."""
+        message = update.effective_message
+        assert message is not None and message.photo
+        if message.chat.type != ChatType.PRIVATE and (
+            parse_command(message.caption or "", self.bot.username) is None
+        ):
+            return
+        largest = message.photo[-1]  # Telegram lists a photo's sizes smallest first
+
+        async def read() -> bytes:
+            return bytes(await (await largest.get_file()).download_as_bytearray())
+
+        photo = Document(
+            filename=f"photo {message.message_id}.jpg", size=largest.file_size or 0, read=read,
+            mime_type="image/jpeg",
+        )  # fmt: skip
+        await self._converse(
+            update, EventKind.DOCUMENT, message.chat_id, document=photo, text=message.caption or ""
+        )
 
     def _document(self, document: TelegramDocument) -> Document:
         async def read() -> bytes:

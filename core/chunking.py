@@ -29,6 +29,9 @@ CHUNK_OVERLAP = 150
 # A section shorter than this is folded into the next one of the same kind rather than
 # becoming a stub chunk that embeds as little more than its heading.
 MIN_SECTION_CHARS = 300
+# A short section with a heading and at least this many list items (a slide: a title and
+# its bullets) stays one chunk of its own: merged, its points would lose their title.
+MIN_LIST_ITEMS = 2
 # A split-off tail shorter than this joins the chunk before it.
 MIN_CHUNK_CHARS = 200
 HEADING_MAX_CHARS = 255
@@ -40,6 +43,8 @@ HEADING_FONT_RATIO = 1.15
 _NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){1,2})\s+([A-Z][^\n]{2,100})$")
 _CHAPTER = re.compile(r"^(?:chapter|unit|part)\s+\d{1,3}\b[:.]?\s*\S", re.IGNORECASE)
 _ITEM_START = re.compile(r"^(?:[•▪◦·*]\s|\d{1,3}[.)]\s|[A-Ea-e][.)]\s|(?:Figure|Table)\s+\d)")
+# A bullet or numbered point (not a caption): what a slide's body is made of.
+_LIST_ITEM = re.compile(r"^(?:[•▪◦·*\-–]\s|\d{1,3}[.)]\s)")
 _SENTENCE_END = re.compile(r"[.!?:;,\"”’]$")
 _SOFT_HYPHEN = "\u00ad"
 
@@ -290,13 +295,20 @@ def _merge_small(sections: list[_Section]) -> list[_Section]:
         elif carry is not None:
             merged.append(carry)
         carry = None
-        if sum(len(line.text) for line in section.lines) < MIN_SECTION_CHARS:
+        if sum(
+            len(line.text) for line in section.lines
+        ) < MIN_SECTION_CHARS and not _is_titled_list(section):
             carry = section
         else:
             merged.append(section)
     if carry is not None:
         merged.append(carry)
     return merged
+
+
+def _is_titled_list(section: _Section) -> bool:
+    items = sum(1 for line in section.lines if _LIST_ITEM.match(line.text))
+    return bool(section.heading) and items >= MIN_LIST_ITEMS
 
 
 def _join(lines: list[_Line]) -> tuple[str, list[int], list[int]]:

@@ -1,4 +1,5 @@
-"""Upload pipeline: PDF bytes -> checked, stored, pages -> chunks -> embeddings -> ready.
+"""Upload pipeline: file bytes (PDF, slides, Word, photo) -> checked, stored, pages -> chunks
+-> embeddings -> ready.
 
 All or nothing: the rows are written inside a savepoint at the very end (after the slow
 embedding), and any failure — a rejected file, a crash while embedding — removes the
@@ -12,8 +13,10 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
+from typing import Any
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.chunking import ChunkDraft, chunk_document
 from core.embed import Embedder
 from core.errors import RoundsError
-from core.pdf_text import PdfText, check_pdf_bytes, extract
+from core.pdf_text import PdfText
+from core.readers.formats import Format, ReadLimits, detect, stored_name
+from core.readers.upload import read_upload
 from core.upload_errors import TooLarge, TooLittleText, TooSlowToRead, UploadRejected
 from storage.enums import MaterialStatus
 from storage.files import FileStore
@@ -39,7 +44,16 @@ EMBED_BATCH = 64
 # Progress notes at most this often (seconds); chat platforms rate-limit message edits.
 PROGRESS_INTERVAL_S = 1.5
 
-__all__ = ["Progress", "UploadRejected", "delete_material", "ingest"]
+__all__ = ["Ingested", "Progress", "UploadRejected", "delete_material", "ingest", "ingest_file"]
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """A ready material and what reading it took: pages read by OCR, pages left unread."""
+
+    material: Material
+    ocr_pages: tuple[int, ...] = ()
+    unreadable_pages: tuple[int, ...] = ()
 
 
 class AlreadyUploading(RoundsError):
@@ -65,7 +79,12 @@ class _Reporter:
             await self.progress(text)
 
 
-async def ingest(
+async def ingest(session: AsyncSession, **options: Any) -> Material:
+    """The material `ingest_file` makes, for callers that need nothing else."""
+    return (await ingest_file(session, **options)).material
+
+
+async def ingest_file(
     session: AsyncSession,
     *,
     scope: Scope,
@@ -80,10 +99,14 @@ async def ingest(
     progress_interval: float = PROGRESS_INTERVAL_S,
     max_pages: int | None = None,
     extract_timeout_s: float | None = None,
+    max_ocr_pages: int | None = None,
+    ocr_timeout_s: float | None = None,
+    max_megapixels: float = ReadLimits.max_megapixels,
     monotonic: Callable[[], float] = time.monotonic,
     now: datetime | None = None,
-) -> Material:
-    """Turns an uploaded PDF into a `ready` material with embedded, page-cited chunks.
+) -> Ingested:
+    """Turns an uploaded PDF, deck, Word file or photo into a `ready` material with embedded,
+    page-cited chunks (a deck's pages are its slides).
 
     Returns the existing material when the same bytes are already in the scope. Raises an
     `UploadRejected` (a RoundsError with a friendly message) for a file Rounds cannot use;
@@ -92,25 +115,32 @@ async def ingest(
     report = _Reporter(progress, progress_interval)
     if len(data) > max_bytes:
         raise TooLarge(size_bytes=len(data), max_bytes=max_bytes)
-    check_pdf_bytes(data)
+    fmt = detect(data, filename)
     sha256 = hashlib.sha256(data).hexdigest()
     existing = await materials_repo.find_by_sha(session, scope.id, sha256)
     if existing is not None and existing.status is MaterialStatus.READY:
-        return existing
+        return Ingested(existing)
     # Reading and embedding take minutes: the transaction ends here, so no lock (SQLite) or
     # pooled connection (PostgreSQL) is held meanwhile. Nothing has been written since the
     # caller's last commit; the material is written all-or-nothing at the end.
     await session.commit()
 
-    deadline = Deadline(extract_timeout_s, monotonic) if extract_timeout_s else None
-    text = await _extract(data, report, max_pages=max_pages, deadline=deadline)
+    limits = ReadLimits(
+        max_pages=max_pages,
+        max_ocr_pages=max_ocr_pages,
+        max_megapixels=max_megapixels,
+        timeout_s=extract_timeout_s,
+        ocr_timeout_s=ocr_timeout_s,
+    )
+    text = await _extract(data, fmt, report, limits=limits, monotonic=monotonic)
     drafts = await asyncio.to_thread(chunk_document, text)
     if not drafts:
-        raise TooLittleText(words=text.word_count)
+        raise TooLittleText(words=text.word_count, what=fmt.what)
     vectors = await _embed(embedder, drafts, report)
 
     await report("Saving…", force=True)
-    relative = await asyncio.to_thread(files.save, scope.id, sha256, data)
+    relative = await asyncio.to_thread(files.save, scope.id, sha256, data, fmt.suffix)
+    name = stored_name(_safe_filename(filename), fmt)
     # No savepoint here: SQLite's driver turns RELEASE SAVEPOINT into a commit. The writes
     # below are quick and an error propagates, so the caller's transaction rolls them back.
     synced = False
@@ -121,8 +151,8 @@ async def ingest(
             session,
             scope_id=scope.id,
             uploaded_by=uploaded_by,
-            filename=_safe_filename(filename),
-            title=text.title or PurePath(_safe_filename(filename)).stem,
+            filename=name,
+            title=text.title or PurePath(name).stem,
             sha256=sha256,
             size_bytes=len(data),
             file_path=relative,
@@ -143,8 +173,12 @@ async def ingest(
         raise
     # Should the caller's transaction roll back later, the stored file goes too.
     on_transaction_end(session, rolled_back=lambda: files.delete(relative))
-    log.info("ingested material %s: %d pages, %d chunks", material.id, material.pages, len(drafts))
-    return material
+    log.info(
+        "ingested material %s (%s): %d pages (%d by OCR, %d unreadable), %d chunks",
+        material.id, fmt, material.pages, len(text.ocr_pages), len(text.unreadable_pages),
+        len(drafts),
+    )  # fmt: skip
+    return Ingested(material, text.ocr_pages, text.unreadable_pages)
 
 
 async def delete_material(
@@ -163,46 +197,70 @@ async def delete_material(
 
 
 class Deadline:
-    """A time limit on reading a PDF, checked after each page (a page itself is not cut)."""
+    """A time limit on reading a file, checked after each page (a page itself is not cut)."""
 
-    def __init__(self, seconds: float, monotonic: Callable[[], float]) -> None:
+    def __init__(self, seconds: float, monotonic: Callable[[], float], what: str = "PDF") -> None:
         self.seconds = seconds
         self.monotonic = monotonic
+        self.what = what
         self.ends = monotonic() + seconds
 
     def check(self, done: int, total: int) -> None:
         if done < total and self.monotonic() > self.ends:
-            raise TooSlowToRead(pages_read=done, pages=total, seconds=self.seconds)
+            raise TooSlowToRead(pages_read=done, pages=total, seconds=self.seconds, what=self.what)
 
 
 async def _extract(
-    data: bytes, report: _Reporter, *, max_pages: int | None, deadline: Deadline | None
+    data: bytes,
+    fmt: Format,
+    report: _Reporter,
+    *,
+    limits: ReadLimits,
+    monotonic: Callable[[], float],
 ) -> PdfText:
-    """Reads the pages in a worker thread, relaying "Reading page n/N" as it goes."""
+    """Reads the file in a worker thread, relaying "Reading page n/N" as it goes, then
+    "Reading scanned pages with OCR: n/N" for the pages read by OCR (its own time limit)."""
     loop = asyncio.get_running_loop()
-    pages: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+    pages: asyncio.Queue[tuple[int, int, bool]] = asyncio.Queue()
+    text_deadline = Deadline(limits.timeout_s, monotonic, fmt.what) if limits.timeout_s else None
+    ocr_deadline: list[Deadline] = []  # started by the first OCR page
 
-    def on_page(done: int, total: int) -> None:
-        loop.call_soon_threadsafe(pages.put_nowait, (done, total))
-        if deadline is not None:
-            deadline.check(done, total)  # raised in the reading thread: it stops there
+    def on_page(done: int, total: int, *, ocr: bool = False) -> None:
+        loop.call_soon_threadsafe(pages.put_nowait, (done, total, ocr))
+        # Raised in the reading thread: it stops there.
+        if ocr and limits.ocr_timeout_s:
+            if not ocr_deadline:
+                ocr_deadline.append(Deadline(limits.ocr_timeout_s, monotonic, fmt.what))
+            ocr_deadline[0].check(done, total)
+        elif not ocr and text_deadline is not None:
+            text_deadline.check(done, total)
 
     task = asyncio.ensure_future(
-        asyncio.to_thread(extract, data, on_page=on_page, max_pages=max_pages)
+        asyncio.to_thread(read_upload, data, fmt, limits=limits, on_page=on_page)
     )
     try:
         while not task.done():
             getter = asyncio.ensure_future(pages.get())
             await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
             if getter.done():
-                done, total = getter.result()
-                await report(f"Reading page {done}/{total}…", force=done == 1)
+                note, urgent = _progress_note(fmt, *getter.result())
+                await report(note, force=urgent)
             else:
                 getter.cancel()
         return task.result()
     finally:
         if not task.done():
             task.cancel()
+
+
+def _progress_note(fmt: Format, done: int, total: int, ocr: bool) -> tuple[str, bool]:
+    """The status line for a reading step, and whether it must be shown at once."""
+    if not ocr:
+        return f"Reading {fmt.unit} {done}/{total}…", done == 1
+    if fmt.is_image:
+        return "Reading the text in your picture (OCR, text recognition)…", done == 0
+    # Each scanned page takes seconds: every one is shown (the reporter still paces edits).
+    return f"Reading scanned pages with OCR (text recognition): {done}/{total} done…", done == 0
 
 
 async def _embed(embedder: Embedder, drafts: list[ChunkDraft], report: _Reporter) -> np.ndarray:
@@ -244,6 +302,7 @@ async def _discard(
 
 def _safe_filename(name: str) -> str:
     """The file's own name without any folders, control characters or excess length."""
-    base = PurePath(name.replace("\\", "/")).name or "document.pdf"
+    base = PurePath(name.replace("\\", "/")).name or "document"
     cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
-    return (cleaned or "document.pdf")[:255]
+    # Room is kept for the real format's suffix (stored_name may add it).
+    return (cleaned or "document")[:250]

@@ -1,5 +1,8 @@
 """PDF bytes -> clean text per page (pypdfium2), outline and title; typed errors for bad files.
 
+Pages without a text layer (scanned) are rendered and read by OCR (core.readers.ocr); the
+other pages of the same file keep their own text.
+
 Cleaning removes what repeats on every page and is not content: running headers and
 footers, bare page numbers, table-of-contents leader lines, and a licence/attribution block
 at the top of the first page. Page numbers are 1-based PDF page indexes.
@@ -16,30 +19,40 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from core.readers.formats import PDF_HEADER_WINDOW
+from core.readers.ocr import OcrLine, PageRecogniser
 from core.upload_errors import (
-    CorruptPdf,
+    CorruptFile,
     EmptyFile,
     NoPages,
-    NotPdf,
     PasswordProtected,
     ScannedNoText,
     TooLittleText,
     TooManyPages,
+    UnsupportedFormat,
 )
 
 # PDFium is not thread-safe: every call into it, from any worker thread, holds this lock.
 PDFIUM_LOCK = threading.Lock()
 
-# The PDF header may legally follow up to 1 KB of junk (some generators prepend bytes).
-HEADER_WINDOW = 1024
+HEADER_WINDOW = PDF_HEADER_WINDOW
 # Fewer words than this in the whole file is too little to study from.
 MIN_WORDS = 40
-# Pages with fewer characters than this count as having no text layer.
+# Pages with fewer characters than this count as having no text layer (and are read by OCR);
+# a page OCR reads fewer from is unreadable.
 MIN_PAGE_CHARS = 20
+# Scanned pages are rendered at this resolution for OCR, their longest side capped in pixels
+# (the detector works at up to 2000 px; a poster-sized page must not become a huge bitmap).
+OCR_DPI = 200
+MAX_OCR_SIDE_PX = 2400
+# A rendered page with less ink than this share of its pixels is blank, not unreadable.
+MIN_INK_SHARE = 0.0005
 # Top and bottom lines of a page examined for running headers and footers.
 TOP_ZONE = 2
 BOTTOM_ZONE = 3
@@ -97,6 +110,9 @@ class PdfText:
     outline: tuple[OutlineEntry, ...] = ()
     title: str = ""
     lines: tuple[TextLine, ...] = ()
+    # 1-based pages whose text came from OCR, and pages OCR could not read (left out).
+    ocr_pages: tuple[int, ...] = ()
+    unreadable_pages: tuple[int, ...] = ()
 
     @property
     def page_count(self) -> int:
@@ -104,7 +120,10 @@ class PdfText:
 
     @property
     def word_count(self) -> int:
-        return sum(len(page.split()) for page in self.pages)
+        # Bullets and dashes are no words: a slide of "• a point" has two.
+        return sum(
+            1 for page in self.pages for word in page.split() if any(c.isalnum() for c in word)
+        )
 
 
 def check_pdf_bytes(data: bytes) -> None:
@@ -112,45 +131,138 @@ def check_pdf_bytes(data: bytes) -> None:
     if not data:
         raise EmptyFile()
     if b"%PDF-" not in data[:HEADER_WINDOW]:
-        raise NotPdf()
+        raise UnsupportedFormat()
+
+
+class PageProgress(Protocol):
+    """Called after each page: `ocr` is set while scanned pages are being recognised, and
+    then `done`/`total` count those pages only. It may raise to stop the reading."""
+
+    def __call__(self, done: int, total: int, /, *, ocr: bool = False) -> None: ...
 
 
 def extract(
     data: bytes,
     *,
-    on_page: Callable[[int, int], None] | None = None,
+    on_page: Callable[[int, int], None] | PageProgress | None = None,
     max_pages: int | None = None,
+    max_ocr_pages: int | None = None,
 ) -> PdfText:
     """Opens the PDF and returns its cleaned text per page; blocking (run it in a thread).
 
-    `on_page(done, total)` is called as pages are read (it may raise to stop the reading).
-    Raises an UploadRejected for empty, non-PDF, encrypted, corrupt, page-less, scanned or
-    nearly empty files, and for more than `max_pages` pages (before reading any).
+    Pages without a text layer are read by OCR. Raises an UploadRejected for empty, non-PDF,
+    encrypted, corrupt, page-less or nearly empty files, for files where not even OCR finds
+    text, for more than `max_pages` pages and more than `max_ocr_pages` scanned pages (both
+    before reading any).
     """
     check_pdf_bytes(data)
     with PDFIUM_LOCK:
         document = _open(data)
-        try:
+    try:
+        with PDFIUM_LOCK:
             total = len(document)
-            if total == 0:
-                raise NoPages()
-            if max_pages is not None and total > max_pages:
-                raise TooManyPages(pages=total, max_pages=max_pages)
-            raw_pages: list[list[TextLine]] = []
-            for number in range(total):
+        if total == 0:
+            raise NoPages()
+        if max_pages is not None and total > max_pages:
+            raise TooManyPages(pages=total, max_pages=max_pages)
+        raw_pages: list[list[TextLine]] = []
+        for number in range(total):
+            with PDFIUM_LOCK:
                 raw_pages.append(_page_lines(document, number))
-                if on_page is not None:
-                    on_page(number + 1, total)
+            if on_page is not None:
+                on_page(number + 1, total)
+        with PDFIUM_LOCK:
             outline = _outline(document)
             title = _metadata_title(document)
-        finally:
+        ocr_pages, unreadable = _read_scanned_pages(
+            document, raw_pages, on_page=on_page, max_ocr_pages=max_ocr_pages
+        )
+    finally:
+        with PDFIUM_LOCK:
             document.close()
     kept = clean_lines(raw_pages)
     pages = tuple("\n".join(line.text for line in page) for page in kept)
     title = title or _attribution_title([line.text for line in raw_pages[0]])
-    text = PdfText(pages=pages, outline=outline, title=title, lines=mark_paragraphs(kept))
+    text = PdfText(
+        pages=pages,
+        outline=outline,
+        title=title,
+        lines=mark_paragraphs(kept),
+        ocr_pages=ocr_pages,
+        unreadable_pages=unreadable,
+    )
     _check_text(raw_pages, text)
     return text
+
+
+def _read_scanned_pages(
+    document: pdfium.PdfDocument,
+    raw_pages: list[list[TextLine]],
+    *,
+    on_page: Callable[..., None] | None,
+    max_ocr_pages: int | None,
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Replaces the lines of each page without a text layer by what OCR reads on it.
+
+    Returns (pages read by OCR, pages OCR found no text on); blank pages are neither.
+    """
+    scanned = [i for i, lines in enumerate(raw_pages) if _chars(lines) < MIN_PAGE_CHARS]
+    if not scanned:
+        return (), ()
+    if max_ocr_pages is not None and len(scanned) > max_ocr_pages:
+        raise TooManyPages(
+            pages=len(scanned), max_pages=max_ocr_pages, what="PDF", unit="scanned page"
+        )
+    if on_page is not None:
+        on_page(0, len(scanned), ocr=True)  # OCR is slow: say so before the first page
+    recogniser = PageRecogniser()
+    read: list[int] = []
+    unreadable: list[int] = []
+    for done, index in enumerate(scanned, start=1):
+        # Rendering needs PDFium (and its lock); recognising, the slow part, does not.
+        with PDFIUM_LOCK:
+            image = _render_for_ocr(document, index)
+        if _ink_share(image) >= MIN_INK_SHARE:
+            lines = ocr_text_lines(recogniser.read(image), index + 1)
+            if _chars(lines) >= MIN_PAGE_CHARS:
+                raw_pages[index] = lines
+                read.append(index + 1)
+            else:
+                unreadable.append(index + 1)
+        if on_page is not None:
+            on_page(done, len(scanned), ocr=True)
+    return tuple(read), tuple(unreadable)
+
+
+def _render_for_ocr(document: pdfium.PdfDocument, index: int) -> np.ndarray:
+    """The page as a grey bitmap at OCR_DPI (smaller for a huge page)."""
+    page = document[index]
+    try:
+        width, height = page.get_size()
+        scale = min(OCR_DPI / 72, MAX_OCR_SIDE_PX / max(width, height, 1.0))
+        bitmap = page.render(scale=scale, grayscale=True)
+        try:
+            image = np.array(bitmap.to_numpy(), copy=True)
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+    return image[..., 0] if image.ndim == 3 else image
+
+
+def _ink_share(image: np.ndarray) -> float:
+    return float((image < 128).mean()) if image.size else 0.0
+
+
+def ocr_text_lines(lines: list[OcrLine], page: int) -> list[TextLine]:
+    """OCR lines as text lines of `page`. They carry no font size: OCR box heights vary with
+    ascenders and descenders, so paragraphs and headings are judged from line lengths and
+    numbering instead (see mark_paragraphs)."""
+    return [TextLine(line.text, page) for line in lines]
+
+
+def _chars(lines: list[TextLine]) -> int:
+    return sum(len(line.text) for line in lines)
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:
@@ -163,7 +275,7 @@ def _open(data: bytes) -> pdfium.PdfDocument:
         if _declares_zero_pages(data):
             # PDFium refuses an empty page tree as a format error; say what it really is.
             raise NoPages() from error
-        raise CorruptPdf() from error
+        raise CorruptFile() from error
 
 
 def _declares_zero_pages(data: bytes) -> bool:
@@ -233,9 +345,7 @@ def _metadata_title(document: pdfium.PdfDocument) -> str:
 
 
 def _check_text(raw_pages: list[list[TextLine]], text: PdfText) -> None:
-    pages_with_text = sum(
-        1 for lines in raw_pages if sum(len(line.text) for line in lines) >= MIN_PAGE_CHARS
-    )
+    pages_with_text = sum(1 for lines in raw_pages if _chars(lines) >= MIN_PAGE_CHARS)
     if pages_with_text == 0:
         raise ScannedNoText()
     words = text.word_count

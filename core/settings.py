@@ -28,6 +28,11 @@ DEFAULT_MAX_LLM_CALLS = 4
 # A 1,500-page PDF is a whole textbook; one page of text reads in milliseconds.
 DEFAULT_MAX_PDF_PAGES = 1500
 DEFAULT_PDF_EXTRACT_TIMEOUT_S = 120.0
+# OCR reads a scanned page in 5-20 s on two cores: 100 pages is a long handout, 15 minutes
+# its ceiling. A phone photo is 12-50 megapixels; more is a decompression bomb.
+DEFAULT_MAX_OCR_PAGES = 100
+DEFAULT_OCR_TIMEOUT_S = 900.0
+DEFAULT_MAX_IMAGE_MEGAPIXELS = 60.0
 DEFAULT_APPROVAL_ALERT_MARGIN = 0.15
 
 
@@ -79,6 +84,16 @@ class Settings(BaseSettings):
     )
     pdf_extract_timeout_s: float = Field(
         DEFAULT_PDF_EXTRACT_TIMEOUT_S, gt=0, validation_alias=_env("ROUNDS_PDF_EXTRACT_TIMEOUT_S")
+    )
+    # Scanned pages (OCR) and photos: more pages, a longer read or a larger picture is refused.
+    max_ocr_pages: int = Field(
+        DEFAULT_MAX_OCR_PAGES, ge=1, validation_alias=_env("ROUNDS_MAX_OCR_PAGES")
+    )
+    ocr_timeout_s: float = Field(
+        DEFAULT_OCR_TIMEOUT_S, gt=0, validation_alias=_env("ROUNDS_OCR_TIMEOUT_S")
+    )
+    max_image_megapixels: float = Field(
+        DEFAULT_MAX_IMAGE_MEGAPIXELS, gt=0, validation_alias=_env("ROUNDS_MAX_IMAGE_MEGAPIXELS")
     )
     # The runs report warns when the last day's approval rate is this many points under
     # the 7-day rate.

@@ -1,4 +1,5 @@
-"""Uploads and the material list: a sent PDF, /upload, /materials (with delete), /topics.
+"""Uploads and the material list: a sent file (PDF, slides, Word, photo), /upload,
+/materials (with delete), /topics.
 
 Buttons: `matdel:<material_id>` asks to confirm a delete, `matok:<material_id>` deletes,
 `matno:<material_id>` keeps. Every button re-checks that the material is in the clicking
@@ -12,7 +13,8 @@ import hashlib
 from core import limits
 from core.embed import Embedder
 from core.errors import RoundsError
-from core.ingest import delete_material, ingest
+from core.ingest import Ingested, delete_material, ingest_file
+from core.readers.formats import page_unit
 from core.topics import Topic, topics_for_material
 from core.upload_errors import TooLarge
 from handlers.context import Services, Turn
@@ -50,7 +52,7 @@ def _materials_services(services: Services) -> tuple[Embedder, VectorIndexes, Fi
 
 
 async def upload_document(turn: Turn) -> list[Reply]:
-    """A PDF sent in the chat: checked, read, split, embedded; one reply when ready."""
+    """A file sent in the chat: checked, read, split, embedded; one reply when ready."""
     document = turn.incoming.document
     if document is None:
         return []
@@ -71,7 +73,7 @@ async def upload_document(turn: Turn) -> list[Reply]:
     data = await document.read()
     sha256 = hashlib.sha256(data).hexdigest()
     known = await materials_repo.find_by_sha(turn.session, turn.scope.id, sha256)
-    material = await ingest(
+    ingested = await ingest_file(
         turn.session,
         scope=turn.scope,
         filename=document.filename,
@@ -84,8 +86,12 @@ async def upload_document(turn: Turn) -> list[Reply]:
         progress=turn.incoming.progress,
         max_pages=settings.max_pdf_pages,
         extract_timeout_s=settings.pdf_extract_timeout_s,
+        max_ocr_pages=settings.max_ocr_pages,
+        ocr_timeout_s=settings.ocr_timeout_s,
+        max_megapixels=settings.max_image_megapixels,
         now=turn.now,
     )
+    material = ingested.material
     if known is not None and known.id == material.id:
         return [
             Reply(
@@ -95,7 +101,7 @@ async def upload_document(turn: Turn) -> list[Reply]:
         ]
     return [
         Reply(
-            f"{_name(material)} is ready: {_counts(material)}.\n"
+            f"{_name(material)} is ready: {_counts(material)}.{_reading_notes(ingested)}\n"
             "Send /topics to see what's in it, or /quiz to start practising.",
             title="Material added",
             tone=Tone.GOOD,
@@ -108,9 +114,10 @@ async def upload_help(turn: Turn) -> list[Reply]:
     limit = turn.services.settings.max_upload_mb
     return [
         Reply(
-            "Send me a PDF as a file: attach it to a message in this chat (no command "
-            f"needed). Up to {limit} MB; text PDFs work best — lecture slides, notes, a "
-            "textbook chapter. Scanned pages without selectable text can't be read yet.\n"
+            "Send me a PDF, PowerPoint (.pptx) or Word (.docx) file, or a photo of a page: "
+            f"attach it to a message in this chat (no command needed). Up to {limit} MB — "
+            "lecture slides, notes, a textbook chapter. Scanned pages and photos are read "
+            "with OCR (text recognition), which takes a few seconds a page.\n"
             "I'll read it, split it into passages that remember their page numbers, and "
             "then /quiz asks you questions that cite those pages.",
             title="Adding material",
@@ -223,8 +230,10 @@ async def list_topics(turn: Turn) -> list[Reply]:
 
 def _topics_reply(number: int, material: Material, topics: list[Topic], *, single: bool) -> Reply:
     shown = topics if single else [t for t in topics if t.level == 1] or topics
+    unit = page_unit(material.filename)
+    where = "p." if unit == "page" else unit
     lines = [
-        f"{'   ' if topic.level > 1 else ''}• {topic.title} (p. {topic.page})"
+        f"{'   ' if topic.level > 1 else ''}• {topic.title} ({where} {topic.page})"
         for topic in shown[:MAX_TOPICS_SHOWN]
     ]
     if len(shown) > MAX_TOPICS_SHOWN:
@@ -247,8 +256,25 @@ def _name(material: Material) -> str:
 
 
 def _counts(material: Material) -> str:
-    pages, chunks = material.pages, material.chunk_count
-    return f"{pages} page{'s' if pages != 1 else ''}, {chunks} passage{'s' if chunks != 1 else ''}"
+    pages, chunks, unit = material.pages, material.chunk_count, page_unit(material.filename)
+    return (
+        f"{pages} {unit}{'s' if pages != 1 else ''}, {chunks} passage{'s' if chunks != 1 else ''}"
+    )
+
+
+def _reading_notes(ingested: Ingested) -> str:
+    """What OCR did, and which pages it could not read (left out), for the ready message."""
+    notes = []
+    read, unread = len(ingested.ocr_pages), ingested.unreadable_pages
+    if read and ingested.material.pages > 1:
+        notes.append(f"{read} scanned page{'s' if read != 1 else ''} read with OCR.")
+    if unread:
+        listed = ", ".join(str(page) for page in unread[:10]) + ("…" if len(unread) > 10 else "")
+        notes.append(
+            f"{len(unread)} page{'s' if len(unread) != 1 else ''} I couldn't read "
+            f"{'were' if len(unread) != 1 else 'was'} skipped (p. {listed})."
+        )
+    return " " + " ".join(notes) if notes else ""
 
 
 def _status(material: Material) -> str:

@@ -250,8 +250,13 @@ def _term_like(split: tuple[str, str], before: str, counts: PhraseCounts) -> boo
     return len(term_words) > 1 or zipf_frequency(term_words[0], "en") < RARE_WORD_ZIPF
 
 
+_BULLETS = "•▪◦·*-– "
+
+
 def _glossary_lines(text: str) -> list[str]:
-    lines = [clean(line) for line in text.splitlines() if clean(line)]
+    # A glossary on a slide is a bullet list: the bullet is no part of the term.
+    lines = [clean(line).lstrip(_BULLETS) for line in text.splitlines()]
+    lines = [line for line in lines if line]
     # A leading "Key Terms" heading, and anything after the glossary, are not entries.
     if lines and lines[0].lower().startswith(("key terms", "glossary")):
         lines = lines[1:]

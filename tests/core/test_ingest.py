@@ -242,3 +242,22 @@ async def test_embedding_leaves_a_core_for_the_clicks(embedder: Embedder) -> Non
     assert torch.get_num_threads() == max(1, cores - 1)
     chosen = embedder_for(Settings(_env_file=None, embed_threads=3))
     assert isinstance(chosen, MiniLMEmbedder) and chosen.threads == 3
+
+
+async def test_scanned_pages_that_read_too_slowly_are_stopped_and_leave_nothing(
+    settings: Settings, db: Database, shared_data: Path
+) -> None:
+    from tests.derived_material import page_images, scanned_pdf
+
+    kit = Kit(settings, db, HashingEmbedder())
+    scope = await student_scope(kit.db)
+    scan = scanned_pdf(page_images(shared_data / EXCERPT, [1, 2], dpi=50), dpi=50)
+    ticks = iter(range(0, 10_000, 400))  # each look at the clock: 400 s later
+    with pytest.raises(TooSlowToRead) as refused:
+        await _ingest_with_limits(
+            kit, scope, scan, extract_timeout_s=1_000, ocr_timeout_s=300,
+            monotonic=lambda: float(next(ticks)),
+        )  # fmt: skip
+    # The text layer had its own, longer limit; OCR stopped before its first page.
+    assert "longer than 300 s (I got through 0 of 2 pages)" in refused.value.user_message
+    assert (await leftovers(kit.db, kit.settings, scope.id)).nothing

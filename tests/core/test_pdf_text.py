@@ -81,11 +81,10 @@ def test_a_line_repeated_mid_page_is_content() -> None:
     ("name", "error"),
     [
         ("empty_zero_bytes.pdf", errors.EmptyFile),
-        ("png_renamed.pdf", errors.NotPdf),
+        ("png_renamed.pdf", errors.UnsupportedFormat),
         ("encrypted_password_secret.pdf", errors.PasswordProtected),
-        ("truncated_half.pdf", errors.CorruptPdf),
+        ("truncated_half.pdf", errors.CorruptFile),
         ("zero_pages.pdf", errors.NoPages),
-        ("scanned_no_text_layer.pdf", errors.ScannedNoText),
     ],
 )
 def test_bad_files_are_refused_with_their_reason(

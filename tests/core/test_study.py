@@ -380,3 +380,28 @@ async def test_questions_deleted_mid_quiz_are_skipped_over(db: Database) -> None
     async with db.session() as session:
         states = list(await session.scalars(select(QuizItem.state).order_by(QuizItem.position)))
     assert states == [ItemState.REVEALED, ItemState.ASKED]
+
+
+@pytest.mark.parametrize(
+    ("filename", "pages", "cited"),
+    [
+        (FILENAME, [3], f"{HEADING}, p. 3 of {FILENAME}"),
+        ("lecture.pptx", [3], f"{HEADING}, slide 3 of lecture.pptx"),
+        ("lecture.pptx", [3, 4], f"{HEADING}, slides 3-4 of lecture.pptx"),
+        ("lecture.pptx", [2, 7], f"{HEADING}, slides 2, 7 of lecture.pptx"),
+    ],
+)
+async def test_a_question_from_slides_cites_its_slides(
+    db: Database, filename: str, pages: list[int], cited: str
+) -> None:
+    from storage.models import Material
+
+    seeded = await seed_student(db, count=1)
+    async with db.session() as session:
+        material = await session.get(Material, seeded.material_id)
+        question = await session.get(Question, seeded.question_ids[0])
+        assert material is not None and question is not None
+        material.filename = filename
+        question.source_pages = pages
+        await session.flush()
+        assert await study.source_line(session, question) == cited

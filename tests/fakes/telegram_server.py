@@ -298,6 +298,25 @@ class FakeTelegram:
         self._push({"message": message})
         return file_id
 
+    def send_photo(
+        self, user: dict, data: bytes, *, caption: str = "", chat_id: int | None = None
+    ) -> str:
+        """The user sends a photo (not a file): Telegram lists its sizes smallest first, each
+        a JPEG of its own; here the thumbnail is a stand-in and the largest is `data`."""
+        file_id = f"photo-{next(self._file_ids)}"
+        self.files[file_id] = StoredFile(file_id, data, len(data), f"photos/{file_id}.jpg")
+        message = self._user_message(user, chat_id)
+        message["photo"] = [
+            {"file_id": f"{file_id}-thumb", "file_unique_id": f"t{file_id}", "width": 90,
+             "height": 60, "file_size": 1000},
+            {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 1280,
+             "height": 960, "file_size": len(data)},
+        ]  # fmt: skip
+        if caption:
+            message["caption"] = caption
+        self._push({"message": message})
+        return file_id
+
     def press(
         self, user: dict, message: Message | int, data: str, chat_id: int | None = None
     ) -> str:
