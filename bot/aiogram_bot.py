@@ -130,6 +130,7 @@ class AiogramAdapter:
         private = F.chat.type == ChatType.PRIVATE
         group_upload = F.chat.type.in_(GROUPS) & F.caption.regexp(r"^/upload(@\w+)?\b")
         self.router.message.register(self.on_document, F.document, private | group_upload)
+        self.router.message.register(self.on_photo, F.photo, private | group_upload)
         self.router.message.register(self.on_command, F.text.startswith("/"))
         self.router.message.register(self.on_text, F.text, private)
         self.router.callback_query.register(self.on_button)
@@ -191,6 +192,28 @@ class AiogramAdapter:
             message, EventKind.DOCUMENT, document=self._document(document),
             text=message.caption or "",
         )  # fmt: skip
+
+    async def on_photo(self, message: Message) -> None:
+        """A photo of a page goes the way of a picture file: read by OCR into one page."""
+        assert message.photo
+        if message.chat.type != ChatType.PRIVATE and (
+            parse_command(message.caption or "", self.api.username) is None
+        ):
+            return
+        largest = message.photo[-1]  # Telegram lists a photo's sizes smallest first
+
+        async def read() -> bytes:
+            downloaded = await self.bot.download(largest)
+            assert downloaded is not None
+            return downloaded.read()
+
+        photo = Document(
+            filename=f"photo {message.message_id}.jpg", size=largest.file_size or 0, read=read,
+            mime_type="image/jpeg",
+        )  # fmt: skip
+        await self._converse(
+            message, EventKind.DOCUMENT, document=photo, text=message.caption or ""
+        )
 
     def _document(self, document: TelegramDocument) -> Document:
         async def read() -> bytes:

@@ -16,6 +16,7 @@ from tests.derived_material import page_images, photo
 from tests.materials_support import CHAPTER
 
 ALICE = 1001
+pytestmark = pytest.mark.telegram_runtimes
 
 
 @pytest.fixture
