@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import stats
 from core.chunking import HEADING_SEPARATOR
 from core.topics import topics_from_chunks
-from storage.enums import CardStatus, ChunkKind, MaterialStatus
-from storage.models import Card, Chunk, Material, Question, User
+from storage.enums import ChunkKind, MaterialStatus
+from storage.models import Chunk, Material, Question, User
+from storage.repos.cards import count_due
 
 REVIEW_BASE, REVIEW_PILE = 0.5, 30
 WEAK_BASE, WEAK_SPAN, WEAK_EVIDENCE, WEAK_STALE_BONUS = 0.35, 0.65, 5, 0.1
@@ -219,19 +220,6 @@ async def quiz_question_ids(
     return {topic: int(question_id) for topic, question_id in rows}
 
 
-async def _due_now(session: AsyncSession, user_id: int, now: datetime) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Card)
-        .where(
-            Card.user_id == user_id,
-            Card.due_at <= now,
-            Card.status != CardStatus.SUSPENDED,
-        )
-    )
-    return int(count or 0)
-
-
 async def gather_signals(
     session: AsyncSession, user: User, scope_id: int, now: datetime
 ) -> Signals:
@@ -239,7 +227,7 @@ async def gather_signals(
     now = now.astimezone(UTC)
     weak: Sequence[stats.TopicAccuracy] = await stats.weak_topics(session, user.id)
     return Signals(
-        due_now=await _due_now(session, user.id, now),
+        due_now=await count_due(session, user.id, now),
         weak=tuple(weak),
         studied=tuple(await stats.accuracy_by_topic(session, user.id)),
         material_topics=tuple(await material_topics(session, scope_id)),

@@ -6,12 +6,8 @@ timer tick); none of them sends anything. They return what the group should see
 instant a question appears already finds its row, and a late click after a close is
 already refused.
 
-A round answer is also real study: it updates the member's own SM-2 card for the question
-and appends an attempt (source ROUND). There is no confidence step in a timed round, so
-quality and XP are computed as for ROUND_CONFIDENCE ("fairly sure": neither the bonus for a
-sure right answer nor the zero for a confident miss), and the attempt stores no confidence,
-because the student never gave one and calibration statistics must not count an invented
-rating.
+A round answer is also real study: it goes through core.grading like a quiz answer, with no
+confidence (a timed round has no confidence step), which grades and pays as "fairly sure".
 """
 
 from __future__ import annotations
@@ -24,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import circulation, rounds, srs
+from core import grading, rounds
 from core.errors import RoundsError
 from core.generate.errors import NoMaterial, NothingOnTopic
 from core.rounds import (
@@ -38,17 +34,11 @@ from core.rounds import (
     Step,
     StepKind,
 )
-from core.streaks import StreakState, record_study
-from core.study import user_zone
-from core.xp import level_for, xp_for_answer
-from storage.enums import AttemptSource, CardStatus, Confidence, RoundState
-from storage.models import Attempt, Card, Chat, GroupRound, Question, RoundAnswer, RoundItem, User
+from storage.enums import AttemptSource, RoundState
+from storage.models import Chat, GroupRound, Question, RoundAnswer, RoundItem, User
 from storage.repos import rounds as repo
-from storage.repos.attempts import append_attempt
-from storage.repos.cards import card_for
 from storage.repos.chats import is_member
 
-ROUND_CONFIDENCE = Confidence.FAIRLY_SURE
 # A new round prefers questions not posted in this chat's last this-many round questions.
 FRESH_WINDOW = 200
 
@@ -482,93 +472,16 @@ async def record_answer(
     )
     if not stored:  # the unique (item, member) row is the one check for a second tap
         raise AlreadyAnsweredRound(reason="second click")
-    await _feed_own_study(
+    # Also the member's own study (core.grading): card, attempt, XP and streak.
+    await grading.record_answer(
         session,
-        user=user,
-        question=question,
-        choice=choice,
-        correct=correct,
-        time_ms=time_ms,
-        round_id=group_round.id,
-        now=now,
-    )
+        user,
+        grading.Answer(
+            question=question, choice=choice, confidence=None, time_ms=time_ms,
+            source=AttemptSource.ROUND, answered_at=now, round_id=group_round.id,
+        ),
+    )  # fmt: skip
     return Answered(letter=rounds.LETTERS[shown_index], correct=correct, points=points)
-
-
-async def _feed_own_study(
-    session: AsyncSession,
-    *,
-    user: User,
-    question: Question,
-    choice: int,
-    correct: bool,
-    time_ms: int,
-    round_id: int,
-    now: datetime,
-) -> None:
-    """The member's own card, attempt, XP and daily streak, as a quiz answer would."""
-    options = [str(option) for option in question.options]
-    quality = srs.quality_from(
-        correct=correct,
-        confidence=ROUND_CONFIDENCE,
-        time_ms=time_ms,
-        question_chars=len(question.stem) + sum(len(option) for option in options),
-    )
-    xp = xp_for_answer(
-        correct=correct, difficulty=question.difficulty, confidence=ROUND_CONFIDENCE
-    )
-    tz = user_zone(user)
-    card = await card_for(session, user.id, question.id)
-    if card is None:
-        card = Card(user_id=user.id, question_id=question.id, due_at=now)
-        session.add(card)
-    state = srs.review(
-        srs.CardState(
-            due_at=card.due_at or now,
-            ease_factor=card.ease_factor if card.ease_factor is not None else srs.INITIAL_EASE,
-            interval_days=card.interval_days or 0,
-            repetitions=card.repetitions or 0,
-            lapses=card.lapses or 0,
-            status=card.status or CardStatus.NEW,
-            last_reviewed_at=card.last_reviewed_at,
-        ),
-        quality,
-        now=now,
-        tz=tz,
-    )
-    card.ease_factor, card.interval_days = state.ease_factor, state.interval_days
-    card.repetitions, card.lapses, card.status = state.repetitions, state.lapses, state.status
-    card.due_at, card.last_reviewed_at = state.due_at, state.last_reviewed_at
-    user.xp += xp
-    user.level = level_for(user.xp)
-    streak, _ = record_study(
-        StreakState(user.streak, user.best_streak, user.last_study_day, user.freeze_used_week),
-        now=now,
-        tz=tz,
-    )
-    user.streak, user.best_streak = streak.streak, streak.best_streak
-    user.last_study_day, user.freeze_used_week = streak.last_study_day, streak.freeze_used_week
-    question.times_answered += 1
-    question.times_correct += int(correct)
-    await append_attempt(
-        session,
-        Attempt(
-            user_id=user.id,
-            question_id=question.id,
-            round_id=round_id,
-            source=AttemptSource.ROUND,
-            topic=question.topic,
-            difficulty=circulation.effective_difficulty(question),
-            choice=choice,
-            correct=correct,
-            confidence=None,
-            time_ms=time_ms,
-            quality=quality,
-            xp=xp,
-            answered_at=now,
-        ),
-    )
-    await circulation.rescore(session, question, now=now)
 
 
 # --- standings -----------------------------------------------------------------------------

@@ -19,9 +19,15 @@ THINK_MS plus READ_MS_PER_CHAR for every character of the stem and options, so a
 vignette is not "slow" where a one-line cloze would be. q < 3 is a lapse (SM-2 restarts the
 repetitions); q >= 3 is a pass.
 
-SM-2 itself is the classic algorithm: EF' = EF + 0.1 - (5-q)(0.08 + 0.02(5-q)), floor 1.3;
-passes give intervals 1, 6, then round(interval x EF) days (with the EF before this review);
-a lapse resets repetitions to 0 and the interval to 1 day.
+SM-2 itself is the published algorithm: EF' = EF + 0.1 - (5-q)(0.08 + 0.02(5-q)), floor 1.3;
+passes give intervals 1, 6, then interval x EF days (with the EF before this review), and
+"if the interval is a fraction, round it up"; a lapse resets repetitions to 0 and the
+interval to 1 day. tests/core/test_srs_reference.py replays random grade sequences against
+the `supermemo2` package so the two never drift apart.
+
+Its recall prediction, for the retention panel and the simulation bench, is the one
+srs-benchmark gives SM-2: a card is recalled with probability 0.9 ** (elapsed / interval),
+90% on the day it falls due.
 
 Due dates are whole days in the student's time zone: a card with an interval of n days is
 due at the start of the n-th local day after today, so "due tomorrow" means all of tomorrow
@@ -30,11 +36,29 @@ due at the start of the n-th local day after today, so "due tomorrow" means all 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from enum import IntEnum
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from storage.enums import CardStatus, Confidence
+from storage.enums import CardStatus, Confidence, SchedulerKind
+
+if TYPE_CHECKING:
+    from storage.models import User
+
+
+class Quality(IntEnum):
+    """SM-2's grade of one answer, as the published algorithm names them."""
+
+    BLACKOUT = 0
+    WRONG_REMEMBERED = 1  # wrong, but the right answer felt familiar once seen
+    WRONG_EASY = 2  # wrong, the right answer seemed easy to recall
+    DIFFICULT = 3  # right, with serious difficulty
+    HESITANT = 4  # right, after hesitation
+    PERFECT = 5
+
 
 MIN_EASE = 1.3
 INITIAL_EASE = 2.5
@@ -50,6 +74,8 @@ MASTERED_INTERVAL_DAYS = 21
 THINK_MS = 4_000
 READ_MS_PER_CHAR = 60
 SLOW_FACTOR = 3.0
+# SM-2's recall at the due date, as srs-benchmark models it.
+SM2_RECALL_AT_DUE = 0.9
 
 
 @dataclass(frozen=True)
@@ -63,11 +89,33 @@ class CardState:
     lapses: int = 0
     status: CardStatus = CardStatus.NEW
     last_reviewed_at: datetime | None = None
+    # FSRS's memory state; None until FSRS has reviewed the card.
+    stability: float | None = None
+    difficulty: float | None = None
 
     def __post_init__(self) -> None:
         _require_utc(self.due_at, "due_at")
         if self.last_reviewed_at is not None:
             _require_utc(self.last_reviewed_at, "last_reviewed_at")
+
+
+@dataclass(frozen=True)
+class ReviewLog:
+    """What one review did, as the attempt row keeps it (py-fsrs's ReviewLog, plus what the
+    scheduler predicted): the retention panel compares `predicted_recall` with `passed`."""
+
+    scheduler: SchedulerKind
+    quality: Quality
+    reviewed_at: datetime
+    # Days since the previous review and the recall the scheduler expected after them;
+    # None on a card's first review.
+    elapsed_days: float | None
+    predicted_recall: float | None
+    interval_days: int
+
+    @property
+    def passed(self) -> bool:
+        return self.quality >= PASSING_QUALITY
 
 
 def new_card(now: datetime) -> CardState:
@@ -83,25 +131,25 @@ def answer_budget_ms(question_chars: int) -> int:
 
 def quality_from(
     *, correct: bool, confidence: int | None, time_ms: int | None, question_chars: int
-) -> int:
+) -> Quality:
     """SM-2 quality 0-5 from one answer (the mapping is in the module docstring)."""
     if confidence is not None and not Confidence.GUESSING <= confidence <= Confidence.CERTAIN:
         raise ValueError(f"confidence {confidence} is not 1-5")
     if not correct:
         if confidence is None:
-            return 1
+            return Quality.WRONG_REMEMBERED
         if confidence >= Confidence.SURE:
-            return 0
-        return 2 if confidence <= Confidence.UNSURE else 1
+            return Quality.BLACKOUT
+        return Quality.WRONG_EASY if confidence <= Confidence.UNSURE else Quality.WRONG_REMEMBERED
     budget = answer_budget_ms(question_chars)
     if confidence is not None and confidence <= Confidence.UNSURE:
-        return 3
+        return Quality.DIFFICULT
     if time_ms is not None and time_ms > SLOW_FACTOR * budget:
-        return 3
+        return Quality.DIFFICULT
     fast = time_ms is not None and time_ms <= budget
     if confidence is not None and confidence >= Confidence.SURE and fast:
-        return 5
-    return 4
+        return Quality.PERFECT
+    return Quality.HESITANT
 
 
 def status_in_play(*, repetitions: int, reviewed: bool) -> CardStatus:
@@ -115,40 +163,78 @@ def status_in_play(*, repetitions: int, reviewed: bool) -> CardStatus:
 def next_ease(ease_factor: float, quality: int) -> float:
     """SM-2's ease update, never below 1.3."""
     miss = 5 - quality
-    return max(MIN_EASE, ease_factor + 0.1 - miss * (0.08 + miss * 0.02))
+    # Summed in the published order, so the float result matches the reference to the bit.
+    return max(MIN_EASE, ease_factor + (0.1 - miss * (0.08 + miss * 0.02)))
+
+
+def elapsed_days(state: CardState, now: datetime) -> float | None:
+    """Days since the card's last review (fractional); None for a card never reviewed."""
+    if state.last_reviewed_at is None:
+        return None
+    return max(0.0, (now - state.last_reviewed_at).total_seconds() / 86_400)
+
+
+def sm2_recall(state: CardState, now: datetime) -> float | None:
+    """SM-2's recall prediction at `now`: 0.9 ** (elapsed / interval)."""
+    elapsed = elapsed_days(state, now)
+    if elapsed is None or state.interval_days < 1:
+        return None
+    return float(SM2_RECALL_AT_DUE ** (elapsed / state.interval_days))
 
 
 def review(
     state: CardState, quality: int, *, now: datetime, tz: str | ZoneInfo = "UTC"
-) -> CardState:
-    """Returns the card after an answer of `quality` at `now`. Pure; `state` is unchanged."""
-    if not 0 <= quality <= 5:
-        raise ValueError(f"quality {quality} is not 0-5")
-    _require_utc(now, "now")
-    if quality >= PASSING_QUALITY:
+) -> tuple[CardState, ReviewLog]:
+    """Returns the card after an answer of `quality` at `now`, and the review's log.
+    Pure; `state` is unchanged."""
+    grade = _grade(quality, now)
+    if grade >= PASSING_QUALITY:
         interval = _next_interval(reps=state.repetitions, interval=state.interval_days,
                                   ease=state.ease_factor)  # fmt: skip
-        repetitions = state.repetitions + 1
-        lapses = state.lapses
     else:
         interval = FIRST_INTERVAL_DAYS
-        repetitions = 0
+    after = replace(
+        after_answer(state, grade, now=now, interval_days=interval, tz=tz),
+        ease_factor=next_ease(state.ease_factor, grade),
+    )
+    log = ReviewLog(
+        scheduler=SchedulerKind.SM2, quality=grade, reviewed_at=now,
+        elapsed_days=elapsed_days(state, now), predicted_recall=sm2_recall(state, now),
+        interval_days=interval,
+    )  # fmt: skip
+    return after, log
+
+
+def after_answer(
+    state: CardState, quality: Quality, *, now: datetime, interval_days: int, tz: str | ZoneInfo
+) -> CardState:
+    """The bookkeeping every scheduler shares: repetitions in a row, lapses, status, the
+    local-day due date of `interval_days`, the review time."""
+    if quality >= PASSING_QUALITY:
+        repetitions, lapses = state.repetitions + 1, state.lapses
+    else:
         # A lapse is forgetting something once known; failing a brand-new card is not one.
-        lapses = state.lapses + (1 if state.repetitions > 0 else 0)
+        repetitions, lapses = 0, state.lapses + (1 if state.repetitions > 0 else 0)
     if state.status is CardStatus.SUSPENDED:
         status = CardStatus.SUSPENDED
     else:
         status = status_in_play(repetitions=repetitions, reviewed=True)
     return replace(
         state,
-        ease_factor=next_ease(state.ease_factor, quality),
-        interval_days=interval,
+        interval_days=interval_days,
         repetitions=repetitions,
         lapses=lapses,
         status=status,
-        due_at=due_after(now, interval, tz=tz),
+        due_at=due_after(now, interval_days, tz=tz),
         last_reviewed_at=now,
     )
+
+
+def _grade(quality: int, now: datetime) -> Quality:
+    if not 0 <= quality <= 5:
+        raise ValueError(f"quality {quality} is not 0-5")
+    _require_utc(now, "now")
+    return Quality(quality)
 
 
 def _next_interval(*, reps: int, interval: int, ease: float) -> int:
@@ -156,8 +242,8 @@ def _next_interval(*, reps: int, interval: int, ease: float) -> int:
         return FIRST_INTERVAL_DAYS
     if reps == 1:
         return SECOND_INTERVAL_DAYS
-    # EF >= 1.3 makes round(I x EF) >= I already; max() guards states edited by hand.
-    return max(interval, round(interval * ease), FIRST_INTERVAL_DAYS)
+    # The published rule rounds a fractional interval up; max() guards hand-edited states.
+    return max(interval, math.ceil(interval * ease), FIRST_INTERVAL_DAYS)
 
 
 def local_day(moment: datetime, tz: str | ZoneInfo) -> date:
@@ -177,6 +263,14 @@ def due_after(now: datetime, interval_days: int, *, tz: str | ZoneInfo = "UTC") 
     due = start_of_local_day(local_day(now, tz) + timedelta(days=interval_days), tz)
     # A DST gap at local midnight can move the instant by an hour; it stays in the future.
     return max(due, now + timedelta(seconds=1))
+
+
+def user_zone(user: User) -> ZoneInfo:
+    """The student's time zone; a stored name that no longer resolves falls back to UTC."""
+    try:
+        return ZoneInfo(user.tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _zone(tz: str | ZoneInfo) -> ZoneInfo:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import case, func, select
@@ -22,11 +22,11 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import ColumnExpressionArgument
 
-from core.srs import MASTERED_INTERVAL_DAYS, local_day, start_of_local_day
+from core.srs import MASTERED_INTERVAL_DAYS, local_day, start_of_local_day, user_zone
 from core.streaks import StreakState, current_streak
-from storage.enums import CardStatus, Confidence
+from storage.enums import Confidence
 from storage.models import Attempt, Card, Question, User
-from storage.repos.cards import cards_in_play
+from storage.repos.cards import cards_in_play, in_play
 
 WINDOW_DAYS = 7
 ACTIVITY_DAYS = 56  # eight weeks
@@ -156,14 +156,6 @@ class Dashboard:
     @property
     def due_tomorrow(self) -> int:
         return self.forecast[1].due if len(self.forecast) > 1 else 0
-
-
-def user_zone(user: User) -> ZoneInfo:
-    """The student's zone; an unknown name (hand-edited row) falls back to UTC."""
-    try:
-        return ZoneInfo(user.tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _correct_sum(column: ColumnExpressionArgument[bool]) -> ColumnElement[int]:
@@ -375,7 +367,7 @@ async def review_forecast(
         .where(
             Card.user_id == user_id,
             Card.due_at < end,
-            Card.status != CardStatus.SUSPENDED,
+            in_play(),
         )
         .subquery()
     )

@@ -18,22 +18,21 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import circulation, srs, stats
+from core import circulation, stats
 from core.adaptive import AnswerSample, StudentLevel, student_level, target_difficulty
 from core.errors import RoundsError
+from core.grading import Answer, record_answer
 from core.quality import UNRATED_QUALITY
 from core.readers.formats import page_unit
-from core.streaks import StreakEvent, StreakState, record_study
-from core.xp import level_for, xp_for_answer
-from storage.enums import AttemptSource, CardStatus, ItemState, SessionKind, SessionState
-from storage.models import Attempt, Card, Question, QuizItem, QuizSession, User
+from core.srs import user_zone
+from core.streaks import StreakEvent
+from storage.enums import AttemptSource, ItemState, SessionKind, SessionState
+from storage.models import Question, QuizItem, QuizSession, User
 from storage.repos import study as repo
-from storage.repos.attempts import append_attempt
-from storage.repos.cards import card_for, count_due
+from storage.repos.cards import count_due
 
 DEFAULT_QUIZ_LENGTH = 10
 MAX_QUIZ_LENGTH = 30
@@ -495,63 +494,29 @@ async def _finalize(
     confidence: int | None,
     now: datetime,
 ) -> Reveal | None:
-    """Grades an answered item: SM-2 card, attempt row, XP, streak, session counters."""
+    """Grades an answered item (core.grading) and moves the session on."""
     question = await _question(session, item.question_id)
     if question is None or item.choice is None:
         return None
-    answered_at = item.answered_at or now
-    time_ms = int(item.time_ms or 0)
-    correct = item.choice == question.correct_index
-    options = [str(option) for option in question.options]
-    quality = srs.quality_from(
-        correct=correct, confidence=confidence, time_ms=time_ms,
-        question_chars=len(question.stem) + sum(len(option) for option in options),
-    )  # fmt: skip
-    xp = xp_for_answer(correct=correct, difficulty=question.difficulty, confidence=confidence)
-    tz = user_zone(user)
-
-    card = await card_for(session, user.id, question.id)
-    if card is None:
-        card = Card(user_id=user.id, question_id=question.id, due_at=answered_at)
-        session.add(card)
-    state = srs.review(_card_state(card, answered_at), quality, now=answered_at, tz=tz)
-    card.ease_factor, card.interval_days = state.ease_factor, state.interval_days
-    card.repetitions, card.lapses, card.status = state.repetitions, state.lapses, state.status
-    card.due_at, card.last_reviewed_at = state.due_at, state.last_reviewed_at
-
-    old_level = user.level
-    user.xp += xp
-    user.level = level_for(user.xp)
-    streak, event = record_study(
-        StreakState(user.streak, user.best_streak, user.last_study_day, user.freeze_used_week),
-        now=answered_at,
-        tz=tz,
-    )
-    user.streak, user.best_streak = streak.streak, streak.best_streak
-    user.last_study_day, user.freeze_used_week = streak.last_study_day, streak.freeze_used_week
-
-    question.times_answered += 1
-    question.times_correct += int(correct)
-    quiz.position = max(quiz.position, item.position + 1)  # one UPDATE with the counters
-    quiz.answered += 1
-    quiz.correct += int(correct)
-    quiz.xp_gained += xp
-    await append_attempt(
+    source = AttemptSource.REVIEW if quiz.kind is SessionKind.REVIEW else AttemptSource.QUIZ
+    graded = await record_answer(
         session,
-        Attempt(
-            user_id=user.id, question_id=question.id, session_id=quiz.id,
-            source=AttemptSource.REVIEW if quiz.kind is SessionKind.REVIEW else AttemptSource.QUIZ,
-            topic=question.topic, difficulty=circulation.effective_difficulty(question),
-            choice=item.choice, correct=correct, confidence=confidence, time_ms=time_ms,
-            quality=quality, xp=xp, answered_at=answered_at,
+        user,
+        Answer(
+            question=question, choice=item.choice, confidence=confidence,
+            time_ms=int(item.time_ms or 0), source=source,
+            answered_at=item.answered_at or now, session_id=quiz.id,
         ),
     )  # fmt: skip
-    await circulation.rescore(session, question, now=answered_at)
-
+    quiz.position = max(quiz.position, item.position + 1)  # one UPDATE with the counters
+    quiz.answered += 1
+    quiz.correct += int(graded.attempt.correct)
+    quiz.xp_gained += graded.xp
+    options = [str(option) for option in question.options]
     shown = [int(i) for i in item.option_order]
     return Reveal(
         stem=question.stem,
-        correct=correct,
+        correct=graded.attempt.correct,
         chosen_letter=LETTERS[shown.index(item.choice)],
         chosen_text=options[item.choice],
         key_letter=LETTERS[shown.index(question.correct_index)],
@@ -559,17 +524,17 @@ async def _finalize(
         explanation=question.explanation,
         source=await source_line(session, question),
         confidence=confidence,
-        quality=quality,
-        time_ms=time_ms,
-        xp=xp,
+        quality=graded.quality,
+        time_ms=graded.attempt.time_ms,
+        xp=graded.xp,
         total_xp=user.xp,
         level=user.level,
-        leveled_up=user.level > old_level,
+        leveled_up=graded.leveled_up,
         streak=user.streak,
-        streak_event=event,
-        due_at=state.due_at,
-        interval_days=state.interval_days,
-        tz=str(tz),
+        streak_event=graded.streak_event,
+        due_at=graded.card.due_at,
+        interval_days=graded.card.interval_days,
+        tz=str(user_zone(user)),
         token=item.token,
     )
 
@@ -633,14 +598,6 @@ async def source_line(session: AsyncSession, question: Question) -> str:
     return where
 
 
-def user_zone(user: User) -> ZoneInfo:
-    """The student's time zone; a stored name that no longer resolves falls back to UTC."""
-    try:
-        return ZoneInfo(user.tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _pages(pages: Sequence[object], *, unit: str = "page") -> str:
     numbers = sorted({int(str(p)) for p in pages if str(p).isdigit()})
     if not numbers:
@@ -656,18 +613,6 @@ def _pages(pages: Sequence[object], *, unit: str = "page") -> str:
 
 def _accuracy(tally: repo.TopicTally) -> TopicAccuracy:
     return TopicAccuracy(tally.topic, tally.attempts, tally.correct, tally.question_id)
-
-
-def _card_state(card: Card, now: datetime) -> srs.CardState:
-    return srs.CardState(
-        due_at=card.due_at or now,
-        ease_factor=card.ease_factor if card.ease_factor is not None else srs.INITIAL_EASE,
-        interval_days=card.interval_days or 0,
-        repetitions=card.repetitions or 0,
-        lapses=card.lapses or 0,
-        status=card.status or CardStatus.NEW,
-        last_reviewed_at=card.last_reviewed_at,
-    )
 
 
 async def _question(session: AsyncSession, question_id: int | None) -> Question | None:

@@ -45,6 +45,13 @@ class CardStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class SchedulerKind(StrEnum):
+    """Which algorithm schedules a student's cards."""
+
+    SM2 = "sm2"
+    FSRS = "fsrs"
+
+
 class ReportReason(StrEnum):
     """Why a student reported a question (the reason buttons of "Report a problem")."""
 

@@ -30,6 +30,7 @@ from storage.enums import (
     RetiredBecause,
     RoundState,
     RunStatus,
+    SchedulerKind,
     ScopeKind,
     SessionKind,
     SessionState,
@@ -85,6 +86,15 @@ class User(Base):
     last_study_day: Mapped[date | None] = mapped_column(sa.Date, default=None)
     # ISO week ("2026-W47") in which the weekly streak freeze was spent, if any.
     freeze_used_week: Mapped[str] = mapped_column(sa.String(10), default="")
+    # The student's card scheduler (/settings scheduler) and FSRS's target recall.
+    scheduler: Mapped[SchedulerKind] = mapped_column(
+        str_enum(SchedulerKind), default=SchedulerKind.SM2, server_default="sm2"
+    )
+    desired_retention: Mapped[float] = mapped_column(default=0.9, server_default="0.9")
+    # FSRS parameters fitted from this student's own reviews (None = the package defaults),
+    # and how many reviews the fit saw.
+    fsrs_parameters: Mapped[list[Any] | None] = mapped_column(sa.JSON(), default=None)
+    fsrs_fitted_reviews: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -296,6 +306,9 @@ class Card(Base):
     status: Mapped[CardStatus] = mapped_column(str_enum(CardStatus), default=CardStatus.NEW)
     due_at: Mapped[datetime] = mapped_column()
     last_reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # FSRS's memory state; None until FSRS schedules the card.
+    stability: Mapped[float | None] = mapped_column(default=None)
+    difficulty: Mapped[float | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -366,6 +379,11 @@ class Attempt(Base):
     quality: Mapped[int] = mapped_column(sa.SmallInteger)
     xp: Mapped[int] = mapped_column(default=0)
     answered_at: Mapped[datetime] = mapped_column()
+    # The scheduler that judged this answer, the days since the card's previous review and
+    # the recall it predicted for them (None on a first sighting): the retention panel.
+    scheduler: Mapped[SchedulerKind | None] = mapped_column(str_enum(SchedulerKind), default=None)
+    elapsed_days: Mapped[float | None] = mapped_column(default=None)
+    predicted_recall: Mapped[float | None] = mapped_column(default=None)
 
 
 class GroupRound(Base):

@@ -25,3 +25,11 @@ async def recent_attempts(session: AsyncSession, user_id: int, limit: int = 20) 
         .limit(limit)
     )
     return list(rows)
+
+
+async def answer_log(session: AsyncSession, user_id: int) -> list[Attempt]:
+    """Every answer of the student, oldest first (what a scheduler switch replays)."""
+    rows = await session.scalars(
+        select(Attempt).where(Attempt.user_id == user_id).order_by(Attempt.answered_at, Attempt.id)
+    )
+    return list(rows)

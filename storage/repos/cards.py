@@ -4,34 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import CardStatus
 from storage.models import Card
 
 
+def in_play() -> ColumnElement[bool]:
+    """A card that circulates: not suspended (its question reported or retired)."""
+    return Card.status != CardStatus.SUSPENDED
+
+
+def is_due(now: datetime) -> ColumnElement[bool]:
+    """The one "card is due" rule: in play and its due date reached at `now`."""
+    return (Card.due_at <= now) & in_play()
+
+
 async def card_for(session: AsyncSession, user_id: int, question_id: int) -> Card | None:
     return await session.scalar(
         select(Card).where(Card.user_id == user_id, Card.question_id == question_id)
     )
-
-
-async def due_cards_for(
-    session: AsyncSession, user_id: int, now: datetime, limit: int = 50
-) -> list[Card]:
-    """Returns the user's due cards, most overdue first."""
-    rows = await session.scalars(
-        select(Card)
-        .where(
-            Card.user_id == user_id,
-            Card.due_at <= now,
-            Card.status != CardStatus.SUSPENDED,
-        )
-        .order_by(Card.due_at)
-        .limit(limit)
-    )
-    return list(rows)
 
 
 async def cards_in_play(
@@ -52,7 +45,7 @@ async def cards_in_play(
                         else_=0,
                     )
                 ),
-            ).where(Card.user_id == user_id, Card.status != CardStatus.SUSPENDED)
+            ).where(Card.user_id == user_id, in_play())
         )
     ).one()
     return int(row[0] or 0), int(row[1] or 0)
@@ -60,8 +53,11 @@ async def cards_in_play(
 
 async def count_due(session: AsyncSession, user_id: int, now: datetime) -> int:
     count = await session.scalar(
-        select(func.count())
-        .select_from(Card)
-        .where(Card.user_id == user_id, Card.due_at <= now, Card.status != CardStatus.SUSPENDED)
+        select(func.count()).select_from(Card).where(Card.user_id == user_id, is_due(now))
     )
     return int(count or 0)
+
+
+async def cards_of(session: AsyncSession, user_id: int) -> list[Card]:
+    """Every card of the student, suspended ones included."""
+    return list(await session.scalars(select(Card).where(Card.user_id == user_id)))

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import CardStatus, DeliveryKind, DeliveryState, Platform
+from storage.enums import DeliveryKind, DeliveryState, Platform
 from storage.models import Attempt, Card, Delivery, User
+from storage.repos.cards import is_due
 from storage.types import UTCDateTime
 
 # A claim older than this was left by a process that died mid-send; the next tick retries it.
@@ -69,9 +70,7 @@ async def due_review_recipients(
     One query for everyone: the per-zone local date and clock time come in as CASE
     expressions; the due-card test probes ix_cards_user_due per user.
     """
-    has_due = sa.exists().where(
-        Card.user_id == User.id, Card.due_at <= now, Card.status != CardStatus.SUSPENDED
-    )
+    has_due = sa.exists().where(Card.user_id == User.id, is_due(now))
     reminder_minute = User.reminder_hour * 60 + User.reminder_minute
     return await _recipients(
         session,

@@ -16,8 +16,9 @@ from sqlalchemy import Select, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.enums import CardStatus, ItemState, MaterialStatus, SessionState
+from storage.enums import ItemState, MaterialStatus, SessionState
 from storage.models import Attempt, Card, Chunk, Material, Question, QuizItem, QuizSession
+from storage.repos.cards import in_play, is_due
 
 
 async def active_session_for(session: AsyncSession, user_id: int) -> QuizSession | None:
@@ -181,7 +182,7 @@ async def seen_question_ids(
         .join(Card, and_(Card.question_id == Question.id, Card.user_id == user_id))
         .where(
             Question.scope_id == scope_id,
-            Card.status != CardStatus.SUSPENDED,
+            in_play(),
             Question.retired_at.is_(None),
         )
     )
@@ -198,7 +199,7 @@ async def due_question_ids(
     """Question ids of the student's due cards, most overdue first."""
     rows = await session.scalars(
         select(Card.question_id)
-        .where(Card.user_id == user_id, Card.due_at <= now, Card.status != CardStatus.SUSPENDED)
+        .where(Card.user_id == user_id, is_due(now))
         .order_by(Card.due_at, Card.id)
         .limit(limit)
     )
@@ -208,9 +209,7 @@ async def due_question_ids(
 async def next_due_at(session: AsyncSession, user_id: int) -> datetime | None:
     """When the student's next card falls due (None without cards)."""
     return await session.scalar(
-        select(func.min(Card.due_at)).where(
-            Card.user_id == user_id, Card.status != CardStatus.SUSPENDED
-        )
+        select(func.min(Card.due_at)).where(Card.user_id == user_id, in_play())
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +24,10 @@ from storage.enums import CardStatus
 
 NOW = datetime(2026, 11, 23, 20, 30, tzinfo=UTC)
 SHORT = 200  # characters of stem + options: a one-line cloze item
+
+
+def reviewed(state: CardState, quality: int, **when: Any) -> CardState:
+    return review(state, quality, **when)[0]
 
 
 @pytest.mark.parametrize(
@@ -71,7 +76,7 @@ def test_classic_intervals_one_six_then_times_ease() -> None:
     days = []
     moment = NOW
     for _ in range(4):
-        card = review(card, 4, now=moment)
+        card = reviewed(card, 4, now=moment)
         days.append(card.interval_days)
         moment = card.due_at
     assert days == [1, 6, 15, 38]  # EF stays 2.5 at q=4: round(6*2.5)=15, round(15*2.5)=38
@@ -82,26 +87,26 @@ def test_classic_intervals_one_six_then_times_ease() -> None:
 def test_a_first_answer_is_due_tomorrow_in_the_students_time_zone() -> None:
     kolkata = ZoneInfo("Asia/Kolkata")
     late_evening = datetime(2026, 11, 23, 17, 45, tzinfo=UTC)  # 23:15 in Kolkata
-    card = review(new_card(late_evening), 5, now=late_evening, tz=kolkata)
+    card = reviewed(new_card(late_evening), 5, now=late_evening, tz=kolkata)
     assert local_day(card.due_at, kolkata) == date(2026, 11, 24)
     assert card.due_at.astimezone(kolkata).hour == 0  # all of tomorrow counts
     assert card.due_at - late_evening < timedelta(hours=1)
 
 
 def test_a_lapse_resets_repetitions_and_counts_once_known() -> None:
-    card = review(review(new_card(NOW), 5, now=NOW), 5, now=NOW + timedelta(days=1))
+    card = reviewed(reviewed(new_card(NOW), 5, now=NOW), 5, now=NOW + timedelta(days=1))
     assert card.repetitions == 2 and card.lapses == 0
-    lapsed = review(card, 0, now=NOW + timedelta(days=7))
+    lapsed = reviewed(card, 0, now=NOW + timedelta(days=7))
     assert (lapsed.repetitions, lapsed.interval_days, lapsed.lapses) == (0, 1, 1)
     assert lapsed.status is CardStatus.LEARNING
     assert lapsed.ease_factor < card.ease_factor
     # Failing a card never known is not a lapse.
-    assert review(new_card(NOW), 1, now=NOW).lapses == 0
+    assert reviewed(new_card(NOW), 1, now=NOW).lapses == 0
 
 
 def test_review_copies_and_never_mutates() -> None:
     card = new_card(NOW)
-    after = review(card, 5, now=NOW)
+    after = reviewed(card, 5, now=NOW)
     assert card == new_card(NOW)
     assert after is not card and after.repetitions == 1
 
@@ -110,7 +115,7 @@ def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError):
         new_card(datetime(2026, 1, 1))
     with pytest.raises(ValueError):
-        review(new_card(NOW), 4, now=datetime(2026, 1, 1))
+        reviewed(new_card(NOW), 4, now=datetime(2026, 1, 1))
 
 
 def test_due_after_refuses_a_zero_interval() -> None:
@@ -137,7 +142,7 @@ states = st.builds(
 def test_ease_never_below_floor_and_due_always_in_the_future(
     state: CardState, quality: int, now: datetime, tz: str
 ) -> None:
-    after = review(state, quality, now=now, tz=tz)
+    after = reviewed(state, quality, now=now, tz=tz)
     assert after.ease_factor >= MIN_EASE
     assert after.due_at > now
     assert after.interval_days >= 1
@@ -149,7 +154,7 @@ def test_interval_never_shrinks_on_a_pass_after_the_second_review(
 ) -> None:
     if state.repetitions < 2:
         state = CardState(**{**state.__dict__, "repetitions": 2})
-    after = review(state, quality, now=now)
+    after = reviewed(state, quality, now=now)
     assert after.interval_days >= state.interval_days
     assert after.repetitions == state.repetitions + 1
 
@@ -161,6 +166,6 @@ def test_any_history_of_answers_keeps_the_card_sane(
     card = new_card(start)
     now = start
     for quality in qualities:
-        card = review(card, quality, now=now, tz=tz)
+        card = reviewed(card, quality, now=now, tz=tz)
         assert card.due_at > now and card.ease_factor >= MIN_EASE
         now = card.due_at + timedelta(hours=3)
