@@ -1,6 +1,7 @@
 """/settings: reminder time, time zone, reminders on/off, weekly digest, streak nudge, daily
-goal and difficulty — as buttons, or typed: `/settings tz Asia/Kolkata`, `/settings reminder
-7:30`, `/settings goal 20`, `/settings difficulty auto`, `/settings pause`.
+goal, difficulty and the card scheduler — as buttons, or typed: `/settings tz Asia/Kolkata`,
+`/settings reminder 7:30`, `/settings goal 20`, `/settings difficulty auto`, `/settings pause`,
+`/settings scheduler fsrs`, `/settings retention 0.9`.
 
 Button payloads: `set:<key>[:<value>]`; they change only the clicking student's settings.
 """
@@ -12,9 +13,12 @@ from zoneinfo import available_timezones
 
 from core import study
 from core.errors import RoundsError
+from core.fsrs_scheduler import MAX_RETENTION, MIN_RETENTION
+from core.scheduling import reschedule_all
 from handlers.context import Turn
 from handlers.payloads import MalformedPayload, decode, encode
 from handlers.types import Button, Reply, Tone
+from storage.enums import SchedulerKind
 from storage.models import User
 
 GOAL_CHOICES = (5, 10, 20, 30)
@@ -26,6 +30,7 @@ USAGE = (
     "/settings goal 20\n"
     "/settings difficulty auto  (or 1-5)\n"
     "/settings pause | resume\n"
+    "/settings scheduler sm2|fsrs · /settings retention 0.90  (FSRS, 0.80-0.97)\n"
     "/settings digest on|off · /settings nudge on|off"
 )
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
@@ -42,7 +47,7 @@ async def settings_command(turn: Turn) -> list[Reply]:
     if not args:
         return [panel(turn.user)]
     key, values = args[0].lower(), args[1:]
-    saved = apply(turn.user, key, " ".join(values))
+    saved = await _apply_and_reschedule(turn, key, " ".join(values))
     return [panel(turn.user, saved=saved)]
 
 
@@ -53,10 +58,23 @@ async def settings_button(turn: Turn) -> list[Reply]:
     key = payload.parts[0]
     value = payload.parts[1] if len(payload.parts) == 2 else ""
     try:
-        saved = apply(turn.user, key, value)
+        saved = await _apply_and_reschedule(turn, key, value)
     except BadSetting as error:
         raise MalformedPayload(reason=f"bad settings button {key}") from error
     return [panel(turn.user, saved=saved, edit_of=turn.incoming.message_ref)]
+
+
+async def _apply_and_reschedule(turn: Turn, key: str, value: str) -> str:
+    """`apply`, then, when the scheduler or its retention changed, every card rescheduled by
+    replaying the student's attempt log (history itself is never rewritten)."""
+    user = turn.user
+    before = (user.scheduler, user.desired_retention)
+    saved = apply(user, key, value)
+    if (user.scheduler, user.desired_retention) != before:
+        cards = await reschedule_all(turn.session, user, tz=study.user_zone(user))
+        if cards:
+            saved += f"; {cards} card{'' if cards == 1 else 's'} rescheduled from your answers"
+    return saved
 
 
 def apply(user: User, key: str, value: str) -> str:
@@ -88,6 +106,12 @@ def apply(user: User, key: str, value: str) -> str:
         case "difficulty" | "diff" | "level":
             user.difficulty = parse_difficulty(value)
             return f"difficulty {user.difficulty or 'adaptive'}"
+        case "scheduler" | "algorithm" | "srs":
+            user.scheduler = parse_scheduler(value)
+            return f"scheduler {SCHEDULER_NAMES[user.scheduler]}"
+        case "retention":
+            user.desired_retention = parse_retention(value)
+            return f"FSRS target retention {user.desired_retention:.0%}"
     raise BadSetting()
 
 
@@ -144,6 +168,38 @@ def parse_difficulty(value: str) -> int | None:
     raise BadSetting("Difficulty is auto (adapts to you) or a number from 1 (easy) to 5 (hard).")
 
 
+SCHEDULER_NAMES = {SchedulerKind.SM2: "SM-2", SchedulerKind.FSRS: "FSRS"}
+
+
+def parse_scheduler(value: str) -> SchedulerKind:
+    lowered = value.lower().replace("-", "")
+    for kind in SchedulerKind:
+        if lowered == kind.value:
+            return kind
+    raise BadSetting(
+        "The scheduler is sm2 (the classic, the default) or fsrs (fewer reviews for the same "
+        "recall), e.g. /settings scheduler fsrs. Your answers are kept either way."
+    )
+
+
+def parse_retention(value: str) -> float:
+    """A target recall as 0.90 or 90%."""
+    text = value.strip().rstrip("%")
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if number > 1:
+        number /= 100  # "90" or "90%"
+    if MIN_RETENTION <= number <= MAX_RETENTION:
+        return round(number, 3)
+    raise BadSetting(
+        f"Retention is the share of cards you want to still know when they come back, from "
+        f"{MIN_RETENTION:.2f} to {MAX_RETENTION:.2f} (e.g. /settings retention 0.90). Higher "
+        "means more reviews."
+    )
+
+
 def panel(user: User, *, saved: str = "", edit_of: str = "") -> Reply:
     """The student's settings with buttons for the common changes."""
     reminders = "paused" if user.reminders_paused else "on"
@@ -155,6 +211,12 @@ def panel(user: User, *, saved: str = "", edit_of: str = "") -> Reply:
         f"Difficulty: {difficulty}",
         f"Weekly digest: {'on' if user.weekly_digest else 'off'}",
         f"Streak nudge: {'on' if user.streak_nudge else 'off'}",
+        f"Scheduler: {SCHEDULER_NAMES[user.scheduler]}"
+        + (
+            f" (target retention {user.desired_retention:.0%})"
+            if user.scheduler is SchedulerKind.FSRS
+            else ""
+        ),
         "",
         USAGE,
     ]

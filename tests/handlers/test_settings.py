@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from core.settings import Settings
 from storage.db import Database
+from storage.enums import SchedulerKind
 from storage.models import User
 from tests.study_seed import Clock, Student, router_for, seed_student
 
@@ -27,7 +28,8 @@ async def test_the_panel_shows_every_setting_with_buttons(ada: Student) -> None:
     (panel,) = await ada.say("/settings")
     assert panel.title == "Settings"
     for line in ("Daily reminder: 19:00 (on)", "Time zone: UTC", "Daily goal: 10 questions",
-                 "Difficulty: adaptive", "Weekly digest: off", "Streak nudge: off"):  # fmt: skip
+                 "Difficulty: adaptive", "Weekly digest: off", "Streak nudge: off",
+                 "Scheduler: SM-2"):  # fmt: skip
         assert line in panel.text
     labels = [b.label for b in panel.flat_buttons]
     assert "Pause reminders" in labels and "Auto" in labels and "Goal 20" in labels
@@ -47,6 +49,10 @@ async def test_the_panel_shows_every_setting_with_buttons(ada: Student) -> None:
         ("/settings goal 25", "daily goal 25", ("daily_goal", 25)),
         ("/settings difficulty 4", "difficulty 4", ("difficulty", 4)),
         ("/settings difficulty auto", "difficulty adaptive", ("difficulty", None)),
+        ("/settings scheduler fsrs", "scheduler FSRS", ("scheduler", SchedulerKind.FSRS)),
+        ("/settings scheduler SM-2", "scheduler SM-2", ("scheduler", SchedulerKind.SM2)),
+        ("/settings retention 0.85", "FSRS target retention 85%", ("desired_retention", 0.85)),
+        ("/settings retention 93%", "FSRS target retention 93%", ("desired_retention", 0.93)),
     ],
 )  # fmt: skip
 async def test_typed_settings_are_saved(
@@ -68,6 +74,10 @@ async def test_typed_settings_are_saved(
         ("/settings goal 0", "daily goal is a number"),
         ("/settings difficulty 9", "Difficulty is auto"),
         ("/settings digest maybe", "Say on or off"),
+        ("/settings scheduler anki", "The scheduler is sm2"),
+        ("/settings retention 0.5", "from 0.80 to 0.97"),
+        ("/settings retention 0.99", "from 0.80 to 0.97"),
+        ("/settings retention lots", "from 0.80 to 0.97"),
         ("/settings colour blue", "I didn't understand that setting."),
     ],
 )
