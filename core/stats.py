@@ -24,9 +24,10 @@ from sqlalchemy.sql.expression import ColumnExpressionArgument
 
 from core.srs import MASTERED_INTERVAL_DAYS, local_day, start_of_local_day, user_zone
 from core.streaks import StreakState, current_streak
-from storage.enums import Confidence
+from storage.enums import Confidence, SchedulerKind
 from storage.models import Attempt, Card, Question, User
 from storage.repos.cards import cards_in_play, in_play
+from storage.repos.retention import Bucket, recall_by_interval, recall_by_prediction
 
 WINDOW_DAYS = 7
 ACTIVITY_DAYS = 56  # eight weeks
@@ -126,6 +127,32 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class RetentionPanel:
+    """Proof the scheduler works: the recall it predicted against the recall that happened
+    (by prediction bucket), and true recall by interval, for the student's scheduler."""
+
+    scheduler: SchedulerKind
+    by_prediction: tuple[Bucket, ...]
+    by_interval: tuple[Bucket, ...]
+    # FSRS only: reviews the student's own parameters were fitted to (0 = package defaults).
+    fitted_reviews: int = 0
+
+    @property
+    def reviews(self) -> int:
+        return sum(bucket.reviews for bucket in self.by_prediction)
+
+
+async def retention_panel(session: AsyncSession, user: User) -> RetentionPanel:
+    scheduler = user.scheduler or SchedulerKind.SM2
+    return RetentionPanel(
+        scheduler=scheduler,
+        by_prediction=tuple(await recall_by_prediction(session, user.id, scheduler)),
+        by_interval=tuple(await recall_by_interval(session, user.id, scheduler)),
+        fitted_reviews=user.fsrs_fitted_reviews if user.fsrs_parameters else 0,
+    )
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything /stats shows, gathered in one pass of aggregates."""
 
@@ -144,6 +171,7 @@ class Dashboard:
     # Cards not suspended, and those mastered (srs.MASTERED_INTERVAL_DAYS).
     cards: int = 0
     mastered: int = 0
+    retention: RetentionPanel | None = None
 
     @property
     def total_answered(self) -> int:
@@ -455,4 +483,5 @@ async def load_dashboard(session: AsyncSession, user: User, now: datetime) -> Da
         xp=user.xp,
         cards=cards,
         mastered=mastered,
+        retention=await retention_panel(session, user),
     )

@@ -7,13 +7,17 @@ question's topic, handled by handlers.quiz) and `rv` for the due review.
 
 from __future__ import annotations
 
+import math
+
 from core import charts, recommend, stats
+from core.fsrs_fit import FIT_MIN_REVIEWS
 from core.srs import MASTERED_INTERVAL_DAYS, local_day
 from core.xp import progress
 from handlers.context import Turn
 from handlers.payloads import encode
 from handlers.types import Button, Reply
-from storage.enums import Confidence
+from storage.enums import Confidence, SchedulerKind
+from storage.repos.retention import INTERVAL_EDGES
 
 CONFIDENCE_WORDS = {
     Confidence.GUESSING: "guessing",
@@ -58,7 +62,45 @@ def summary_lines(board: stats.Dashboard) -> str:
         f"Cards: {board.cards} in play, {board.mastered} mastered (next review "
         f"{MASTERED_INTERVAL_DAYS}+ days away)."
     )
-    return f"{first}\n{second}\n{third}"
+    lines = [first, second, third]
+    if board.retention is not None:
+        lines += retention_lines(board.retention)
+    return "\n".join(lines)
+
+
+def retention_lines(panel: stats.RetentionPanel) -> list[str]:
+    """The retention panel as text: predicted against actual recall, recall by interval."""
+    name = "FSRS" if panel.scheduler is SchedulerKind.FSRS else "SM-2"
+    lines = []
+    if panel.scheduler is SchedulerKind.FSRS:
+        if panel.fitted_reviews:
+            lines.append(f"FSRS is fitted to your own {panel.fitted_reviews} reviews.")
+        else:
+            lines.append(
+                f"FSRS uses its default parameters until you have {FIT_MIN_REVIEWS} reviews; "
+                "then it is fitted to your own."
+            )
+    if not panel.reviews:
+        return [*lines, f"Retention ({name}): shows up once you review cards a second time."]
+    predicted = " · ".join(
+        f"{b.mean_predicted:.0%}→{b.actual:.0%} ({b.reviews})" for b in panel.by_prediction
+    )
+    by_interval = " · ".join(
+        f"{_interval_label(b.lower)} {b.actual:.0%} ({b.reviews})" for b in panel.by_interval
+    )
+    lines.append(f"Retention ({name}), predicted→actual recall: {predicted}.")
+    lines.append(f"Recall by days since the last review: {by_interval}.")
+    return lines
+
+
+def _interval_label(lower: float) -> str:
+    edges = list(INTERVAL_EDGES)
+    index = edges.index(lower)
+    low = math.ceil(lower) if lower else 0
+    if index + 1 == len(edges):
+        return f"{low}+d"
+    high = math.floor(edges[index + 1])
+    return f"{low}d" if high == low else f"{low}-{high}d"
 
 
 async def stats_command(turn: Turn) -> list[Reply]:

@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.fsrs_fit import fit_all_due
 from scheduler.notifier import Notifier
 from scheduler.pacing import Pacer
 from scheduler.reminders import TickReport, run_tick
@@ -38,6 +39,9 @@ SCHEDULER_LOCK_KEY = 0x526F756E64730001
 # How long stop() lets an in-flight tick finish its current sends before cancelling it.
 STOP_GRACE_SECONDS = 30.0
 JOB_ID = "push-tick"
+# FSRS parameter fits (core.fsrs_fit): seconds of CPU per student, so a few times a day.
+FIT_JOB_ID = "fsrs-fit"
+FIT_EVERY_SECONDS = 6 * 3600
 
 
 class HasDbAndClock(Protocol):
@@ -168,7 +172,24 @@ class PushScheduler:
             coalesce=True,
             misfire_grace_time=int(self.tick_seconds),
         )
+        self.scheduler.add_job(
+            self.fit,
+            IntervalTrigger(seconds=FIT_EVERY_SECONDS, timezone=UTC),
+            id=FIT_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+        )
         self.scheduler.start()
+
+    async def fit(self) -> int | None:
+        """Fits FSRS parameters for students with enough new reviews; the elected scheduler
+        only, never in a click's path. Returns None when another process is the scheduler."""
+        if self._stopping.is_set() or not await self.election.is_leader():
+            return None
+        fitted = await fit_all_due(self.db)
+        if fitted:
+            log.info("fitted FSRS parameters for %d students", fitted)
+        return fitted
 
     async def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
         """No new ticks; the running one finishes its in-flight sends; the lock is freed."""

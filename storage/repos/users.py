@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import Platform
+from storage.enums import Platform, SchedulerKind
 from storage.models import User
 
 
@@ -33,3 +33,9 @@ async def delete_user(session: AsyncSession, user: User) -> None:
     """Deletes the user and, by cascade, everything they own (scope, cards, attempts)."""
     await session.delete(user)
     await session.flush()
+
+
+async def fsrs_student_ids(session: AsyncSession) -> list[int]:
+    """Students whose cards FSRS schedules (the candidates for a parameter fit)."""
+    rows = await session.scalars(select(User.id).where(User.scheduler == SchedulerKind.FSRS))
+    return list(rows)

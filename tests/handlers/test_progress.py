@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
+from core.grading import Answer, record_answer
 from core.settings import Settings
 from handlers.payloads import decode
 from storage.db import Database
-from storage.enums import CardStatus, Platform
-from storage.models import Card
+from storage.enums import AttemptSource, CardStatus, Platform, SchedulerKind
+from storage.models import Card, Question, User
 from tests.core.test_charts import png_size
 from tests.progress_seed import NOW, add_material, seed_history
-from tests.study_seed import Clock, Student, router_for
+from tests.study_seed import T0, Clock, Student, router_for, seed_student
 
 
 @pytest.fixture
@@ -41,7 +45,38 @@ async def test_stats_sends_the_dashboard_and_three_lines(
         "Last 7 days: 13 answered, 23% right (the 7 before: 8 answered, 75% right).",
         "Streak 2 days (best 6) · level 5, 1,240 XP (260 to go) · due today 4, tomorrow 3.",
         "Cards: 10 in play, 0 mastered (next review 21+ days away).",
+        # The seeded answers predate the retention log: the panel says when it will show.
+        "Retention (SM-2): shows up once you review cards a second time.",
     ]
+
+
+async def test_stats_retention_panel_compares_predicted_and_actual_recall(
+    db: Database, settings: Settings
+) -> None:
+    seeded = await seed_student(db, external_id="rita", count=4)
+    async with db.session() as session:
+        user = await session.get(User, seeded.user_id)
+        assert user is not None
+        user.scheduler = SchedulerKind.FSRS
+        for question_id in seeded.question_ids:
+            question = await session.get(Question, question_id)
+            assert question is not None
+            for day, choice in ((0, 0), (3, 0), (10, 1 if question_id % 2 else 0)):
+                await record_answer(
+                    session, user,
+                    Answer(question=question, choice=choice, confidence=3, time_ms=4_000,
+                           source=AttemptSource.QUIZ, answered_at=T0 + timedelta(days=day)),
+                )  # fmt: skip
+    rita = Student(router_for(settings, db, Clock(T0 + timedelta(days=11))),
+                   Clock(T0 + timedelta(days=11)), external_id="rita")  # fmt: skip
+    (reply,) = await rita.say("/stats")
+    lines = reply.text.splitlines()
+    assert "FSRS uses its default parameters until you have 400 reviews" in lines[3]
+    predicted = next(line for line in lines if line.startswith("Retention (FSRS)"))
+    assert re.search(r"\d+%→\d+% \(\d+\)", predicted)  # e.g. "87%→100% (4)"
+    by_interval = next(line for line in lines if line.startswith("Recall by days"))
+    # Four cards reviewed after 3 days, all recalled; after 7 days, half of them.
+    assert "2-3d 100% (4)" in by_interval and "4-7d 50% (4)" in by_interval
 
 
 async def test_stats_counts_cards_in_review_past_the_threshold_as_mastered(
