@@ -24,10 +24,11 @@ async def test_stats_arrives_as_a_photo_with_the_summary_as_caption(settings: Se
         tg.fake.send_text(tg.fake.user(ADA, "Ada"), "/stats")
         photo = await tg.fake.wait_for_message(ADA, "Last 7 days")
         assert photo.kind == "photo"
-        assert photo.text.splitlines()[-3:] == [
+        assert photo.text.splitlines()[-4:] == [
             "Last 7 days: 13 answered, 23% right (the 7 before: 8 answered, 75% right).",
             "Streak 2 days (best 6) · level 5, 1,240 XP (260 to go) · due today 4, tomorrow 3.",
             "Cards: 10 in play, 0 mastered (next review 21+ days away).",
+            "Retention (SM-2): shows up once you review cards a second time.",
         ]
         (upload,) = tg.fake.calls_of("sendPhoto")
         filename, size = upload.files["photo"]
