@@ -59,6 +59,7 @@ from core.generate.offline import (
 from core.generate.prompts import load_prompt
 from core.generate.schema import DraftItem
 from core.generate.shuffle import shuffle_options
+from core.generate.table_items import table_items
 from core.generate.text import content_words, stem_hash
 from core.generate.validate import (
     ValidationContext,
@@ -605,9 +606,13 @@ async def _run_offline(
     body = [c for c in material_chunks if c.kind is ChunkKind.BODY and c.id in source_ids]
     # Cases and treatments of disease sections before the glossary's recall items.
     cases = clinical_items(body, seed=seed, difficulty=difficulty)
+    avoid = frozenset(
+        key_of(q.options[q.correct_index]) for q in stored if 0 <= q.correct_index < len(q.options)
+    )
+    tables = table_items(body, seed=seed, difficulty=difficulty, avoid_keys=avoid)
     if not material.facts:
-        for only_cases in _batches(cases, CANDIDATE_BATCH):
-            await run.consider(only_cases)
+        for batch in _batches(itertools.chain(cases, tables), CANDIDATE_BATCH):
+            await run.consider(batch)
             if run.done:
                 return
         return
@@ -633,9 +638,6 @@ async def _run_offline(
         keep = [i for i, score in enumerate(fact_relevance) if score >= MIN_FACT_RELEVANCE]
         material = dataclasses.replace(material, facts=tuple(facts[i] for i in keep))
         fact_relevance = [fact_relevance[i] for i in keep]
-    avoid = frozenset(
-        key_of(q.options[q.correct_index]) for q in stored if 0 <= q.correct_index < len(q.options)
-    )
     request = OfflineRequest(
         difficulty=difficulty,
         seed=seed,
@@ -644,12 +646,20 @@ async def _run_offline(
         relevance=fact_relevance,
     )
     # Application items first: a clinical chapter's cases are what board items look like.
-    candidates = itertools.chain(cases, offline_items(material, vectors, request))
+    # Table rows take turns with the text's facts: a drug chapter keeps its drugs in tables.
+    candidates = itertools.chain(
+        cases, _alternate(offline_items(material, vectors, request), tables)
+    )
     batches = _batches(candidates, CANDIDATE_BATCH)
     while (batch := await asyncio.to_thread(_next_batch, batches)) is not None:
         await run.consider(batch)
         if run.done:
             return
+
+
+def _alternate(first: Iterator[DraftItem], second: Iterator[DraftItem]) -> Iterator[DraftItem]:
+    for pair in itertools.zip_longest(first, second):
+        yield from (item for item in pair if item is not None)
 
 
 def _llm_contexts(
