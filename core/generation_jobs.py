@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import RoundsError
@@ -187,11 +186,7 @@ class GenerationJobs:
         """Remembers the message a run edits as it goes (also on the row, for a restart)."""
         self.status_refs[run_id] = message_ref
         async with self.db.session() as session:
-            await session.execute(
-                update(GenerationRun)
-                .where(GenerationRun.id == run_id)
-                .values(status_ref=message_ref[:64])
-            )
+            await run_repo.set_status_ref(session, run_id, message_ref)
 
     # --- liveness ---------------------------------------------------------------------------
 
@@ -224,25 +219,9 @@ class GenerationJobs:
         picked: list[GenerationRun] = []
         closed: list[GenerationRun] = []
         async with self.db.session() as session:
-            await session.execute(
-                update(GenerationRun)
-                .where(
-                    GenerationRun.worker == self.worker,
-                    GenerationRun.status == RunStatus.RUNNING,
-                )
-                .values(heartbeat_at=now)
-            )
-            stale = await session.scalars(
-                select(GenerationRun)
-                .where(
-                    GenerationRun.status == RunStatus.RUNNING,
-                    GenerationRun.worker != self.worker,
-                    or_(
-                        GenerationRun.heartbeat_at < now - STALE_AFTER,
-                        GenerationRun.heartbeat_at.is_(None),
-                    ),
-                )
-                .with_for_update(skip_locked=True)
+            await run_repo.stamp_heartbeat(session, self.worker, now)
+            stale = await run_repo.claim_stale_runs(
+                session, worker=self.worker, stamped_before=now - STALE_AFTER
             )
             for row in stale:
                 pickups = int(row.follow_up.get("pickups", 0))
