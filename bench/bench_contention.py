@@ -145,11 +145,13 @@ async def _clicker(router: Router, who: str, clicks: Clicks, stop: asyncio.Event
     replies: list[Reply] = []
     answered = 0
     while not stop.is_set():
-        asked = [r for r in replies if r.track]
+        # A question has its answer buttons (a status message while questions are written
+        # is tracked too, but has none).
+        asked = [r for r in replies if r.track and r.flat_buttons]
         if not asked:
             replies = await router.route(_event(who, EventKind.COMMAND, command="quiz",
                                                 args=("20",)))  # fmt: skip
-            if not any(r.track for r in replies):
+            if not any(r.track and r.flat_buttons for r in replies):
                 await asyncio.sleep(THINK_S)
             continue
         option = asked[-1].flat_buttons[answered % 4].payload
