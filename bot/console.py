@@ -200,7 +200,7 @@ class ConsoleChat:
         jobs = self.app.services.jobs
         if jobs is not None:
             # One student at the terminal: what they started finishes before the next line.
-            await jobs.queue.idle()
+            await jobs.idle()
 
     async def greet(self) -> None:
         """First run: the /start welcome. Later runs: welcome back, and an open quiz reopened."""

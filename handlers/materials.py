@@ -90,6 +90,7 @@ async def upload_document(turn: Turn) -> list[Reply]:
         ocr_timeout_s=settings.ocr_timeout_s,
         max_megapixels=settings.max_image_megapixels,
         now=turn.now,
+        offload=turn.services.offload,
     )
     material = ingested.material
     if known is not None and known.id == material.id:

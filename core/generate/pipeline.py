@@ -66,6 +66,7 @@ from core.generate.validate import (
     failed_rules,
     review_texts_for,
 )
+from core.offload import WorkerContext
 from core.settings import Settings
 from storage.enums import ChunkKind, RunStatus
 from storage.models import Chunk, GenerationRun, Question
@@ -174,6 +175,9 @@ class _Run:
     @property
     def done(self) -> bool:
         return self.tally.inserted >= self.n
+
+    def written(self) -> Written:
+        return Written(self.row, self.new_questions, self.n)
 
     @contextlib.asynccontextmanager
     async def llm_slot(self) -> AsyncIterator[None]:
@@ -452,27 +456,38 @@ async def write_questions(
     return run
 
 
-async def save_run(session: AsyncSession, run: _Run) -> GenerationRun:
+@dataclass
+class Written:
+    """What the slow phase of a run produced: its counted row and the questions to store
+    (plain data, so it can come back from a worker process)."""
+
+    row: GenerationRun
+    questions: list[Question]
+    n: int
+
+
+async def save_run(session: AsyncSession, written: Written) -> GenerationRun:
     """Phase 3, one short transaction: stores the new questions and the run's counts. A stem
     another run stored meanwhile counts as an exact duplicate."""
-    row = run.row
+    row = written.row
     taken = await question_repo.existing_hashes(
-        session, row.scope_id, {q.stem_hash for q in run.new_questions}
+        session, row.scope_id, {q.stem_hash for q in written.questions}
     )
-    for question in run.new_questions:
+    inserted = 0
+    for question in written.questions:
         if question.stem_hash in taken:
-            run.tally.inserted -= 1
             row.exact_duplicates += 1
             continue
         question.run_id = row.id
         session.add(question)
-    row.inserted = run.tally.inserted
+        inserted += 1
+    row.inserted = inserted
     if row.inserted == 0 and row.status is not RunStatus.FAILED:
         row.status = RunStatus.FAILED
         row.error = row.error or "No question passed the checks."
-    elif row.inserted < run.n and row.status is RunStatus.COMPLETED:
+    elif row.inserted < written.n and row.status is RunStatus.COMPLETED:
         row.status = RunStatus.PARTIAL
-        row.error = f"Only {row.inserted} of {run.n} questions were new."
+        row.error = f"Only {row.inserted} of {written.n} questions were new."
     saved = row if row in session else await session.get(GenerationRun, row.id)
     if saved is None:
         raise GenerationError(reason=f"run {row.id} is gone")
@@ -531,9 +546,28 @@ async def run_generation(
     run = await write_questions(
         row, found, embedder=embedder, settings=settings, seed=seed, level=level
     )
-    row = await save_run(session, run)
+    row = await save_run(session, run.written())
     raise_if_empty(row)
     return row
+
+
+async def write_offline(
+    context: WorkerContext,
+    row: GenerationRun,
+    found: Sources,
+    settings: Settings,
+    level: StudentLevel | None,
+) -> Written:
+    """Phase 2 of an offline run off the event loop (core/offload.py): the generator is
+    pure Python for seconds. Progress goes out as (stored, wanted) notes."""
+
+    async def progress(done: int, total: int) -> None:
+        context.tell((done, total))
+
+    run = await write_questions(
+        row, found, embedder=context.embedder, settings=settings, progress=progress, level=level
+    )
+    return run.written()
 
 
 def flaw_context_of(material_chunks: list[SourceChunk], review_texts: list[str]) -> FlawContext:
