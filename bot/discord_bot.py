@@ -36,6 +36,7 @@ from bot.discord_render import (
 from core.ratelimit import SLOW_DOWN_TEXT, Verdict
 from core.settings import Settings
 from core.upload_errors import TooLarge
+from handlers.materials import is_picture, picture_album
 from handlers.router import COMMAND_CATALOGUE, Router
 from handlers.types import (
     Actor,
@@ -189,13 +190,23 @@ class RoundsDiscord(discord.Client):
             chat = ChatRef(str(message.channel.id), ChatKind.PRIVATE, "DM")
             fields: dict[str, Any]
             if message.attachments:
-                attachment = message.attachments[0]
+                # Several pictures in one message are one material; otherwise the first file.
+                pictures = [
+                    a for a in message.attachments if is_picture(a.content_type or "", a.filename)
+                ]
+                sent = pictures if len(pictures) > 1 else message.attachments[:1]
                 limit = self.app.settings.max_upload_bytes
-                if attachment.size > limit:
-                    too_large = TooLarge(size_bytes=attachment.size, max_bytes=limit)
+                largest = max(sent, key=lambda attachment: attachment.size)
+                if largest.size > limit:
+                    too_large = TooLarge(size_bytes=largest.size, max_bytes=limit)
                     await self._deliver(sender, [Reply(too_large.user_message, tone=Tone.WARNING)])
                     return
-                fields = {"kind": EventKind.DOCUMENT, "document": _document(attachment)}
+                document = picture_album(
+                    [_document(attachment) for attachment in sent],
+                    name=f"photos {message.id}",
+                    max_megapixels=self.app.settings.max_image_megapixels,
+                )
+                fields = {"kind": EventKind.DOCUMENT, "document": document}
             elif message.content.startswith("/") and len(message.content) > 1:
                 command, args = _split_command(message.content)
                 fields = {"kind": EventKind.COMMAND, "command": command, "args": args}

@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     discord_gateway_url: str = Field("", validation_alias=_env("DISCORD_GATEWAY_URL"))
     discord_guild_id: int | None = Field(None, validation_alias=_env("ROUNDS_DISCORD_GUILD_ID"))
 
+    # Telegram sends an album's pictures as separate messages a moment apart: the album is
+    # complete (and read as one material) once none has come for this many seconds.
+    album_quiet_s: float = Field(1.5, gt=0, le=30, validation_alias=_env("ROUNDS_ALBUM_QUIET_S"))
+
     # Incoming events per user and per chat: a burst, then a steady rate (0 turns a limit
     # off). A student answering a quiz sends about two events per question, a few seconds
     # apart; a busy study group of a dozen members stays well inside the chat limit. Each

@@ -26,7 +26,7 @@ from core import circulation, srs, stats
 from core.adaptive import AnswerSample, StudentLevel, student_level, target_difficulty
 from core.errors import RoundsError
 from core.quality import UNRATED_QUALITY
-from core.readers.formats import page_unit
+from core.readers.formats import cited_pages, page_unit
 from core.streaks import StreakEvent, StreakState, record_study
 from core.xp import level_for, xp_for_answer
 from storage.enums import AttemptSource, CardStatus, ItemState, SessionKind, SessionState
@@ -624,7 +624,7 @@ async def source_line(session: AsyncSession, question: Question) -> str:
     """Where a question came from, e.g. "19.5 Heart Development, p. 3 of heart.pdf" or
     "Cardiac Cycle, slide 14 of lecture.pptx"."""
     ref = await repo.source_of(session, question)
-    cited = _pages(question.source_pages, unit=page_unit(ref.filename))
+    cited = cited_pages(question.source_pages, page_unit(ref.filename))
     parts = [part for part in (ref.heading, cited) if part]
     where = ", ".join(parts)
     name = ref.filename or ref.material_title
@@ -639,19 +639,6 @@ def user_zone(user: User) -> ZoneInfo:
         return ZoneInfo(user.tz or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-def _pages(pages: Sequence[object], *, unit: str = "page") -> str:
-    numbers = sorted({int(str(p)) for p in pages if str(p).isdigit()})
-    if not numbers:
-        return ""
-    # Pages are abbreviated as books do ("p. 3", "pp. 3-5"); slides are spelled out.
-    one, many = ("p.", "pp.") if unit == "page" else (unit, f"{unit}s")
-    if len(numbers) == 1:
-        return f"{one} {numbers[0]}"
-    if numbers == list(range(numbers[0], numbers[-1] + 1)):
-        return f"{many} {numbers[0]}-{numbers[-1]}"
-    return f"{many} " + ", ".join(str(n) for n in numbers)
 
 
 def _accuracy(tally: repo.TopicTally) -> TopicAccuracy:

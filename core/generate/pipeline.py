@@ -67,6 +67,7 @@ from core.generate.validate import (
     review_texts_for,
 )
 from core.offload import WorkerContext
+from core.readers.formats import page_unit
 from core.settings import Settings
 from storage.enums import ChunkKind, RunStatus
 from storage.models import Chunk, GenerationRun, Question
@@ -107,7 +108,7 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def source_of(chunk: Chunk) -> SourceChunk:
+def source_of(chunk: Chunk, unit: str = "page") -> SourceChunk:
     return SourceChunk(
         id=chunk.id,
         material_id=chunk.material_id,
@@ -117,6 +118,7 @@ def source_of(chunk: Chunk) -> SourceChunk:
         page_start=chunk.page_start,
         page_end=chunk.page_end,
         heading=chunk.heading,
+        unit=unit,
     )
 
 
@@ -364,7 +366,12 @@ async def read_sources(
     rows = await run_repo.source_chunks(
         session, row.scope_id, material_ids=[material_id] if material_id is not None else None
     )
-    usable = [source_of(c) for c in rows if c.kind in SOURCE_KINDS]
+    names = await run_repo.material_filenames(session, sorted({c.material_id for c in rows}))
+    usable = [
+        source_of(c, page_unit(names.get(c.material_id, "")))
+        for c in rows
+        if c.kind in SOURCE_KINDS
+    ]
     if not usable:
         raise NoMaterial()
     book_questions = [c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS]

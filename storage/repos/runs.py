@@ -58,6 +58,16 @@ async def source_chunks(
     return list(await session.scalars(query))
 
 
+async def material_filenames(session: AsyncSession, material_ids: Sequence[int]) -> dict[int, str]:
+    """The stored file names of these materials (their suffix says what a page is)."""
+    if not material_ids:
+        return {}
+    rows = await session.execute(
+        select(Material.id, Material.filename).where(Material.id.in_(list(material_ids)))
+    )
+    return {material_id: filename for material_id, filename in rows.all()}
+
+
 async def chunk_vectors(session: AsyncSession, chunk_ids: Sequence[int]) -> dict[int, bytes]:
     """Stored float32 embeddings of these chunks (the system of record), by chunk id."""
     if not chunk_ids:
