@@ -692,8 +692,11 @@ async def _run_offline(
         cases, _alternate(offline_items(material, vectors, request), tables)
     )
     batches = _batches(candidates, CANDIDATE_BATCH)
-    while (batch := await asyncio.to_thread(_next_batch, batches)) is not None:
-        await run.consider(batch)
+    while True:
+        next_batch: list[DraftItem] | None = await asyncio.to_thread(_next_batch, batches)
+        if next_batch is None:
+            return
+        await run.consider(next_batch)
         if run.done:
             return
 
