@@ -20,7 +20,7 @@ import re
 import shlex
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,13 +33,13 @@ from rich.text import Text
 from sqlalchemy import select
 
 from bot.app import App, build_app
+from core.buttons import Button
 from core.settings import Settings
 from core.streaks import StreakState, current_streak
 from core.study import user_zone
 from core.xp import progress
 from handlers.types import (
     Actor,
-    Button,
     ChatRef,
     Document,
     EventKind,
@@ -267,12 +267,14 @@ class ConsolePush:
     def __init__(self, chat: ConsoleChat) -> None:
         self.chat = chat
 
-    async def send(self, address: str, text: str, buttons: Any = ()) -> str:
-        rows = tuple(tuple(Button(b.label, b.payload) for b in row) for row in buttons)
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
+        rows = tuple(tuple(row) for row in buttons)
         await self.chat.render([Reply(text, title="Reminder", buttons=rows)])
         return ""
 
-    async def edit(self, address: str, message_ref: str, text: str, buttons: Any = ()) -> None:
+    async def edit(
+        self, address: str, message_ref: str, text: str, buttons: Sequence[Sequence[Button]] = ()
+    ) -> None:
         await self.send(address, text, buttons)
 
 

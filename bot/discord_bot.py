@@ -33,13 +33,13 @@ from bot.discord_render import (
     in_server,
     render,
 )
+from core.buttons import Button
 from core.ratelimit import SLOW_DOWN_TEXT, Verdict
 from core.settings import Settings
 from core.upload_errors import TooLarge
 from handlers.router import COMMAND_CATALOGUE, Router
 from handlers.types import (
     Actor,
-    Button,
     ChatRef,
     Document,
     EventKind,
@@ -48,7 +48,7 @@ from handlers.types import (
     SentMessage,
     Tone,
 )
-from scheduler.notifier import PushButton, RecipientUnreachable
+from scheduler.notifier import RecipientUnreachable
 from storage.enums import ChatKind, Platform
 
 log = logging.getLogger(__name__)
@@ -373,9 +373,7 @@ class DiscordNotifier:
     def platform(self) -> Platform:
         return Platform.DISCORD
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
         rendered = render(Reply(text, buttons=_button_rows(buttons)))
 
         async def post(channel: discord.abc.Messageable) -> discord.Message:
@@ -389,7 +387,7 @@ class DiscordNotifier:
         address: str,
         message_ref: str,
         text: str,
-        buttons: Sequence[Sequence[PushButton]] = (),
+        buttons: Sequence[Sequence[Button]] = (),
     ) -> None:
         rendered = render(Reply(text, buttons=_button_rows(buttons)))
 
@@ -544,8 +542,8 @@ def _split_command(text: str) -> tuple[str, tuple[str, ...]]:
     return (words[0].lower(), words[1:]) if words else ("help", ())
 
 
-def _button_rows(rows: Sequence[Sequence[PushButton]]) -> tuple[tuple[Button, ...], ...]:
-    return tuple(tuple(Button(b.label, b.payload) for b in row) for row in rows)
+def _button_rows(rows: Sequence[Sequence[Button]]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(row) for row in rows)
 
 
 # -- entry point ----------------------------------------------------------------------------

@@ -17,7 +17,6 @@ rating.
 from __future__ import annotations
 
 import random
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import circulation, rounds, srs
+from core.buttons import Button, ButtonRows, new_token
 from core.errors import RoundsError
 from core.generate.errors import NoMaterial, NothingOnTopic
 from core.rounds import (
@@ -114,8 +114,7 @@ class Outgoing:
     """One message for the round's chat: new, or an edit of `edit_ref` when set."""
 
     text: str
-    # Rows of (label, payload).
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    buttons: ButtonRows = ()
     edit_ref: str = ""
     # The round item this message is (set for posted questions, to store the message ref).
     item_id: int | None = None
@@ -287,7 +286,7 @@ async def post_question(
             round_id=group_round.id,
             question_id=question.id if question is not None else None,
             position=position,
-            token=_new_token(),
+            token=new_token(),
             option_order=order,
             posted_at=now,
             closes_at=now + timedelta(seconds=group_round.seconds_per_question),
@@ -302,7 +301,7 @@ async def post_question(
         return Outgoing(text=f"Question {position + 1}/{len(group_round.plan)} was removed.")
     shown = _shown(group_round, item, question)
     buttons = tuple(
-        (label, rounds.answer_payload(item.token, i))
+        Button(label, rounds.answer_payload(item.token, i))
         for i, label in enumerate(rounds.option_labels(shown))
     )
     return Outgoing(text=rounds.question_text(shown), buttons=(buttons,), item_id=item.id)
@@ -365,7 +364,7 @@ async def _closed_message(
         standings=tuple(await round_standings(session, group_round.id)),
     )
     # Only members who answered can use it (checked on press); what they say goes private.
-    report = ((rounds.REPORT_LABEL, rounds.report_payload(item.token)),)
+    report = (Button(rounds.REPORT_LABEL, rounds.report_payload(item.token)),)
     return Outgoing(
         text=rounds.closed_text(result), buttons=(report,), edit_ref=item.message_ref,
         is_edit=True,
@@ -621,8 +620,3 @@ def _shown(group_round: GroupRound, item: RoundItem, question: Question) -> Show
         key=order.index(question.correct_index),
         topic=question.topic,
     )
-
-
-def _new_token() -> str:
-    # 16 URL-safe characters: unguessable, and `ra:<token>:<i>` stays far below 64 bytes.
-    return secrets.token_urlsafe(12)

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from core.buttons import encode
 from core.errors import RoundsError
 
 DEFAULT_QUESTIONS = 10
@@ -247,12 +248,12 @@ REPORT_LABEL = "Report a problem"
 
 def report_payload(token: str) -> str:
     """The "Report a problem" button of a closed round question (`rp:r:<token>`)."""
-    return f"{REPORT_ACTION}:r:{token}"
+    return encode(REPORT_ACTION, "r", token)
 
 
 def answer_payload(token: str, option: int) -> str:
     """The button payload for choosing `option` (as shown) on the round item `token`."""
-    return f"{ANSWER_ACTION}:{token}:{option}"
+    return encode(ANSWER_ACTION, token, option)
 
 
 @dataclass(frozen=True)

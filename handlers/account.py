@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from core.account import forget_student
+from core.buttons import Button, MalformedPayload, decode, encode
 from core.errors import RoundsError
 from handlers.context import Turn
-from handlers.payloads import MalformedPayload, decode, encode
-from handlers.types import Button, Reply, Tone
+from handlers.types import Reply, Tone
 from storage.models import Attempt, Card, Material, Scope
 
 CONFIRM_MINUTES = 10

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from core import limits
+from core.buttons import Button, decode, encode
 from core.embed import Embedder
 from core.errors import RoundsError
 from core.ingest import Ingested, delete_material, ingest_file
@@ -18,8 +19,7 @@ from core.readers.formats import page_unit
 from core.topics import Topic, topics_for_material
 from core.upload_errors import TooLarge
 from handlers.context import Services, Turn
-from handlers.payloads import decode, encode
-from handlers.types import Button, Reply, Tone
+from handlers.types import Reply, Tone
 from storage.enums import MaterialStatus
 from storage.files import FileStore
 from storage.models import Material

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 
 from core import circulation, rounds
+from core.buttons import Button, MalformedPayload, Payload, decode, encode
 from core.circulation import REASON_LABELS, ReportSource
 from handlers.context import Services, Turn
-from handlers.payloads import MalformedPayload, Payload, decode, encode
-from handlers.types import Button, Reply, Tone
+from handlers.types import Reply, Tone
 from storage.enums import ReportReason
 from storage.models import Question, User
 

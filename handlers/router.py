@@ -12,9 +12,9 @@ from types import ModuleType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import handlers
+from core.buttons import MalformedPayload, decode
 from core.errors import RoundsError
 from handlers.context import Services, Turn
-from handlers.payloads import MalformedPayload, decode
 from handlers.personal import (
     PERSONAL_BUTTONS,
     PERSONAL_COMMANDS,

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from core.buttons import Button, ButtonRows
 from storage.enums import ChatKind, Platform
 
 
@@ -75,18 +76,12 @@ class Incoming:
 
 
 @dataclass(frozen=True)
-class Button:
-    label: str
-    payload: str
-
-
-@dataclass(frozen=True)
 class Reply:
     text: str
     title: str = ""
     tone: Tone = Tone.NEUTRAL
     # Rows of buttons, rendered as an inline keyboard, a View, or numbered console choices.
-    buttons: tuple[tuple[Button, ...], ...] = ()
+    buttons: ButtonRows = ()
     image: Path | None = None
     document: Path | None = None
     edit_of: str = ""

@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.buttons import Button
 from core.srs import start_of_local_day
 from core.streaks import StreakState, current_streak
-from scheduler.notifier import Notifier, PushButton, RecipientUnreachable
+from scheduler.notifier import Notifier, RecipientUnreachable
 from scheduler.pacing import Pacer
 from storage.db import Database
 from storage.enums import DeliveryKind, Platform
@@ -42,7 +43,7 @@ Clock = Callable[[], datetime]
 
 # The study loop registers this button action: it starts a review session.
 REVIEW_ACTION = "rv"
-REVIEW_BUTTON = PushButton("Start review", REVIEW_ACTION)
+REVIEW_BUTTON = Button("Start review", REVIEW_ACTION)
 # About 30 s per card (read, answer, rate confidence): "12 cards due — about 6 minutes".
 SECONDS_PER_CARD = 30
 # The streak nudge goes out from this local time on; the weekly digest on this weekday.
@@ -66,7 +67,7 @@ class Push:
     """What one user is sent."""
 
     text: str
-    buttons: tuple[tuple[PushButton, ...], ...] = ()
+    buttons: tuple[tuple[Button, ...], ...] = ()
     due_count: int = 0
 
 
