@@ -36,6 +36,7 @@ from bot.discord_render import (
 from core.buttons import Button
 from core.ratelimit import SLOW_DOWN_TEXT, Verdict
 from core.settings import Settings
+from core.texts import personal
 from core.upload_errors import TooLarge
 from handlers.router import COMMAND_CATALOGUE, Router
 from handlers.types import (
@@ -56,14 +57,10 @@ log = logging.getLogger(__name__)
 # Discord drops an interaction not answered within 3 s; leave room for the callback's trip.
 ACK_DEADLINE_S = 2.0
 # Commands that ingest or generate: acknowledged before any work starts.
-LONG_COMMANDS = frozenset({"upload", "quiz", "review", "round"})
+LONG_COMMANDS = frozenset({"upload", "quiz", "review", "round", "export"})
 # In a server channel these are for everyone to see; every other command is the student's own.
 PUBLIC_IN_SERVERS = frozenset({"upload", "round", "leaderboard", "stop_round"})
 SHUTDOWN_GRACE_S = 10.0
-DM_CLOSED = (
-    "/{command} is personal, and I could not send you a DM. Allow direct messages from "
-    "server members (or open a DM with me) and send /{command} there."
-)
 # Discord JSON error codes the notifier maps to "this recipient can never be reached".
 UNKNOWN_CHANNEL, UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER = 10003, 10013, 50001, 50007
 UNREACHABLE_CODES = frozenset({UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER})
@@ -284,6 +281,8 @@ class RoundsDiscord(discord.Client):
             pointer = next((reply for reply in replies if reply.open_private), None)
             if pointer is not None:
                 replies = [await self._answer_in_dm(interaction, incoming, pointer)]
+            elif in_server(interaction) and any(reply.to_private for reply in replies):
+                replies = await self._delivered_in_dm(interaction, incoming, replies)
             await self._deliver(replier, replies)
 
     async def _answer_in_dm(
@@ -296,7 +295,9 @@ class RoundsDiscord(discord.Client):
             dm = await self.create_dm(interaction.user)
         except discord.HTTPException:
             log.info("could not open a DM for a personal command")
-            return Reply(DM_CLOSED.format(command=command), tone=Tone.WARNING, ephemeral=True)
+            return Reply(
+                personal.DM_CLOSED.format(command=command), tone=Tone.WARNING, ephemeral=True
+            )
         sender = ChannelSender(dm)
         incoming = Incoming(
             platform=Platform.DISCORD,
@@ -310,8 +311,28 @@ class RoundsDiscord(discord.Client):
             progress=sender.progress,
         )
         await self._deliver(sender, await self.app.router.route(incoming))
-        link = f"https://discord.com/channels/@me/{dm.id}"
-        return Reply(f"{pointer.text} It is in our DMs: {link}", ephemeral=True)
+        return Reply(
+            personal.IN_OUR_DMS.format(text=pointer.text, link=_dm_link(dm)), ephemeral=True
+        )
+
+    async def _delivered_in_dm(
+        self, interaction: discord.Interaction, asked: Incoming, replies: list[Reply]
+    ) -> list[Reply]:
+        """A server channel's `to_private` replies go to the student's DMs; the channel gets
+        an ephemeral line saying where, or that DMs are closed."""
+        private = [reply for reply in replies if reply.to_private]
+        rest = [reply for reply in replies if not reply.to_private]
+        try:
+            dm = await self.create_dm(interaction.user)
+            sender = ChannelSender(dm)
+            for reply in sender.in_delivery_order(private):
+                await sender.send(reply)
+        except discord.HTTPException:
+            log.info("could not deliver a private reply in a DM")
+            closed = personal.DM_CLOSED_FOR_GROUP.format(command=asked.command)
+            return [*rest, Reply(closed, tone=Tone.WARNING, ephemeral=True)]
+        sent = personal.IN_OUR_DMS.format(text=personal.SENT_PRIVATELY, link=_dm_link(dm))
+        return [*rest, Reply(sent, ephemeral=True)]
 
     async def _deliver(self, sender: Sender, replies: list[Reply]) -> None:
         try:
@@ -540,6 +561,10 @@ def _split_args(text: str) -> tuple[str, ...]:
 def _split_command(text: str) -> tuple[str, tuple[str, ...]]:
     words = _split_args(text[1:])
     return (words[0].lower(), words[1:]) if words else ("help", ())
+
+
+def _dm_link(dm: discord.DMChannel) -> str:
+    return f"https://discord.com/channels/@me/{dm.id}"
 
 
 def _button_rows(rows: Sequence[Sequence[Button]]) -> tuple[tuple[Button, ...], ...]:

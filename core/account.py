@@ -3,7 +3,7 @@
 What goes: the student's own material (rows, stored PDFs, chunk vectors, the scope's FAISS
 index file), their questions, cards, answers, quiz sessions, round answers, deliveries, XP,
 streak, settings, group memberships, their private chat rows (a Telegram private chat's id
-is the student's own user id) and their rendered charts.
+is the student's own user id), their rendered charts and their exported Anki decks.
 
 What stays: material the student shared in a group chat. It is the group's study material:
 other members' cards, answers and round histories stand on its questions, so removing it
@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.anki import exports_dir
 from core.charts import charts_dir
 from core.ingest import delete_material
 from storage.enums import ChatKind
@@ -60,5 +61,7 @@ async def forget_student(
         delete(Chat).where(Chat.id.in_(private_chats)).execution_options(synchronize_session=False)
     )
     charts = charts_dir(data_dir, user.id)
+    exports = exports_dir(data_dir, user.id)
     on_transaction_end(session, committed=lambda: shutil.rmtree(charts, ignore_errors=True))
+    on_transaction_end(session, committed=lambda: shutil.rmtree(exports, ignore_errors=True))
     await delete_user(session, user)

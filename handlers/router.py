@@ -48,6 +48,7 @@ COMMAND_CATALOGUE: tuple[tuple[str, str], ...] = (
     ("next", "What to study next"),
     ("history", "Your last answers"),
     ("bank", "Your questions: /bank [words]"),
+    ("export", "Your questions as an Anki deck: /export [topic]"),
     ("settings", "Reminder time, time zone, goal, difficulty"),
     ("round", "Group quiz round: /round [topic] [n] [seconds]"),
     ("leaderboard", "Group standings: /leaderboard [week|all]"),

@@ -94,6 +94,9 @@ class Reply:
     # A personal answer asked for in a group: the /start parameter (handlers.personal) that
     # replays the command in the private chat. Adapters render it as the way there.
     open_private: str = ""
+    # Delivered in the acting student's private chat (DM) even when the event came from a
+    # group: the group sees only core.texts.personal.SENT_PRIVATELY, or why it could not be sent.
+    to_private: bool = False
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Question
 
 # Stored questions compared with a run's candidates, newest first; bounds the work per run.
 MAX_COMPARED = 2000
+
+
+def topic_filter(query: Select, topic: str, *, exact: bool) -> Select:  # type: ignore[type-arg]
+    """Narrows a question query to a topic: the exact name, or any topic containing it."""
+    if not topic:
+        return query
+    if exact:
+        return query.where(Question.topic == topic)
+    return query.where(func.lower(Question.topic).contains(topic.lower(), autoescape=True))
+
+
+async def questions_for_export(session: AsyncSession, scope_id: int, topic: str) -> list[Question]:
+    """The scope's questions in circulation (not retired), of topics containing `topic`
+    when given, oldest first."""
+    query = select(Question).where(Question.scope_id == scope_id, Question.retired_at.is_(None))
+    rows = await session.scalars(topic_filter(query, topic, exact=False).order_by(Question.id))
+    return list(rows)
 
 
 async def add_question(session: AsyncSession, question: Question) -> Question:
