@@ -30,7 +30,6 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.status import Status
 from rich.text import Text
-from sqlalchemy import select
 
 from bot.app import App, build_app
 from core.buttons import Button
@@ -50,9 +49,9 @@ from handlers.types import (
 )
 from scheduler.service import start_scheduler
 from storage.enums import ChatKind, Platform, SessionKind
-from storage.models import User
 from storage.repos.cards import count_due
 from storage.repos.study import active_session_for
+from storage.repos.users import find_user
 
 QUIT_WORDS = {"/quit", "/exit", "quit", "exit"}
 TONE_STYLE = {
@@ -219,11 +218,7 @@ class ConsoleChat:
     async def _returning_student(self) -> tuple[list[str], str] | None:
         now = self.app.services.clock()
         async with self.app.services.db.session() as session:
-            user = await session.scalar(
-                select(User).where(
-                    User.platform == Platform.CONSOLE, User.external_id == self.actor.external_id
-                )
-            )
+            user = await find_user(session, Platform.CONSOLE, self.actor.external_id)
             if user is None:
                 return None
             due = await count_due(session, user.id, now)

@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.buttons import Button
@@ -32,8 +31,9 @@ from scheduler.notifier import Notifier, RecipientUnreachable
 from scheduler.pacing import Pacer
 from storage.db import Database
 from storage.enums import DeliveryKind, Platform
-from storage.models import Attempt, User
+from storage.models import User
 from storage.repos import deliveries
+from storage.repos.attempts import answers_since, count_answers_from
 from storage.repos.cards import count_due
 from storage.repos.deliveries import LocalMoment, Recipient
 
@@ -114,16 +114,7 @@ async def compose_due_reviews(session: AsyncSession, user: User, now: datetime) 
 
 
 async def compose_weekly_digest(session: AsyncSession, user: User, now: datetime) -> Push:
-    answered, correct = (
-        await session.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.coalesce(sa.func.sum(sa.case((Attempt.correct, 1), else_=0)), 0),
-            ).where(
-                Attempt.user_id == user.id, Attempt.answered_at > now - timedelta(days=DIGEST_DAYS)
-            )
-        )
-    ).one()
+    answered, correct = await answers_since(session, user.id, now - timedelta(days=DIGEST_DAYS))
     due = await count_due(session, user.id, now)
     streak = current_streak(_streak_state(user), now=now, tz=user.tz)
     if answered:
@@ -142,14 +133,7 @@ async def compose_weekly_digest(session: AsyncSession, user: User, now: datetime
 async def compose_streak_nudge(session: AsyncSession, user: User, now: datetime) -> Push | None:
     streak = current_streak(_streak_state(user), now=now, tz=user.tz)
     day_start = start_of_local_day(now.astimezone(ZoneInfo(user.tz)).date(), user.tz)
-    answered = int(
-        await session.scalar(
-            sa.select(sa.func.count()).where(
-                Attempt.user_id == user.id, Attempt.answered_at >= day_start
-            )
-        )
-        or 0
-    )
+    answered = await count_answers_from(session, user.id, day_start)
     if streak == 0 or answered >= user.daily_goal:
         return None
     due = await count_due(session, user.id, now)

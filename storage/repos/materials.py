@@ -36,6 +36,10 @@ async def material_in_scope(
     )
 
 
+async def materials_of_scope(session: AsyncSession, scope_id: int) -> list[Material]:
+    return list(await session.scalars(select(Material).where(Material.scope_id == scope_id)))
+
+
 async def add_material(
     session: AsyncSession,
     *,
