@@ -86,10 +86,6 @@ class MiniLMEmbedder:
         # One forward pass at a time: two concurrent encodes on 2 cores only thrash.
         self._encode_lock = threading.Lock()
 
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
     def _load(self) -> Any:
         with self._load_lock:
             if self._model is None:

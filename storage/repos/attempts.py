@@ -35,14 +35,3 @@ async def count_answers_from(session: AsyncSession, user_id: int, start: datetim
         select(func.count()).where(Attempt.user_id == user_id, Attempt.answered_at >= start)
     )
     return int(count or 0)
-
-
-async def recent_attempts(session: AsyncSession, user_id: int, limit: int = 20) -> list[Attempt]:
-    """Returns the user's newest attempts first."""
-    rows = await session.scalars(
-        select(Attempt)
-        .where(Attempt.user_id == user_id)
-        .order_by(Attempt.answered_at.desc(), Attempt.id.desc())
-        .limit(limit)
-    )
-    return list(rows)

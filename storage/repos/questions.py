@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,12 +30,6 @@ async def questions_for_export(session: AsyncSession, scope_id: int, topic: str)
     return list(rows)
 
 
-async def add_question(session: AsyncSession, question: Question) -> Question:
-    session.add(question)
-    await session.flush()
-    return question
-
-
 async def existing_hashes(
     session: AsyncSession, scope_id: int, hashes: Collection[str]
 ) -> set[str]:
@@ -59,13 +53,6 @@ async def questions_of_materials(
         query = query.where(Question.material_id.in_(list(material_ids)))
     rows = await session.scalars(query.order_by(Question.id.desc()).limit(MAX_COMPARED))
     return list(rows)
-
-
-async def questions_of_run(session: AsyncSession, run_id: int) -> Sequence[Question]:
-    rows = await session.scalars(
-        select(Question).where(Question.run_id == run_id).order_by(Question.id)
-    )
-    return rows.all()
 
 
 async def stem_hashes_of_scope(session: AsyncSession, scope_id: int) -> set[str]:
