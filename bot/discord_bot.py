@@ -37,8 +37,9 @@ from core.buttons import Button
 from core.ratelimit import SLOW_DOWN_TEXT, Verdict
 from core.settings import Settings
 from core.texts import personal
+from core.texts.commands import COMMAND_CATALOGUE
 from core.upload_errors import TooLarge
-from handlers.router import COMMAND_CATALOGUE, Router
+from handlers.router import Router
 from handlers.types import (
     Actor,
     ChatRef,

@@ -17,7 +17,7 @@ from bot.runner import startup_failure
 from bot.telegram_events import SORRY, parse_command, webhook_secret
 from core.buttons import Button
 from core.settings import Settings
-from handlers.router import COMMAND_CATALOGUE
+from core.texts.commands import COMMAND_CATALOGUE
 from scheduler.notifier import RecipientUnreachable
 from storage.enums import Platform
 from tests.bot.telegram_harness import RunningBot, running_bot, serve_for, telegram_settings
