@@ -39,8 +39,9 @@ from core.embed import MiniLMEmbedder
 from core.generation_jobs import GenerationJobs
 from core.offload import offload_for
 from core.settings import Settings
+from core.texts.commands import GENERIC_FAILURE
 from handlers.context import Services
-from handlers.router import GENERIC_FAILURE, Router
+from handlers.router import Router
 from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply
 from storage.db import Database
 from storage.enums import ChatKind, MaterialStatus, Platform

@@ -20,7 +20,9 @@ from typing import Any
 from bot.app import App, SecretRedactor
 from bot.telegram_replies import (
     BotApi,
+    BotApiBadRequest,
     BotApiError,
+    BotApiForbidden,
     ReplyRenderer,
     StatusMessage,
     TelegramNotifier,
@@ -28,6 +30,7 @@ from bot.telegram_replies import (
     split_notice,
 )
 from core.errors import RoundsError
+from core.texts import personal
 from handlers.materials import picture_album
 from handlers.router import ADMIN_BUTTONS, ADMIN_COMMANDS
 from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, Tone
@@ -199,8 +202,30 @@ async def converse(app: App, api: BotApi, chat_id: int, incoming_for: IncomingFo
     status message, which its first reply then replaces. `incoming_for(progress)` builds
     the event around the status message's `show`."""
     status = StatusMessage(api, chat_id)
-    replies = await app.router.route(await incoming_for(status.show))
+    event = await incoming_for(status.show)
+    replies = await app.router.route(event)
+    if event.chat.kind is ChatKind.GROUP:
+        replies = await _delivered_privately(app, api, event, replies)
     await renderer(app, api, chat_id).deliver(replies, status=status)
+
+
+async def _delivered_privately(
+    app: App, api: BotApi, event: Incoming, replies: list[Reply]
+) -> list[Reply]:
+    """Sends a group event's `to_private` replies to the student's private chat (on Telegram
+    its id is the user's id); what is left for the group says where they went, or that the
+    private chat is not open yet."""
+    private = [reply for reply in replies if reply.to_private]
+    if not private:
+        return replies
+    rest = [reply for reply in replies if not reply.to_private]
+    try:
+        await renderer(app, api, int(event.user.external_id)).deliver(private)
+    except (BotApiForbidden, BotApiBadRequest) as error:
+        log.info("private delivery refused: %s", error.description)
+        closed = personal.PRIVATE_CHAT_CLOSED.format(command=event.command)
+        return [*rest, Reply(closed, tone=Tone.WARNING)]
+    return [*rest, Reply(personal.SENT_PRIVATELY)]
 
 
 async def refuse_too_big(app: App, api: BotApi, chat_id: int, size: int) -> bool:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 import re
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import circulation, srs, stats
 from core.adaptive import AnswerSample, StudentLevel, student_level, target_difficulty
+from core.buttons import new_token
 from core.errors import RoundsError
 from core.quality import UNRATED_QUALITY
 from core.readers.formats import cited_pages, page_unit
@@ -329,13 +329,13 @@ async def current_step(
                 session,
                 QuizItem(
                     session_id=quiz.id, question_id=question.id, position=quiz.position,
-                    token=_new_token(), option_order=_shuffled(question.options, rng),
+                    token=new_token(), option_order=_shuffled(question.options, rng),
                     sent_at=now,
                 ),
             )  # fmt: skip
             return _asked(quiz, item, question, resumed=False)
         if item.state is ItemState.ASKED:
-            item.token = _new_token()
+            item.token = new_token()
             item.sent_at = now
             item.message_ref = ""
             return _asked(quiz, item, question, resumed=True)
@@ -686,8 +686,3 @@ def _shuffled(options: Sequence[object], rng: random.Random | None) -> list[int]
     free = [i for i in range(len(options)) if i not in pinned]
     rng.shuffle(free)
     return free + pinned
-
-
-def _new_token() -> str:
-    # 16 URL-safe characters: unguessable, and `ans:<token>:<i>` stays far below 64 bytes.
-    return secrets.token_urlsafe(12)

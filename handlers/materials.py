@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core import limits
+from core.buttons import Button, decode, encode
 from core.embed import Embedder
 from core.errors import RoundsError
 from core.ingest import Ingested, delete_material, ingest_file
@@ -22,8 +23,7 @@ from core.readers.formats import page_unit
 from core.topics import Topic, topics_for_material
 from core.upload_errors import TooLarge
 from handlers.context import Services, Turn
-from handlers.payloads import decode, encode
-from handlers.types import Button, Document, Reply, Tone
+from handlers.types import Document, Reply, Tone
 from storage.enums import MaterialStatus
 from storage.files import FileStore
 from storage.models import Material

@@ -8,11 +8,11 @@ question's topic, handled by handlers.quiz) and `rv` for the due review.
 from __future__ import annotations
 
 from core import charts, recommend, stats
+from core.buttons import Button, encode
 from core.srs import MASTERED_INTERVAL_DAYS, local_day
 from core.xp import progress
 from handlers.context import Turn
-from handlers.payloads import encode
-from handlers.types import Button, Reply
+from handlers.types import Reply
 from storage.enums import Confidence
 
 CONFIDENCE_WORDS = {

@@ -11,10 +11,10 @@ import re
 from zoneinfo import available_timezones
 
 from core import study
+from core.buttons import Button, MalformedPayload, decode, encode
 from core.errors import RoundsError
 from handlers.context import Turn
-from handlers.payloads import MalformedPayload, decode, encode
-from handlers.types import Button, Reply, Tone
+from handlers.types import Reply, Tone
 from storage.models import User
 
 GOAL_CHOICES = (5, 10, 20, 30)

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from core.generation_jobs import STALE_AFTER, GenerationJobs
 from core.offload import Offload, ProcessOffload
 from core.settings import Settings
+from core.texts.commands import GENERIC_FAILURE
 from handlers import generation
 from handlers.context import Services
-from handlers.router import GENERIC_FAILURE, Router
+from handlers.router import Router
 from handlers.types import (
     Actor,
     ChatRef,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
+from core.buttons import decode
 from core.settings import Settings
-from handlers.payloads import decode
 from storage.db import Database
 from storage.enums import CardStatus, Platform
 from storage.models import Card
