@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import singular
 from core.generate.schema import RECALL, DraftItem
+from core.generate.terms import looks_plural
 from core.generate.text import clean, clue_stems, normalise
+from core.readers.formats import cited_pages
 
 TABLE_KIND = "table"
 TABLE_OPTIONS = 4
@@ -265,7 +267,9 @@ def _draft(
     if cited is None:
         return None
     chunk_ids, pages = cited
-    picked = rng.sample(names, TABLE_OPTIONS - 1)
+    picked = _pick_distractors(key, names, rng)
+    if not picked:
+        return None
     description = " ".join(
         f"{_sentence_case(table.headers[c])}: {clean(row.cells[c]).rstrip('.')}." for c in columns
     )
@@ -287,6 +291,18 @@ def _draft(
     )
 
 
+def _pick_distractors(key: str, names: list[str], rng: random.Random) -> list[str]:
+    """Three entries, of the key's number where the table has enough of them: a lone plural
+    among singulars is a cue. Never the key alone in its number."""
+    same = [name for name in names if looks_plural(name) == looks_plural(key)]
+    if len(same) >= TABLE_OPTIONS - 1:
+        return rng.sample(same, TABLE_OPTIONS - 1)
+    if not same:
+        return []
+    partner = rng.choice(same)
+    return [partner, *rng.sample([n for n in names if n != partner], TABLE_OPTIONS - 2)]
+
+
 def _explanation(
     table: _Table,
     row: _Row,
@@ -296,16 +312,21 @@ def _explanation(
     picked: list[str],
     pages: tuple[int, ...],
 ) -> str:
-    where = f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}-{pages[-1]}"
-    said = "; ".join(f"{table.headers[c].lower()}: {row.cells[c]}" for c in columns)
+    where = cited_pages(pages, row.chunk.unit)
     parts = [
-        f'The answer is "{_capital(key)}". Your material\'s table ({where}) lists it with {said}.'
+        f'The answer is "{_capital(key)}". Your material\'s table ({where}) lists it with '
+        f"{_cells_said(table, row, columns)}. The other options are other rows of the table:"
     ]
     for name in picked:
         other = next(r for r in table.rows if name in _entries(r.cells[entry]))
-        theirs = "; ".join(f"{table.headers[c].lower()}: {other.cells[c]}" for c in columns)
-        parts.append(f"{_capital(name)}: {theirs}.")
-    return " ".join(parts)
+        parts.append(f"{_capital(name)} ({_cells_said(table, other, columns)});")
+    return " ".join(parts).rstrip(";") + "."
+
+
+def _cells_said(table: _Table, row: _Row, columns: list[int]) -> str:
+    return "; ".join(
+        f'{table.headers[c].lower()} "{clean(row.cells[c]).rstrip(".")}"' for c in columns
+    )
 
 
 def _sentence_case(header: str) -> str:
