@@ -7,9 +7,13 @@ three other students each ask for a 20-question quiz that must be written from t
 heart chapter and a fourth uploads the 279-page benchmark PDF. Reported per phase: click
 p50/p99 and failed clicks (a "something went wrong" reply, e.g. SQLite's lock timeout).
 
-Two wirings: `inline` is the old way (generation inside the /quiz request's transaction,
-what main does); `jobs` is background generation. Goal: 0 failed clicks and a busy p99
-under twice the quiet one. `python -m bench contention` runs it (several minutes).
+Three wirings: `inline` is the oldest (generation inside the /quiz request's transaction);
+`threads` is background generation whose CPU work (offline writer, reading and embedding the
+upload) runs in the bot process's threads; `processes` is the bot's wiring, that work in a
+worker process (core/offload.py, ROUNDS_CPU_WORKERS). Goal: 0 failed clicks and a busy p99
+under twice the quiet one. `python -m bench contention` runs it (several minutes); each run
+records the load average before it starts, and the previous results file is kept under
+"previous".
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ from bench.bench_answer import seed_questions
 from bench.corpus import shared_data_dir
 from core.embed import MiniLMEmbedder
 from core.generation_jobs import GenerationJobs
+from core.offload import offload_for
 from core.settings import Settings
+from core.texts.commands import GENERIC_FAILURE
 from handlers.context import Services
-from handlers.router import GENERIC_FAILURE, Router
+from handlers.router import Router
 from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply
 from storage.db import Database
 from storage.enums import ChatKind, MaterialStatus, Platform
@@ -54,8 +60,9 @@ QUIET_S = 20.0
 THINK_S = 0.1
 QUESTIONS_EACH = 400
 PG_ENV = "ROUNDS_BENCH_POSTGRES_URL"
-# e.g. "jobs" to measure only the new wiring; default both.
+# e.g. "processes" to measure only the bot's wiring; default all three.
 MODES_ENV = "ROUNDS_BENCH_CONTENTION_MODES"
+MODES = ("inline", "threads", "processes")
 
 Row = tuple[str, str, Any, str, str]
 
@@ -139,11 +146,13 @@ async def _clicker(router: Router, who: str, clicks: Clicks, stop: asyncio.Event
     replies: list[Reply] = []
     answered = 0
     while not stop.is_set():
-        asked = [r for r in replies if r.track]
+        # A question has its answer buttons (a status message while questions are written
+        # is tracked too, but has none).
+        asked = [r for r in replies if r.track and r.flat_buttons]
         if not asked:
             replies = await router.route(_event(who, EventKind.COMMAND, command="quiz",
                                                 args=("20",)))  # fmt: skip
-            if not any(r.track for r in replies):
+            if not any(r.track and r.flat_buttons for r in replies):
                 await asyncio.sleep(THINK_S)
             continue
         option = asked[-1].flat_buttons[answered % 4].payload
@@ -189,11 +198,14 @@ async def measure(url: str, data_dir: Path, *, mode: str, embedder: Any) -> dict
     )  # fmt: skip
     outbox = NullOutbox()
     services.outboxes[Platform.CONSOLE] = outbox
-    if mode == "jobs":
+    if mode == "processes":
+        services.offload = offload_for(embedder, workers=max(1, settings.cpu_workers))
+    if mode != "inline":
         services.jobs = GenerationJobs.build(
             db=db, settings=settings, embedder=embedder, indexes=services.indexes,
-            clock=lambda: datetime.now(UTC),
+            clock=lambda: datetime.now(UTC), offload=services.offload,
         )  # fmt: skip
+        await services.jobs.start()
     router = Router(services)
     clickers = [f"clicker{i}" for i in range(CLICKERS)]
     writers = [f"writer{i}" for i in range(WRITERS)]
@@ -228,13 +240,15 @@ async def measure(url: str, data_dir: Path, *, mode: str, embedder: Any) -> dict
         work.append(timed(_event("reader", EventKind.DOCUMENT, document=_document(BOOK))))
         answered = await asyncio.gather(*work, return_exceptions=True)
         if services.jobs is not None:
-            await services.jobs.queue.idle()
+            await services.jobs.idle()
         busy_s = time.perf_counter() - busy_started
         stop.set()
         await asyncio.gather(*tasks)
     finally:
         if services.jobs is not None:
             await services.jobs.close()
+        if services.offload is not None:
+            await services.offload.close()
         await db.dispose()
     result: dict[str, Any] = {"mode": mode, "busy_s": round(busy_s, 1)}
     for phase, samples in clicks.samples.items():
@@ -270,7 +284,7 @@ async def run(results_dir: Path) -> list[Row]:
     embedder = MiniLMEmbedder()
     # A failed click is counted here; its traceback (SQLite's "database is locked") is noise.
     logging.getLogger("handlers.router").setLevel(logging.CRITICAL)
-    modes = os.environ.get(MODES_ENV, "inline,jobs").split(",")
+    modes = os.environ.get(MODES_ENV, ",".join(MODES)).split(",")
     results: list[dict[str, Any]] = []
     targets = ["sqlite"] + (["postgres"] if os.environ.get(PG_ENV) else [])
     for target in targets:
@@ -281,12 +295,31 @@ async def run(results_dir: Path) -> list[Row]:
                     url = f"sqlite+aiosqlite:///{root / 'rounds.db'}"
                 else:
                     url, _ = await _fresh_postgres(os.environ[PG_ENV])
+                load_before = [round(x, 2) for x in os.getloadavg()]
                 figures = await measure(url, root / "var", mode=mode, embedder=embedder)
                 figures["database"] = target
+                figures["load_avg_before"] = load_before
+                figures["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
+                for phase in ("quiet", "busy"):
+                    figures.setdefault(phase, {})
+                quiet, busy = figures["quiet"], figures["busy"]
+                if quiet.get("p50_ms") and quiet.get("p99_ms") and busy:
+                    figures["busy_vs_quiet"] = {
+                        "p50": round(busy["p50_ms"] / quiet["p50_ms"], 2),
+                        "p99": round(busy["p99_ms"] / quiet["p99_ms"], 2),
+                    }
                 results.append(figures)
     load = [round(x, 2) for x in os.getloadavg()]
-    (results_dir / "contention.json").write_text(
-        json.dumps({"runs": results, "cpus": os.cpu_count(), "load_avg": load}, indent=2) + "\n"
+    path = results_dir / "contention.json"
+    previous = json.loads(path.read_text()) if path.exists() else None
+    if previous is not None:
+        previous.pop("previous", None)
+    path.write_text(
+        json.dumps(
+            {"runs": results, "cpus": os.cpu_count(), "load_avg": load, "previous": previous},
+            indent=2,
+        )
+        + "\n"
     )
     rows: list[Row] = []
     for r in results:

@@ -23,7 +23,7 @@ from core.settings import Settings
 from handlers.context import Services
 from handlers.router import Router
 from handlers.types import Actor, ChatRef, EventKind, Incoming
-from scheduler.notifier import PushButton
+from scheduler.notifier import Button
 from scheduler.rounds import RoundTimers
 from storage.db import Database
 from storage.enums import ChatKind, MaterialStatus, Platform
@@ -55,9 +55,7 @@ class _Sink:
     def __init__(self) -> None:
         self.last_buttons: list[str] = []
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
         if buttons:
             self.last_buttons = [button.payload for row in buttons for button in row]
         return "1"
@@ -67,7 +65,7 @@ class _Sink:
         address: str,
         message_ref: str,
         text: str,
-        buttons: Sequence[Sequence[PushButton]] = (),
+        buttons: Sequence[Sequence[Button]] = (),
     ) -> None:
         return None
 

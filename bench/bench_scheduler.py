@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from scheduler.notifier import PushButton
+from scheduler.notifier import Button
 from scheduler.pacing import PLATFORM_LIMITS, Pacer
 from scheduler.reminders import local_moments, run_tick
 from storage.db import Database
@@ -237,9 +237,7 @@ class RateLimitedPlatform:
         self.accepted: list[float] = []
         self.rejected = 0
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
         arrived = time.monotonic()
         window = [t for t in self.accepted[-self.limit_per_s :] if arrived - t <= 1.0]
         if len(window) >= self.limit_per_s:

@@ -46,6 +46,9 @@ from bot.telegram_events import (
     RATE_LIMIT_RETRIES,
     SORRY,
     AdminCache,
+    AlbumCounter,
+    AlbumPart,
+    Albums,
     ChatTurns,
     answer_press,
     bot_token,
@@ -61,6 +64,7 @@ from bot.telegram_events import (
 from bot.telegram_replies import BotApiForbidden
 from core.ratelimit import SLOW_DOWN_TEXT, EventLimiter, Verdict
 from core.settings import Settings
+from handlers.materials import is_picture
 from handlers.types import Document, EventKind, Incoming
 
 log = logging.getLogger(__name__)
@@ -71,12 +75,14 @@ Progress = Callable[[str], Awaitable[None]]
 
 class OneChatAtATime(BaseMiddleware):
     """Outer update middleware: the per-user and per-chat rate limits first (a refused update
-    is dropped, the first refusal of a run says "slow down"), then the chat's turn."""
+    is dropped, the first refusal of a run says "slow down"; an album counts once), then the
+    chat's turn."""
 
     def __init__(self, turns: ChatTurns, limiter: EventLimiter | None, bot: Bot) -> None:
         self.turns = turns
         self.limiter = limiter
         self.bot = bot
+        self._albums_seen = AlbumCounter()
 
     async def __call__(
         self,
@@ -88,7 +94,12 @@ class OneChatAtATime(BaseMiddleware):
         chat: Chat | None = data.get("event_chat")
         user: User | None = data.get("event_from_user")
         key = chat.id if chat else user.id if user else 0
-        if self.limiter is not None and _meant_for_us(event, chat):
+        album = event.message.media_group_id if event.message is not None else None
+        if (
+            self.limiter is not None
+            and _meant_for_us(event, chat)
+            and self._albums_seen.counts(key, album)
+        ):
             verdict = self.limiter.check(str(user.id if user else 0), str(key))
             if verdict is not Verdict.ALLOW:
                 if verdict is Verdict.WARN:
@@ -121,16 +132,19 @@ def _meant_for_us(update: Update, chat: Chat | None) -> bool:
 class AiogramAdapter:
     """Registers the handlers on a Router and serves one App's router."""
 
-    def __init__(self, app: App, bot: Bot, username: str) -> None:
+    def __init__(self, app: App, bot: Bot, username: str, turns: ChatTurns) -> None:
         self.app = app
         self.bot = bot
         self.api = AiogramBotApi(bot, username)
         self.admins = AdminCache(self._fetch_admins)
+        self.albums = Albums(app, self.api, self.admins, turns, app.settings.album_quiet_s)
         self.router = Router(name="rounds")
         private = F.chat.type == ChatType.PRIVATE
         group_upload = F.chat.type.in_(GROUPS) & F.caption.regexp(r"^/upload(@\w+)?\b")
-        self.router.message.register(self.on_document, F.document, private | group_upload)
-        self.router.message.register(self.on_photo, F.photo, private | group_upload)
+        # In a group only one part of an album carries /upload: the others come along.
+        upload = private | group_upload | (F.chat.type.in_(GROUPS) & F.media_group_id)
+        self.router.message.register(self.on_document, F.document, upload)
+        self.router.message.register(self.on_photo, F.photo, upload)
         self.router.message.register(self.on_command, F.text.startswith("/"))
         self.router.message.register(self.on_text, F.text, private)
         self.router.callback_query.register(self.on_button)
@@ -181,6 +195,10 @@ class AiogramAdapter:
 
     async def on_document(self, message: Message) -> None:
         assert message.document is not None
+        named = (message.document.mime_type or "", message.document.file_name or "")
+        if message.media_group_id and is_picture(*named):
+            self._gather(message, self._document(message.document))
+            return
         if message.chat.type != ChatType.PRIVATE and (
             parse_command(message.caption or "", self.api.username) is None
         ):
@@ -194,12 +212,9 @@ class AiogramAdapter:
         )  # fmt: skip
 
     async def on_photo(self, message: Message) -> None:
-        """A photo of a page goes the way of a picture file: read by OCR into one page."""
+        """A photo of a page goes the way of a picture file: read by OCR into one page; the
+        photos of an album become one material."""
         assert message.photo
-        if message.chat.type != ChatType.PRIVATE and (
-            parse_command(message.caption or "", self.api.username) is None
-        ):
-            return
         largest = message.photo[-1]  # Telegram lists a photo's sizes smallest first
 
         async def read() -> bytes:
@@ -211,9 +226,29 @@ class AiogramAdapter:
             filename=f"photo {message.message_id}.jpg", size=largest.file_size or 0, read=read,
             mime_type="image/jpeg",
         )  # fmt: skip
+        if message.media_group_id:
+            self._gather(message, photo)
+            return
+        if message.chat.type != ChatType.PRIVATE and (
+            parse_command(message.caption or "", self.api.username) is None
+        ):
+            return
         await self._converse(
             message, EventKind.DOCUMENT, document=photo, text=message.caption or ""
         )
+
+    def _gather(self, message: Message, picture: Document) -> None:
+        """One picture of an album: uploaded with the others once the album is complete."""
+        user, chat = message.from_user, message.chat
+        assert user is not None and message.media_group_id is not None
+        self.albums.add(
+            message.media_group_id,
+            AlbumPart(
+                message.message_id, picture, message.caption or "", user.id,
+                user.first_name or user.full_name, chat.id, chat.type == ChatType.PRIVATE,
+                chat.title or "",
+            ),
+        )  # fmt: skip
 
     def _document(self, document: TelegramDocument) -> Document:
         async def read() -> bytes:
@@ -296,8 +331,8 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
         try:
             me = await bot.me()  # a wrong token or base URL fails here; polling reuses it
             assert me.username is not None
-            adapter = AiogramAdapter(app, bot, me.username)
             turns = ChatTurns(MAX_CONCURRENT_UPDATES)
+            adapter = AiogramAdapter(app, bot, me.username, turns)
             dispatcher = Dispatcher()
             dispatcher.update.outer_middleware(OneChatAtATime(turns, app.limiter, bot))
             dispatcher.include_router(adapter.router)
@@ -311,6 +346,7 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
                     log.info("Telegram bot stopping: finishing updates in flight")
                 await asyncio.sleep(0)  # updates just taken reach their chat's turn first
                 await turns.idle()
+                await adapter.albums.drain()  # after the updates that may add pictures
         finally:
             await bot.session.close()
 

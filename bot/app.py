@@ -11,6 +11,7 @@ from functools import partial
 from core.embed import embedder_for
 from core.generation_jobs import GenerationJobs
 from core.housekeeping import sweep_orphans
+from core.offload import offload_for
 from core.ratelimit import EventLimiter, Rate
 from core.settings import Settings
 from handlers import generation
@@ -37,6 +38,8 @@ class App:
     async def close(self) -> None:
         if self.services.jobs is not None:
             await self.services.jobs.close()
+        if self.services.offload is not None:
+            await self.services.offload.close()
         await self.services.db.dispose()
 
 
@@ -118,7 +121,7 @@ async def build_app(settings: Settings | None = None, services: Services | None 
             "start-up sweep removed %d orphaned uploads, %d index files, %d chart folders",
             len(swept.uploads), len(swept.indexes), len(swept.charts),
         )  # fmt: skip
-    _add_generation_jobs(services)
+    await _add_generation_jobs(services)
     limiter = limiter_for(settings)
     return App(settings=settings, services=services, router=Router(services), limiter=limiter)
 
@@ -130,17 +133,18 @@ def limiter_for(settings: Settings) -> EventLimiter:
     )
 
 
-def _add_generation_jobs(services: Services) -> None:
+async def _add_generation_jobs(services: Services) -> None:
     """Background question writing; its heartbeat also picks up a stopped process's runs."""
     if services.jobs is not None:
         return
     services.jobs = jobs = GenerationJobs.build(
         db=services.db, settings=services.settings, embedder=services.embedder,
-        indexes=services.indexes, clock=lambda: services.clock(),
+        indexes=services.indexes, clock=lambda: services.clock(), offload=services.offload,
     )  # fmt: skip
     jobs.resume = partial(generation.resume, services)
     jobs.abandoned = partial(generation.abandoned, services)
-    jobs.start()
+    jobs.reports_for = partial(generation.reports_for, services)
+    await jobs.start()
 
 
 def _add_material_services(services: Services) -> None:
@@ -154,6 +158,8 @@ def _add_material_services(services: Services) -> None:
         services.indexes = VectorIndexes(settings.data_dir, dim=services.embedder.dim)
     if services.files is None:
         services.files = FileStore(settings.data_dir)
+    if services.offload is None:
+        services.offload = offload_for(services.embedder, workers=settings.cpu_workers)
 
 
 def offline_environment() -> None:

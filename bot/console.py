@@ -20,7 +20,7 @@ import re
 import shlex
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,16 +30,15 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.status import Status
 from rich.text import Text
-from sqlalchemy import select
 
 from bot.app import App, build_app
+from core.buttons import Button
 from core.settings import Settings
+from core.srs import user_zone
 from core.streaks import StreakState, current_streak
-from core.study import user_zone
 from core.xp import progress
 from handlers.types import (
     Actor,
-    Button,
     ChatRef,
     Document,
     EventKind,
@@ -50,9 +49,9 @@ from handlers.types import (
 )
 from scheduler.service import start_scheduler
 from storage.enums import ChatKind, Platform, SessionKind
-from storage.models import User
 from storage.repos.cards import count_due
 from storage.repos.study import active_session_for
+from storage.repos.users import find_user
 
 QUIT_WORDS = {"/quit", "/exit", "quit", "exit"}
 TONE_STYLE = {
@@ -200,7 +199,7 @@ class ConsoleChat:
         jobs = self.app.services.jobs
         if jobs is not None:
             # One student at the terminal: what they started finishes before the next line.
-            await jobs.queue.idle()
+            await jobs.idle()
 
     async def greet(self) -> None:
         """First run: the /start welcome. Later runs: welcome back, and an open quiz reopened."""
@@ -219,11 +218,7 @@ class ConsoleChat:
     async def _returning_student(self) -> tuple[list[str], str] | None:
         now = self.app.services.clock()
         async with self.app.services.db.session() as session:
-            user = await session.scalar(
-                select(User).where(
-                    User.platform == Platform.CONSOLE, User.external_id == self.actor.external_id
-                )
-            )
+            user = await find_user(session, Platform.CONSOLE, self.actor.external_id)
             if user is None:
                 return None
             due = await count_due(session, user.id, now)
@@ -267,12 +262,14 @@ class ConsolePush:
     def __init__(self, chat: ConsoleChat) -> None:
         self.chat = chat
 
-    async def send(self, address: str, text: str, buttons: Any = ()) -> str:
-        rows = tuple(tuple(Button(b.label, b.payload) for b in row) for row in buttons)
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
+        rows = tuple(tuple(row) for row in buttons)
         await self.chat.render([Reply(text, title="Reminder", buttons=rows)])
         return ""
 
-    async def edit(self, address: str, message_ref: str, text: str, buttons: Any = ()) -> None:
+    async def edit(
+        self, address: str, message_ref: str, text: str, buttons: Sequence[Sequence[Button]] = ()
+    ) -> None:
         await self.send(address, text, buttons)
 
 

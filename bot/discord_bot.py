@@ -33,13 +33,16 @@ from bot.discord_render import (
     in_server,
     render,
 )
+from core.buttons import Button
 from core.ratelimit import SLOW_DOWN_TEXT, Verdict
 from core.settings import Settings
+from core.texts import personal
+from core.texts.commands import COMMAND_CATALOGUE
 from core.upload_errors import TooLarge
-from handlers.router import COMMAND_CATALOGUE, Router
+from handlers.materials import is_picture, picture_album
+from handlers.router import Router
 from handlers.types import (
     Actor,
-    Button,
     ChatRef,
     Document,
     EventKind,
@@ -48,7 +51,7 @@ from handlers.types import (
     SentMessage,
     Tone,
 )
-from scheduler.notifier import PushButton, RecipientUnreachable
+from scheduler.notifier import RecipientUnreachable
 from storage.enums import ChatKind, Platform
 
 log = logging.getLogger(__name__)
@@ -56,14 +59,10 @@ log = logging.getLogger(__name__)
 # Discord drops an interaction not answered within 3 s; leave room for the callback's trip.
 ACK_DEADLINE_S = 2.0
 # Commands that ingest or generate: acknowledged before any work starts.
-LONG_COMMANDS = frozenset({"upload", "quiz", "review", "round"})
+LONG_COMMANDS = frozenset({"upload", "quiz", "review", "round", "export"})
 # In a server channel these are for everyone to see; every other command is the student's own.
 PUBLIC_IN_SERVERS = frozenset({"upload", "round", "leaderboard", "stop_round"})
 SHUTDOWN_GRACE_S = 10.0
-DM_CLOSED = (
-    "/{command} is personal, and I could not send you a DM. Allow direct messages from "
-    "server members (or open a DM with me) and send /{command} there."
-)
 # Discord JSON error codes the notifier maps to "this recipient can never be reached".
 UNKNOWN_CHANNEL, UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER = 10003, 10013, 50001, 50007
 UNREACHABLE_CODES = frozenset({UNKNOWN_USER, MISSING_ACCESS, CANNOT_DM_USER})
@@ -189,13 +188,23 @@ class RoundsDiscord(discord.Client):
             chat = ChatRef(str(message.channel.id), ChatKind.PRIVATE, "DM")
             fields: dict[str, Any]
             if message.attachments:
-                attachment = message.attachments[0]
+                # Several pictures in one message are one material; otherwise the first file.
+                pictures = [
+                    a for a in message.attachments if is_picture(a.content_type or "", a.filename)
+                ]
+                sent = pictures if len(pictures) > 1 else message.attachments[:1]
                 limit = self.app.settings.max_upload_bytes
-                if attachment.size > limit:
-                    too_large = TooLarge(size_bytes=attachment.size, max_bytes=limit)
+                largest = max(sent, key=lambda attachment: attachment.size)
+                if largest.size > limit:
+                    too_large = TooLarge(size_bytes=largest.size, max_bytes=limit)
                     await self._deliver(sender, [Reply(too_large.user_message, tone=Tone.WARNING)])
                     return
-                fields = {"kind": EventKind.DOCUMENT, "document": _document(attachment)}
+                document = picture_album(
+                    [_document(attachment) for attachment in sent],
+                    name=f"photos {message.id}",
+                    max_megapixels=self.app.settings.max_image_megapixels,
+                )
+                fields = {"kind": EventKind.DOCUMENT, "document": document}
             elif message.content.startswith("/") and len(message.content) > 1:
                 command, args = _split_command(message.content)
                 fields = {"kind": EventKind.COMMAND, "command": command, "args": args}
@@ -284,6 +293,8 @@ class RoundsDiscord(discord.Client):
             pointer = next((reply for reply in replies if reply.open_private), None)
             if pointer is not None:
                 replies = [await self._answer_in_dm(interaction, incoming, pointer)]
+            elif in_server(interaction) and any(reply.to_private for reply in replies):
+                replies = await self._delivered_in_dm(interaction, incoming, replies)
             await self._deliver(replier, replies)
 
     async def _answer_in_dm(
@@ -296,7 +307,9 @@ class RoundsDiscord(discord.Client):
             dm = await self.create_dm(interaction.user)
         except discord.HTTPException:
             log.info("could not open a DM for a personal command")
-            return Reply(DM_CLOSED.format(command=command), tone=Tone.WARNING, ephemeral=True)
+            return Reply(
+                personal.DM_CLOSED.format(command=command), tone=Tone.WARNING, ephemeral=True
+            )
         sender = ChannelSender(dm)
         incoming = Incoming(
             platform=Platform.DISCORD,
@@ -310,8 +323,28 @@ class RoundsDiscord(discord.Client):
             progress=sender.progress,
         )
         await self._deliver(sender, await self.app.router.route(incoming))
-        link = f"https://discord.com/channels/@me/{dm.id}"
-        return Reply(f"{pointer.text} It is in our DMs: {link}", ephemeral=True)
+        return Reply(
+            personal.IN_OUR_DMS.format(text=pointer.text, link=_dm_link(dm)), ephemeral=True
+        )
+
+    async def _delivered_in_dm(
+        self, interaction: discord.Interaction, asked: Incoming, replies: list[Reply]
+    ) -> list[Reply]:
+        """A server channel's `to_private` replies go to the student's DMs; the channel gets
+        an ephemeral line saying where, or that DMs are closed."""
+        private = [reply for reply in replies if reply.to_private]
+        rest = [reply for reply in replies if not reply.to_private]
+        try:
+            dm = await self.create_dm(interaction.user)
+            sender = ChannelSender(dm)
+            for reply in sender.in_delivery_order(private):
+                await sender.send(reply)
+        except discord.HTTPException:
+            log.info("could not deliver a private reply in a DM")
+            closed = personal.DM_CLOSED_FOR_GROUP.format(command=asked.command)
+            return [*rest, Reply(closed, tone=Tone.WARNING, ephemeral=True)]
+        sent = personal.IN_OUR_DMS.format(text=personal.SENT_PRIVATELY, link=_dm_link(dm))
+        return [*rest, Reply(sent, ephemeral=True)]
 
     async def _deliver(self, sender: Sender, replies: list[Reply]) -> None:
         try:
@@ -373,9 +406,7 @@ class DiscordNotifier:
     def platform(self) -> Platform:
         return Platform.DISCORD
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
         rendered = render(Reply(text, buttons=_button_rows(buttons)))
 
         async def post(channel: discord.abc.Messageable) -> discord.Message:
@@ -389,7 +420,7 @@ class DiscordNotifier:
         address: str,
         message_ref: str,
         text: str,
-        buttons: Sequence[Sequence[PushButton]] = (),
+        buttons: Sequence[Sequence[Button]] = (),
     ) -> None:
         rendered = render(Reply(text, buttons=_button_rows(buttons)))
 
@@ -544,8 +575,12 @@ def _split_command(text: str) -> tuple[str, tuple[str, ...]]:
     return (words[0].lower(), words[1:]) if words else ("help", ())
 
 
-def _button_rows(rows: Sequence[Sequence[PushButton]]) -> tuple[tuple[Button, ...], ...]:
-    return tuple(tuple(Button(b.label, b.payload) for b in row) for row in rows)
+def _dm_link(dm: discord.DMChannel) -> str:
+    return f"https://discord.com/channels/@me/{dm.id}"
+
+
+def _button_rows(rows: Sequence[Sequence[Button]]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(row) for row in rows)
 
 
 # -- entry point ----------------------------------------------------------------------------

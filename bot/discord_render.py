@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 import discord
 
-from handlers.payloads import MAX_PAYLOAD_BYTES
-from handlers.types import Button, Reply, Tone
+from core.buttons import MAX_PAYLOAD_BYTES, Button
+from handlers.types import Reply, Tone
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ TONE_COLOUR = {
     Tone.WARNING: discord.Colour.gold(),
 }
 
-# The payload alphabet of handlers/payloads.py (`action:part:part`); the router re-validates.
+# The payload alphabet of core/buttons.py (`action:part:part`); the router re-validates.
 PAYLOAD_TEMPLATE = rf"(?P<payload>[A-Za-z0-9_\-:]{{1,{MAX_PAYLOAD_BYTES}}})"
 
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, Message, Update
 from telegram import Document as TelegramDocument
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
@@ -42,6 +42,9 @@ from bot.telegram_events import (
     RATE_LIMIT_RETRIES,
     SORRY,
     AdminCache,
+    AlbumCounter,
+    AlbumPart,
+    Albums,
     ChatTurns,
     answer_press,
     bot_token,
@@ -57,6 +60,7 @@ from bot.telegram_events import (
 from bot.telegram_render import PtbBotApi
 from bot.telegram_replies import BotApiForbidden
 from core.ratelimit import SLOW_DOWN_TEXT, EventLimiter, Verdict
+from handlers.materials import is_picture
 from handlers.types import Document, EventKind, Incoming
 
 log = logging.getLogger(__name__)
@@ -68,7 +72,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across chats, in order within one (bot/telegram_events.ChatTurns).
 
     Before anything else an update passes the per-user and per-chat rate limits (a refused
-    one is dropped; the first refusal of a run calls `on_limited` once).
+    one is dropped; the first refusal of a run calls `on_limited` once); an album counts once.
     """
 
     def __init__(
@@ -80,10 +84,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.limiter = limiter
         self.on_limited = on_limited
-        self._turns = ChatTurns(max_concurrent_updates)
+        self.turns = ChatTurns(max_concurrent_updates)
+        self._albums_seen = AlbumCounter()
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if self.limiter is not None and isinstance(update, Update) and _meant_for_us(update):
+        if self.limiter is not None and isinstance(update, Update) and self._counted(update):
             user = update.effective_user
             verdict = self.limiter.check(str(user.id if user else 0), str(_chat_key(update)))
             if verdict is not Verdict.ALLOW:
@@ -95,8 +100,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        async with self._turns.turn(_chat_key(update)):
+        async with self.turns.turn(_chat_key(update)):
             await coroutine
+
+    def _counted(self, update: Update) -> bool:
+        message = update.effective_message
+        album = message.media_group_id if message is not None else None
+        return _meant_for_us(update) and self._albums_seen.counts(_chat_key(update), album)
 
     async def initialize(self) -> None:
         return None
@@ -124,25 +134,26 @@ def _meant_for_us(update: Update) -> bool:
     )
 
 
+class _InAlbum(filters.MessageFilter):
+    """Messages that are part of an album (in a group, only one part carries /upload)."""
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.media_group_id)
+
+
 class TelegramAdapter:
     """Registers the handlers on an Application and serves one App's router."""
 
-    def __init__(self, app: App, application: Application) -> None:
+    def __init__(self, app: App, application: Application, turns: ChatTurns) -> None:
         self.app = app
         self.application = application
         self.api = PtbBotApi(application.bot)
         self.admins = AdminCache(self._fetch_admins)
+        self.albums = Albums(app, self.api, self.admins, turns, app.settings.album_quiet_s)
         group_upload = filters.ChatType.GROUPS & filters.CaptionRegex(r"^/upload(@\w+)?\b")
-        application.add_handler(
-            MessageHandler(
-                filters.Document.ALL & (filters.ChatType.PRIVATE | group_upload), self.on_document
-            )
-        )
-        application.add_handler(
-            MessageHandler(
-                filters.PHOTO & (filters.ChatType.PRIVATE | group_upload), self.on_photo
-            )
-        )
+        upload = filters.ChatType.PRIVATE | group_upload | (filters.ChatType.GROUPS & _InAlbum())
+        application.add_handler(MessageHandler(filters.Document.ALL & upload, self.on_document))
+        application.add_handler(MessageHandler(filters.PHOTO & upload, self.on_photo))
         application.add_handler(MessageHandler(filters.COMMAND, self.on_command))
         application.add_handler(
             MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, self.on_text)
@@ -203,6 +214,10 @@ class TelegramAdapter:
     async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None and message.document is not None
+        named = (message.document.mime_type or "", message.document.file_name or "")
+        if message.media_group_id and is_picture(*named):
+            self._gather(update, message, self._document(message.document))
+            return
         if message.chat.type != ChatType.PRIVATE and (
             parse_command(message.caption or "", self.bot.username) is None
         ):
@@ -216,13 +231,10 @@ class TelegramAdapter:
         )  # fmt: skip
 
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A photo of a page goes the way of a picture file: read by OCR into one page."""
+        """A photo of a page goes the way of a picture file: read by OCR into one page; the
+        photos of an album become one material."""
         message = update.effective_message
         assert message is not None and message.photo
-        if message.chat.type != ChatType.PRIVATE and (
-            parse_command(message.caption or "", self.bot.username) is None
-        ):
-            return
         largest = message.photo[-1]  # Telegram lists a photo's sizes smallest first
 
         async def read() -> bytes:
@@ -232,9 +244,29 @@ class TelegramAdapter:
             filename=f"photo {message.message_id}.jpg", size=largest.file_size or 0, read=read,
             mime_type="image/jpeg",
         )  # fmt: skip
+        if message.media_group_id:
+            self._gather(update, message, photo)
+            return
+        if message.chat.type != ChatType.PRIVATE and (
+            parse_command(message.caption or "", self.bot.username) is None
+        ):
+            return
         await self._converse(
             update, EventKind.DOCUMENT, message.chat_id, document=photo, text=message.caption or ""
         )
+
+    def _gather(self, update: Update, message: Message, picture: Document) -> None:
+        """One picture of an album: uploaded with the others once the album is complete."""
+        user, chat = update.effective_user, message.chat
+        assert user is not None and message.media_group_id is not None
+        self.albums.add(
+            message.media_group_id,
+            AlbumPart(
+                message.message_id, picture, message.caption or "", user.id,
+                user.first_name or user.full_name, chat.id, chat.type == ChatType.PRIVATE,
+                chat.title or "",
+            ),
+        )  # fmt: skip
 
     def _document(self, document: TelegramDocument) -> Document:
         async def read() -> bytes:
@@ -291,8 +323,9 @@ class TelegramAdapter:
             log.warning("could not tell chat %s about the failure: %s", chat_id, second)
 
 
-def build_application(app: App) -> Application:
-    """The PTB Application for `app`'s settings; handlers registered, not yet initialised."""
+def build_application(app: App) -> tuple[Application, TelegramAdapter]:
+    """The PTB Application for `app`'s settings, handlers registered, not yet initialised;
+    and the adapter (its albums are drained when the bot stops)."""
     settings = app.settings
 
     async def slow_down(update: Update) -> None:
@@ -310,8 +343,7 @@ def build_application(app: App) -> Application:
         .get_updates_read_timeout(POLL_TIMEOUT_S + 10)
         .build()
     )
-    TelegramAdapter(app, application)
-    return application
+    return application, TelegramAdapter(app, application, processor.turns)
 
 
 async def _say_slow_down(application: Application, update: Update) -> None:
@@ -334,7 +366,7 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
     # behaviour); Rounds never reads it, AIORateLimiter does.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     async with token_withheld(app):
-        application = build_application(app)
+        application, adapter = build_application(app)
         async with application:  # initialize() (getMe) ... shutdown()
             await _set_commands(app, application)
             try:
@@ -351,6 +383,8 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
                     await application.updater.stop()
                 if application.running:
                     await application.stop()
+                # After the updates in flight (which may add pictures), before the bot closes.
+                await adapter.albums.drain()
 
 
 async def _set_commands(app: App, application: Application) -> None:

@@ -1,10 +1,12 @@
 """What both Telegram runtimes do with an update, whichever library received it: which
 updates are Rounds' business, command parsing, the download limit, admin lookups, one chat's
-updates in order, one event routed into replies, and the token kept out of the logs."""
+updates in order, albums of pictures gathered into one upload, one event routed into
+replies, and the token kept out of the logs."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -12,11 +14,15 @@ import shlex
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from bot.app import App, SecretRedactor
 from bot.telegram_replies import (
     BotApi,
+    BotApiBadRequest,
+    BotApiError,
+    BotApiForbidden,
     ReplyRenderer,
     StatusMessage,
     TelegramNotifier,
@@ -24,8 +30,10 @@ from bot.telegram_replies import (
     split_notice,
 )
 from core.errors import RoundsError
+from core.texts import personal
+from handlers.materials import picture_album
 from handlers.router import ADMIN_BUTTONS, ADMIN_COMMANDS
-from handlers.types import Actor, ChatRef, EventKind, Incoming, Reply, Tone
+from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, Tone
 from storage.enums import ChatKind, Platform
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,8 @@ TELEGRAM_DOWNLOAD_LIMIT = 20_000_000
 # action (handlers.router.ADMIN_COMMANDS / ADMIN_BUTTONS), so a demotion counts at once.
 ADMIN_CACHE_S = 60.0
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+# An album counts once against the rate limits: its later parts are recognised this long.
+ALBUM_MEMORY_S = 60.0
 
 
 class FileTooBigForTelegram(RoundsError):
@@ -192,8 +202,30 @@ async def converse(app: App, api: BotApi, chat_id: int, incoming_for: IncomingFo
     status message, which its first reply then replaces. `incoming_for(progress)` builds
     the event around the status message's `show`."""
     status = StatusMessage(api, chat_id)
-    replies = await app.router.route(await incoming_for(status.show))
+    event = await incoming_for(status.show)
+    replies = await app.router.route(event)
+    if event.chat.kind is ChatKind.GROUP:
+        replies = await _delivered_privately(app, api, event, replies)
     await renderer(app, api, chat_id).deliver(replies, status=status)
+
+
+async def _delivered_privately(
+    app: App, api: BotApi, event: Incoming, replies: list[Reply]
+) -> list[Reply]:
+    """Sends a group event's `to_private` replies to the student's private chat (on Telegram
+    its id is the user's id); what is left for the group says where they went, or that the
+    private chat is not open yet."""
+    private = [reply for reply in replies if reply.to_private]
+    if not private:
+        return replies
+    rest = [reply for reply in replies if not reply.to_private]
+    try:
+        await renderer(app, api, int(event.user.external_id)).deliver(private)
+    except (BotApiForbidden, BotApiBadRequest) as error:
+        log.info("private delivery refused: %s", error.description)
+        closed = personal.PRIVATE_CHAT_CLOSED.format(command=event.command)
+        return [*rest, Reply(closed, tone=Tone.WARNING)]
+    return [*rest, Reply(personal.SENT_PRIVATELY)]
 
 
 async def refuse_too_big(app: App, api: BotApi, chat_id: int, size: int) -> bool:
@@ -204,6 +236,128 @@ async def refuse_too_big(app: App, api: BotApi, chat_id: int, size: int) -> bool
     error = FileTooBigForTelegram(size)
     await renderer(app, api, chat_id).deliver([Reply(error.user_message, tone=Tone.WARNING)])
     return True
+
+
+@dataclass(frozen=True)
+class AlbumPart:
+    """One picture of a Telegram album (a photo or a picture file), with who sent it where."""
+
+    message_id: int
+    picture: Document
+    caption: str
+    user_id: int
+    user_name: str
+    chat_id: int
+    private: bool
+    chat_title: str
+
+
+class AlbumCounter:
+    """An album is one event for the rate limits however many pictures it holds: only the
+    first of its parts counts, so a ten-picture album never loses pages to "slow down"."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.monotonic = monotonic
+        self._seen: dict[tuple[int, str], float] = {}
+
+    def counts(self, chat_id: int, media_group_id: str | None) -> bool:
+        if not media_group_id:
+            return True
+        now = self.monotonic()
+        self._seen = {key: at for key, at in self._seen.items() if now - at < ALBUM_MEMORY_S}
+        key = (chat_id, media_group_id)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
+
+
+class Albums:
+    """Telegram sends an album as one message per picture, sharing a media_group_id. The
+    parts are gathered per chat and album until none has come for `quiet_s`; then they are
+    one upload, in message order, in the chat's turn, with one status message."""
+
+    def __init__(
+        self, app: App, api: BotApi, admins: AdminCache, turns: ChatTurns, quiet_s: float
+    ) -> None:
+        self.app, self.api, self.admins, self.turns = app, api, admins, turns
+        self.quiet_s = quiet_s
+        self._parts: dict[tuple[int, str], list[AlbumPart]] = {}
+        self._timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
+        self._uploads: set[asyncio.Task[None]] = set()
+
+    def add(self, media_group_id: str, part: AlbumPart) -> None:
+        """Takes one part; the album's quiet window starts again."""
+        key = (part.chat_id, media_group_id)
+        self._parts.setdefault(key, []).append(part)
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timers[key] = loop.call_later(self.quiet_s, self._release, key)
+
+    async def drain(self) -> None:
+        """Uploads every album gathered so far without waiting for quiet, and waits for all
+        uploads under way (a stopping bot loses no album)."""
+        for key in list(self._timers):
+            self._timers[key].cancel()
+            self._release(key)
+        while self._uploads:
+            await asyncio.gather(*self._uploads, return_exceptions=True)
+
+    def _release(self, key: tuple[int, str]) -> None:
+        self._timers.pop(key, None)
+        parts = sorted(self._parts.pop(key, []), key=lambda part: part.message_id)
+        if parts:
+            task = asyncio.ensure_future(self._upload(parts))
+            self._uploads.add(task)
+            task.add_done_callback(self._uploads.discard)
+
+    async def _upload(self, parts: list[AlbumPart]) -> None:
+        first = parts[0]
+        # Telegram puts an album's caption on one of its parts, usually the first.
+        caption = next((part.caption for part in parts if part.caption), "")
+        if not first.private and (
+            not caption.startswith("/") or parse_command(caption, self.api.username) is None
+        ):
+            return  # a group's album not sent with /upload (for this bot): not for us
+        try:
+            async with self.turns.turn(first.chat_id):
+                await self._converse(parts, caption)
+        except Exception as error:  # no library error handler runs for a gathered album
+            log.error("album upload in chat %s failed: %s", first.chat_id, type(error).__name__,
+                      exc_info=error)  # fmt: skip
+            with contextlib.suppress(BotApiError):
+                await self.api.send_text(first.chat_id, SORRY)
+
+    async def _converse(self, parts: list[AlbumPart], caption: str) -> None:
+        first = parts[0]
+        for position, part in enumerate(parts, start=1):
+            if part.picture.size > TELEGRAM_DOWNLOAD_LIMIT:
+                refusal = Reply(
+                    f"Picture {position} of the {len(parts)} you sent together is "
+                    f"{part.picture.size / 1_000_000:.1f} MB, and Telegram lets bots download "
+                    f"files of at most {TELEGRAM_DOWNLOAD_LIMIT // 1_000_000} MB, so I added "
+                    "none of them. Please send it as a photo (Telegram makes it smaller) or "
+                    "a smaller copy, with the others.",
+                    tone=Tone.WARNING,
+                )
+                await renderer(self.app, self.api, first.chat_id).deliver([refusal])
+                return
+        album = picture_album(
+            [part.picture for part in parts],
+            name=f"photos {first.message_id}-{parts[-1].message_id}",
+            max_megapixels=self.app.settings.max_image_megapixels,
+        )
+
+        async def incoming_for(progress: Callable[[str], Awaitable[None]]) -> Incoming:
+            return await incoming(
+                self.app, self.admins, user_id=first.user_id, user_name=first.user_name,
+                chat_id=first.chat_id, private=first.private, chat_title=first.chat_title,
+                kind=EventKind.DOCUMENT, document=album, text=caption, progress=progress,
+            )  # fmt: skip
+
+        await converse(self.app, self.api, first.chat_id, incoming_for)
 
 
 async def answer_press(

@@ -1,5 +1,5 @@
 """Replies as Telegram messages, whichever library speaks the Bot API: escaped HTML split or
-squeezed to Telegram's limits, keyboards checked against the 64-byte callback limit, edits in
+squeezed to Telegram's limits, inline keyboards, edits in
 place, the one status message an upload edits, button answers and the scheduler's Notifier.
 
 Each runtime supplies a `BotApi`, the few Bot API calls in its own library
@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from core.buttons import Button
 from handlers.router import Router
-from handlers.types import Button, Reply, SentMessage, Tone
-from scheduler.notifier import PushButton, RecipientUnreachable
+from handlers.types import Reply, SentMessage, Tone
+from scheduler.notifier import RecipientUnreachable
 from storage.enums import Platform
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096  # MessageLimit.MAX_TEXT_LENGTH, in UTF-16 code units
 MAX_CAPTION = 1024  # MessageLimit.CAPTION_LENGTH
 MAX_ALERT = 200  # CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
-MAX_CALLBACK_DATA = 64  # InlineKeyboardButtonLimit.MAX_CALLBACK_DATA, in bytes
 TONE_MARK = {Tone.NEUTRAL: "", Tone.GOOD: "✅ ", Tone.BAD: "❌ ", Tone.WARNING: "⚠️ "}
 # Telegram allows about one edit per second per message; faster progress would only 429.
 PROGRESS_MIN_INTERVAL_S = 1.5
@@ -165,15 +165,10 @@ def plain_html(text: str) -> str:
     return html.escape(cut(text, MAX_TEXT), quote=False)
 
 
-def keyboard(rows: Sequence[Sequence[Button | PushButton]]) -> Keyboard | None:
-    """Rows of buttons as an inline keyboard; a payload over 64 bytes is a bug, not input."""
+def keyboard(rows: Sequence[Sequence[Button | Button]]) -> Keyboard | None:
+    """Rows of buttons as an inline keyboard (a Button's payload already fits 64 bytes)."""
     if not rows:
         return None
-    for row in rows:
-        for button in row:
-            size = len(button.payload.encode())
-            if size > MAX_CALLBACK_DATA:
-                raise ValueError(f"callback_data of {size} bytes exceeds {MAX_CALLBACK_DATA}")
     return tuple(
         tuple(InlineButton(button.label, callback_data=button.payload) for button in row)
         for row in rows
@@ -355,9 +350,7 @@ class TelegramNotifier:
     def platform(self) -> Platform:
         return Platform.TELEGRAM
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
         try:
             message_id = await self.api.send_text(
                 int(address), plain_html(text), keyboard(buttons)
@@ -371,7 +364,7 @@ class TelegramNotifier:
         address: str,
         message_ref: str,
         text: str,
-        buttons: Sequence[Sequence[PushButton]] = (),
+        buttons: Sequence[Sequence[Button]] = (),
     ) -> None:
         try:
             await self.api.edit_text(

@@ -3,7 +3,7 @@
 What goes: the student's own material (rows, stored PDFs, chunk vectors, the scope's FAISS
 index file), their questions, cards, answers, quiz sessions, round answers, deliveries, XP,
 streak, settings, group memberships, their private chat rows (a Telegram private chat's id
-is the student's own user id) and their rendered charts.
+is the student's own user id), their rendered charts and their exported Anki decks.
 
 What stays: material the student shared in a group chat. It is the group's study material:
 other members' cards, answers and round histories stand on its questions, so removing it
@@ -17,14 +17,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.anki import exports_dir
 from core.charts import charts_dir
 from core.ingest import delete_material
-from storage.enums import ChatKind
 from storage.files import FileStore
-from storage.models import Chat, Material, Membership, Scope, User
+from storage.models import User
+from storage.repos.chats import delete_private_chats, personal_scope_id
+from storage.repos.materials import materials_of_scope
 from storage.repos.users import delete_user
 from storage.vector_index import VectorIndexes, on_transaction_end
 
@@ -39,11 +40,9 @@ async def forget_student(
 ) -> None:
     """Deletes the student's rows now and their files once the deletion commits (a rolled
     back deletion keeps everything)."""
-    scope_id = await session.scalar(select(Scope.id).where(Scope.user_id == user.id))
+    scope_id = await personal_scope_id(session, user.id)
     if scope_id is not None:
-        materials = list(
-            await session.scalars(select(Material).where(Material.scope_id == scope_id))
-        )
+        materials = await materials_of_scope(session, scope_id)
         if materials and (indexes is None or files is None):
             raise RuntimeError("forgetting material needs the vector indexes and the file store")
         for material in materials:
@@ -51,14 +50,9 @@ async def forget_student(
             await delete_material(session, material=material, indexes=indexes, files=files)
         if indexes is not None:
             on_transaction_end(session, committed=lambda: indexes.drop(scope_id))
-    private_chats = (
-        select(Membership.chat_id)
-        .join(Chat, Chat.id == Membership.chat_id)
-        .where(Membership.user_id == user.id, Chat.kind == ChatKind.PRIVATE)
-    )
-    await session.execute(
-        delete(Chat).where(Chat.id.in_(private_chats)).execution_options(synchronize_session=False)
-    )
+    await delete_private_chats(session, user.id)
     charts = charts_dir(data_dir, user.id)
+    exports = exports_dir(data_dir, user.id)
     on_transaction_end(session, committed=lambda: shutil.rmtree(charts, ignore_errors=True))
+    on_transaction_end(session, committed=lambda: shutil.rmtree(exports, ignore_errors=True))
     await delete_user(session, user)

@@ -90,6 +90,13 @@ class MiniLMEmbedder:
     def loaded(self) -> bool:
         return self._model is not None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to each worker process (core/offload.py) as its settings; it loads its own model.
+        return {"batch_size": self.batch_size, "device": self.device, "threads": self.threads}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
     def _load(self) -> Any:
         with self._load_lock:
             if self._model is None:

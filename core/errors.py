@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RoundsError(Exception):
     """A problem the student caused or can fix; never a bug. Carries a friendly message."""
@@ -12,3 +14,15 @@ class RoundsError(Exception):
         self.user_message = user_message or self.user_message
         self.reason = reason or type(self).__name__
         super().__init__(self.reason)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a worker process (core/offload.py), it crosses back pickled; subclasses
+        # take keyword-only arguments, so it is rebuilt from its state, not its arguments.
+        return _restore, (type(self), self.args, self.__dict__)
+
+
+def _restore(cls: type[RoundsError], args: tuple[Any, ...], state: dict[str, Any]) -> RoundsError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

@@ -19,13 +19,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import RoundsError
 from core.generate.errors import GenerationError
-from core.generate.pipeline import new_run, raise_if_empty, read_sources, save_run, write_questions
+from core.generate.pipeline import (
+    new_run,
+    raise_if_empty,
+    read_sources,
+    save_run,
+    write_offline,
+    write_questions,
+)
 from core.jobs import JobQueue
+from core.offload import Offload
+from core.pg_jobs import ProcrastinateJobs, is_postgres
 from core.settings import Settings
 from core.study import student_level_for
 from storage.db import Database
@@ -46,6 +54,8 @@ Progress = Callable[[str], Awaitable[None]]
 # Told the stored run and, when nothing could be written, the friendly error.
 Finished = Callable[[GenerationRun, RoundsError | None], Awaitable[None]]
 RunHook = Callable[[GenerationRun], Awaitable[None]]
+# How a run reports, rebuilt from its row (a job deferred by another or an earlier process).
+ReportsFor = Callable[[GenerationRun], Awaitable[tuple[Progress, Finished] | None]]
 
 
 def _worker_name() -> str:
@@ -53,6 +63,10 @@ def _worker_name() -> str:
 
 
 async def _ignore(_run: GenerationRun) -> None:
+    return None
+
+
+async def _no_reports(_run: GenerationRun) -> tuple[Progress, Finished] | None:
     return None
 
 
@@ -68,12 +82,19 @@ class GenerationJobs:
     clock: Callable[[], datetime]
     queue: JobQueue
     llm_slots: asyncio.Semaphore
+    # Where the offline generator thinks: worker processes (ROUNDS_CPU_WORKERS) or threads.
+    offload: Offload
     worker: str = field(default_factory=_worker_name)
     # Set by the wiring (bot/app.py): what happens to a dead process's runs.
     resume: RunHook = _ignore
     abandoned: RunHook = _ignore
+    reports_for: ReportsFor = _no_reports
+    # On PostgreSQL: the runs are procrastinate jobs (`queue` then stays empty).
+    deferred: ProcrastinateJobs | None = None
     # Status message ids reported by the adapters, until they are stored on the row.
     status_refs: dict[int, str] = field(default_factory=dict)
+    # Reporters of the runs this process deferred, until its worker takes them.
+    _reports: dict[int, tuple[Progress, Finished]] = field(default_factory=dict)
     _beating: asyncio.Task[None] | None = None
 
     @classmethod
@@ -85,8 +106,11 @@ class GenerationJobs:
         embedder: Any,
         indexes: Any,
         clock: Callable[[], datetime],
+        offload: Offload | None = None,
+        procrastinate: bool | None = None,
     ) -> GenerationJobs:
-        return cls(
+        """`procrastinate`: None chooses by database (PostgreSQL yes, SQLite no)."""
+        jobs = cls(
             db=db,
             settings=settings,
             embedder=embedder,
@@ -94,7 +118,13 @@ class GenerationJobs:
             clock=clock,
             queue=JobQueue(settings.max_generation_jobs),
             llm_slots=asyncio.Semaphore(settings.max_llm_calls),
+            offload=offload or Offload(embedder),
         )
+        if procrastinate if procrastinate is not None else is_postgres(db.url):
+            jobs.deferred = ProcrastinateJobs(
+                db.url, slots=settings.max_generation_jobs, run_job=jobs.run_deferred
+            )
+        return jobs
 
     async def request(
         self,
@@ -127,13 +157,42 @@ class GenerationJobs:
         progress: Progress,
         finished: Finished,
         moved: Callable[[int], Awaitable[None]] | None = None,
-    ) -> int:
-        """Queues the run's job; returns how many jobs wait ahead of it."""
-        return self.queue.submit(
+    ) -> None:
+        """Queues the run's job (`moved` hears its place in line, in the in-process queue)."""
+        if self.deferred is not None:
+            self._reports[run_id] = (progress, finished)
+            self.deferred.defer_soon(run_id)
+            return
+        self.queue.submit(
             f"run:{run_id}",
             lambda: self.run(run_id, progress=progress, finished=finished),
             moved=moved,
         )
+
+    async def would_wait(self) -> int:
+        """How many jobs a run submitted now would wait behind."""
+        if self.deferred is not None:
+            return await self.deferred.would_wait()
+        return self.queue.would_wait()
+
+    async def idle(self) -> None:
+        """Returns once no generation job waits or runs."""
+        if self.deferred is not None:
+            await self.deferred.idle()
+        await self.queue.idle()
+
+    async def run_deferred(self, run_id: int) -> None:
+        """A procrastinate job: the run, reported by whoever deferred it in this process, or
+        else as its row says (deferred elsewhere or before a restart)."""
+        reports = self._reports.pop(run_id, None)
+        if reports is None:
+            async with self.db.session() as session:
+                row = await session.get(GenerationRun, run_id)
+            if row is None or row.status is not RunStatus.RUNNING:
+                return
+            reports = await self.reports_for(row) or (_silent, _unheard)
+        progress, finished = reports
+        await self.run(run_id, progress=progress, finished=finished)
 
     async def run(self, run_id: int, *, progress: Progress, finished: Finished) -> None:
         """The job: read (session) -> write questions (no session) -> save (session)."""
@@ -156,13 +215,24 @@ class GenerationJobs:
             async def counted(done: int, total: int) -> None:
                 await progress(_writing(done, total))
 
-            run = await write_questions(
-                row, found, embedder=self.embedder, settings=self.settings,
-                llm_slots=self.llm_slots, progress=counted, level=level,
-            )  # fmt: skip
-            run.row.completed_at = self.clock()
+            if row.generator == "llm":
+                # Waiting on a model's answers: this process's LLM-call slots pace it.
+                run = await write_questions(
+                    row, found, embedder=self.embedder, settings=self.settings,
+                    llm_slots=self.llm_slots, progress=counted, level=level,
+                )  # fmt: skip
+                written = run.written()
+            else:
+
+                async def noted(note: tuple[int, int]) -> None:
+                    await counted(*note)
+
+                written = await self.offload.run(
+                    write_offline, row, found, self.settings, level, notes=noted
+                )
+            written.row.completed_at = self.clock()
             async with self.db.session() as session:
-                row = await save_run(session, run)
+                row = await save_run(session, written)
             try:
                 raise_if_empty(row)
             except GenerationError as error:
@@ -187,16 +257,15 @@ class GenerationJobs:
         """Remembers the message a run edits as it goes (also on the row, for a restart)."""
         self.status_refs[run_id] = message_ref
         async with self.db.session() as session:
-            await session.execute(
-                update(GenerationRun)
-                .where(GenerationRun.id == run_id)
-                .values(status_ref=message_ref[:64])
-            )
+            await run_repo.set_status_ref(session, run_id, message_ref)
 
     # --- liveness ---------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Starts the heartbeat: stamps this process's runs, recovers a dead one's."""
+    async def start(self) -> None:
+        """Starts the heartbeat (stamps this process's runs, recovers a dead one's) and, on
+        PostgreSQL, the procrastinate worker (jobs deferred before a restart run now)."""
+        if self.deferred is not None:
+            await self.deferred.open()
         if self._beating is None:
             self._beating = asyncio.create_task(self._keep_beating(), name="generation heartbeat")
 
@@ -205,6 +274,8 @@ class GenerationJobs:
             self._beating.cancel()
             await asyncio.gather(self._beating, return_exceptions=True)
             self._beating = None
+        if self.deferred is not None:
+            await self.deferred.close()
         await self.queue.close()
 
     async def _keep_beating(self) -> None:
@@ -224,25 +295,9 @@ class GenerationJobs:
         picked: list[GenerationRun] = []
         closed: list[GenerationRun] = []
         async with self.db.session() as session:
-            await session.execute(
-                update(GenerationRun)
-                .where(
-                    GenerationRun.worker == self.worker,
-                    GenerationRun.status == RunStatus.RUNNING,
-                )
-                .values(heartbeat_at=now)
-            )
-            stale = await session.scalars(
-                select(GenerationRun)
-                .where(
-                    GenerationRun.status == RunStatus.RUNNING,
-                    GenerationRun.worker != self.worker,
-                    or_(
-                        GenerationRun.heartbeat_at < now - STALE_AFTER,
-                        GenerationRun.heartbeat_at.is_(None),
-                    ),
-                )
-                .with_for_update(skip_locked=True)
+            await run_repo.stamp_heartbeat(session, self.worker, now)
+            stale = await run_repo.claim_stale_runs(
+                session, worker=self.worker, stamped_before=now - STALE_AFTER
             )
             for row in stale:
                 pickups = int(row.follow_up.get("pickups", 0))
@@ -260,6 +315,14 @@ class GenerationJobs:
             log.info("closed generation run %s left by a stopped process", row.id)
             await self.abandoned(row)
         return picked, closed
+
+
+async def _silent(_text: str) -> None:
+    return None
+
+
+async def _unheard(run: GenerationRun, _error: RoundsError | None) -> None:
+    log.info("generation run %s finished with no chat to tell", run.id)
 
 
 def _writing(done: int, total: int) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.chunking import ChunkDraft, chunk_document
 from core.embed import Embedder
 from core.errors import RoundsError
+from core.offload import Offload, WorkerContext
 from core.pdf_text import PdfText
 from core.readers.formats import Format, ReadLimits, detect, stored_name
 from core.readers.upload import read_upload
@@ -104,9 +105,14 @@ async def ingest_file(
     max_megapixels: float = ReadLimits.max_megapixels,
     monotonic: Callable[[], float] = time.monotonic,
     now: datetime | None = None,
+    offload: Offload | None = None,
 ) -> Ingested:
     """Turns an uploaded PDF, deck, Word file or photo into a `ready` material with embedded,
     page-cited chunks (a deck's pages are its slides).
+
+    Reading, chunking and embedding run on `offload` (a worker process in the bot; threads
+    by default), with no transaction open. `monotonic` is the clock of the time limits (any
+    but the default stays in this process: a worker process cannot call back into it).
 
     Returns the existing material when the same bytes are already in the scope. Raises an
     `UploadRejected` (a RoundsError with a friendly message) for a file Rounds cannot use;
@@ -132,11 +138,15 @@ async def ingest_file(
         timeout_s=extract_timeout_s,
         ocr_timeout_s=ocr_timeout_s,
     )
-    text = await _extract(data, fmt, report, limits=limits, monotonic=monotonic)
-    drafts = await asyncio.to_thread(chunk_document, text)
-    if not drafts:
-        raise TooLittleText(words=text.word_count, what=fmt.what)
-    vectors = await _embed(embedder, drafts, report)
+    offload = offload or Offload(embedder)
+
+    async def relay(note: Note) -> None:
+        line, urgent = _progress_note(fmt, note)
+        await report(line, force=urgent)
+
+    text, drafts, vectors = await offload.run(
+        read_and_embed, data, fmt, limits, monotonic, notes=relay
+    )
 
     await report("Saving…", force=True)
     relative = await asyncio.to_thread(files.save, scope.id, sha256, data, fmt.suffix)
@@ -210,24 +220,25 @@ class Deadline:
             raise TooSlowToRead(pages_read=done, pages=total, seconds=self.seconds, what=self.what)
 
 
-async def _extract(
+# A reading step ("page", done, total, ocr) or an embedding step ("embedded", done, total).
+Note = tuple[Any, ...]
+
+
+async def read_and_embed(
+    context: WorkerContext,
     data: bytes,
     fmt: Format,
-    report: _Reporter,
-    *,
     limits: ReadLimits,
     monotonic: Callable[[], float],
-) -> PdfText:
-    """Reads the file in a worker thread, relaying "Reading page n/N" as it goes, then
-    "Reading scanned pages with OCR: n/N" for the pages read by OCR (its own time limit)."""
-    loop = asyncio.get_running_loop()
-    pages: asyncio.Queue[tuple[int, int, bool]] = asyncio.Queue()
+) -> tuple[PdfText, list[ChunkDraft], np.ndarray]:
+    """The slow part of an upload, off the event loop (core/offload.py): the file's text,
+    its chunks and their embeddings. Tells each page read and each batch embedded; raises an
+    UploadRejected past a page or time limit (the reading stops there)."""
     text_deadline = Deadline(limits.timeout_s, monotonic, fmt.what) if limits.timeout_s else None
     ocr_deadline: list[Deadline] = []  # started by the first OCR page
 
     def on_page(done: int, total: int, *, ocr: bool = False) -> None:
-        loop.call_soon_threadsafe(pages.put_nowait, (done, total, ocr))
-        # Raised in the reading thread: it stops there.
+        context.tell(("page", done, total, ocr))
         if ocr and limits.ocr_timeout_s:
             if not ocr_deadline:
                 ocr_deadline.append(Deadline(limits.ocr_timeout_s, monotonic, fmt.what))
@@ -235,26 +246,19 @@ async def _extract(
         elif not ocr and text_deadline is not None:
             text_deadline.check(done, total)
 
-    task = asyncio.ensure_future(
-        asyncio.to_thread(read_upload, data, fmt, limits=limits, on_page=on_page)
-    )
-    try:
-        while not task.done():
-            getter = asyncio.ensure_future(pages.get())
-            await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                note, urgent = _progress_note(fmt, *getter.result())
-                await report(note, force=urgent)
-            else:
-                getter.cancel()
-        return task.result()
-    finally:
-        if not task.done():
-            task.cancel()
+    text = await asyncio.to_thread(read_upload, data, fmt, limits=limits, on_page=on_page)
+    drafts = await asyncio.to_thread(chunk_document, text)
+    if not drafts:
+        raise TooLittleText(words=text.word_count, what=fmt.what)
+    return text, drafts, await _embed(context, drafts)
 
 
-def _progress_note(fmt: Format, done: int, total: int, ocr: bool) -> tuple[str, bool]:
-    """The status line for a reading step, and whether it must be shown at once."""
+def _progress_note(fmt: Format, note: Note) -> tuple[str, bool]:
+    """The status line for a step, and whether it must be shown at once."""
+    if note[0] == "embedded":
+        done, total = note[1:]
+        return f"Embedding passages {done}/{total}…", done == 0
+    done, total, ocr = note[1:]
     if not ocr:
         return f"Reading {fmt.unit} {done}/{total}…", done == 1
     if fmt.is_image:
@@ -263,17 +267,18 @@ def _progress_note(fmt: Format, done: int, total: int, ocr: bool) -> tuple[str, 
     return f"Reading scanned pages with OCR (text recognition): {done}/{total} done…", done == 0
 
 
-async def _embed(embedder: Embedder, drafts: list[ChunkDraft], report: _Reporter) -> np.ndarray:
+async def _embed(context: WorkerContext, drafts: list[ChunkDraft]) -> np.ndarray:
+    embedder = context.embedder
     texts = [draft.embed_text for draft in drafts]
     total = len(texts)
     parts = []
-    await report(f"Embedding passages 0/{total}…", force=True)
+    context.tell(("embedded", 0, total))
     for start in range(0, total, EMBED_BATCH):
         batch = await embedder.embed(texts[start : start + EMBED_BATCH])
         if batch.shape != (min(EMBED_BATCH, total - start), embedder.dim):
             raise ValueError(f"embedder returned shape {batch.shape}")
         parts.append(batch)
-        await report(f"Embedding passages {min(start + EMBED_BATCH, total)}/{total}…")
+        context.tell(("embedded", min(start + EMBED_BATCH, total), total))
     return np.vstack(parts).astype("<f4", copy=False)
 
 

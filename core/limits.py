@@ -10,13 +10,11 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import RoundsError
 from core.settings import Settings
-from storage.enums import RunStatus
-from storage.models import GenerationRun, Material
+from storage.repos.usage import questions_generated_since, stored_bytes, uploads_since
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -70,22 +68,10 @@ async def question_allowance(
         ("per hour", HOUR, settings.max_questions_per_hour),
         ("per day", DAY, settings.max_questions_per_day),
     ):
-        counted = _counted_questions()
-        used = await session.scalar(
-            select(func.coalesce(func.sum(counted), 0)).where(
-                GenerationRun.requested_by == user_id, GenerationRun.created_at > now - span
-            )
-        )
-        oldest = await session.scalar(
-            select(func.min(GenerationRun.created_at)).where(
-                GenerationRun.requested_by == user_id,
-                GenerationRun.created_at > now - span,
-                counted > 0,
-            )
-        )
+        used, oldest = await questions_generated_since(session, user_id, now - span)
         found.append(
             Allowance(
-                questions=max(0, limit - int(used or 0)),
+                questions=max(0, limit - used),
                 window=window,
                 resets_at=oldest + span if oldest is not None else None,
                 limit=limit,
@@ -94,23 +80,11 @@ async def question_allowance(
     return min(found, key=lambda allowance: allowance.questions)
 
 
-def _counted_questions() -> ColumnElement[int]:
-    return case(
-        (GenerationRun.status == RunStatus.RUNNING, GenerationRun.requested),
-        else_=GenerationRun.inserted,
-    )
-
-
 async def check_upload(
     session: AsyncSession, *, user_id: int, size_bytes: int, settings: Settings, now: datetime
 ) -> None:
     """Raises LimitReached when this upload would pass the uploads-per-day or stored-MB limit."""
-    recent = await session.execute(
-        select(func.count(), func.min(Material.created_at)).where(
-            Material.uploaded_by == user_id, Material.created_at > now - DAY
-        )
-    )
-    count, oldest = recent.one()
+    count, oldest = await uploads_since(session, user_id, now - DAY)
     if count >= settings.max_uploads_per_day:
         resets_at = oldest + DAY if oldest is not None else None
         when = wait_phrase(resets_at, now=now) if resets_at else "tomorrow"
@@ -121,15 +95,11 @@ async def check_upload(
             limit="uploads per day",
             resets_at=resets_at,
         )
-    stored = await session.scalar(
-        select(func.coalesce(func.sum(Material.size_bytes), 0)).where(
-            Material.uploaded_by == user_id
-        )
-    )
+    stored = await stored_bytes(session, user_id)
     limit_bytes = settings.max_stored_mb * 1024 * 1024
-    if int(stored or 0) + size_bytes > limit_bytes:
+    if stored + size_bytes > limit_bytes:
         raise LimitReached(
-            f"Your PDFs already take {int(stored or 0) / 1048576:.0f} MB of your "
+            f"Your PDFs already take {stored / 1048576:.0f} MB of your "
             f"{settings.max_stored_mb} MB. Delete one you no longer need in /materials, "
             "then send this one again.",
             limit="stored MB",

@@ -27,6 +27,7 @@ import pypdfium2.raw as pdfium_c
 
 from core.readers.formats import PDF_HEADER_WINDOW
 from core.readers.ocr import OcrLine, PageRecogniser
+from core.readers.pdf_tables import PageTable, has_caption, read_tables
 from core.upload_errors import (
     CorruptFile,
     EmptyFile,
@@ -180,6 +181,7 @@ def extract(
     finally:
         with PDFIUM_LOCK:
             document.close()
+    _read_tables_by_cell(data, raw_pages, skip=set(ocr_pages))
     kept = clean_lines(raw_pages)
     pages = tuple("\n".join(line.text for line in page) for page in kept)
     title = title or _attribution_title([line.text for line in raw_pages[0]])
@@ -232,6 +234,35 @@ def _read_scanned_pages(
         if on_page is not None:
             on_page(done, len(scanned), ocr=True)
     return tuple(read), tuple(unreadable)
+
+
+def _read_tables_by_cell(data: bytes, raw_pages: list[list[TextLine]], skip: set[int]) -> None:
+    """Replaces each captioned table's flattened lines by one line per row (see
+    core.readers.pdf_tables); OCR'd pages have no ruling to read and are left alone."""
+    captioned = [
+        index
+        for index, lines in enumerate(raw_pages)
+        if index + 1 not in skip and has_caption(line.text for line in lines)
+    ]
+    for index, tables in read_tables(data, captioned).items():
+        raw_pages[index] = _spliced(raw_pages[index], tables)
+
+
+def _spliced(lines: list[TextLine], tables: list[PageTable]) -> list[TextLine]:
+    out: list[TextLine] = []
+    placed: set[int] = set()
+    for line in lines:
+        owner = next((i for i, t in enumerate(tables) if t.holds(line.y, line.text)), None)
+        if owner is None:
+            out.append(line)
+        elif owner not in placed:
+            placed.add(owner)
+            # Each row is a paragraph of its own, at the table's place in the reading order.
+            out.extend(
+                TextLine(row, line.page, line.size, line.y, new_paragraph=True)
+                for row in tables[owner].lines
+            )
+    return out
 
 
 def _render_for_ocr(document: pdfium.PdfDocument, index: int) -> np.ndarray:
@@ -396,7 +427,9 @@ def mark_paragraphs(pages: list[list[TextLine]]) -> tuple[TextLine, ...]:
                     or gap > usual * PARAGRAPH_GAP
                     or gap < -3 * line.size
                 )
-            out.append(TextLine(line.text, line.page, line.size, line.y, new))
+            out.append(
+                TextLine(line.text, line.page, line.size, line.y, new or line.new_paragraph)
+            )
             previous = line
     return tuple(out)
 

@@ -7,17 +7,17 @@ cache, so every hit is re-checked against the database before it leaves this mod
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.embed import Embedder
-from storage.enums import ChunkKind, MaterialStatus
-from storage.models import Chunk, Material
+from storage.enums import ChunkKind
+from storage.models import Chunk
+from storage.repos.chunks import chunk_ids_in_scope, ready_chunks
 from storage.vector_index import VectorIndexes
 
 if TYPE_CHECKING:
@@ -93,7 +93,9 @@ async def search_by_vector(
         return []
     allowed: set[int] | None = None
     if material_id is not None or kinds is not None:
-        allowed = set(await _chunk_ids(session, scope_id, material_id=material_id, kinds=kinds))
+        allowed = set(
+            await chunk_ids_in_scope(session, scope_id, material_id=material_id, kinds=kinds)
+        )
         if not allowed:
             return []
     fetch = max(k * CANDIDATES_PER_HIT, MIN_CANDIDATES) if diversify else k
@@ -112,7 +114,7 @@ async def search_by_vector(
         candidates = [candidates[i] for i in picked]
     else:
         candidates = candidates[:k]
-    rows = await _ready_chunks(session, scope_id, [chunk_id for chunk_id, _ in candidates])
+    rows = await ready_chunks(session, scope_id, [chunk_id for chunk_id, _ in candidates])
     return [
         ChunkHit(chunk=rows[chunk_id], score=score, page=rows[chunk_id].page_start)
         for chunk_id, score in candidates
@@ -150,57 +152,3 @@ def mmr(
         picked.append(pool[best])
         remaining.discard(pool[best])
     return picked
-
-
-async def chunks_for_material(
-    session: AsyncSession,
-    material_id: int,
-    kinds: Collection[ChunkKind] | None = None,
-    *,
-    scope_id: int | None = None,
-) -> list[Chunk]:
-    """A material's chunks in reading order, optionally only some kinds and one scope."""
-    query = select(Chunk).where(Chunk.material_id == material_id).order_by(Chunk.ordinal)
-    if kinds is not None:
-        query = query.where(Chunk.kind.in_(list(kinds)))
-    if scope_id is not None:
-        query = query.join(Material, Material.id == Chunk.material_id).where(
-            Material.scope_id == scope_id
-        )
-    return list((await session.scalars(query)).all())
-
-
-async def _chunk_ids(
-    session: AsyncSession,
-    scope_id: int,
-    *,
-    material_id: int | None,
-    kinds: Collection[ChunkKind] | None,
-) -> Sequence[int]:
-    query = (
-        select(Chunk.id)
-        .join(Material, Material.id == Chunk.material_id)
-        .where(Material.scope_id == scope_id, Material.status == MaterialStatus.READY)
-    )
-    if material_id is not None:
-        query = query.where(Chunk.material_id == material_id)
-    if kinds is not None:
-        query = query.where(Chunk.kind.in_(list(kinds)))
-    return (await session.scalars(query)).all()
-
-
-async def _ready_chunks(
-    session: AsyncSession, scope_id: int, ids: Sequence[int]
-) -> dict[int, Chunk]:
-    if not ids:
-        return {}
-    rows = await session.scalars(
-        select(Chunk)
-        .join(Material, Material.id == Chunk.material_id)
-        .where(
-            Chunk.id.in_(list(ids)),
-            Material.scope_id == scope_id,
-            Material.status == MaterialStatus.READY,
-        )
-    )
-    return {row.id: row for row in rows}

@@ -13,7 +13,6 @@ confidence (a timed round has no confidence step), which grades and pays as "fai
 from __future__ import annotations
 
 import random
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import grading, rounds
+from core.buttons import Button, ButtonRows, new_token
 from core.errors import RoundsError
 from core.generate.errors import NoMaterial, NothingOnTopic
 from core.rounds import (
@@ -34,6 +34,8 @@ from core.rounds import (
     Step,
     StepKind,
 )
+from core.texts import rounds as round_texts
+from core.texts.reports import REPORT_LABEL
 from storage.enums import AttemptSource, RoundState
 from storage.models import Chat, GroupRound, Question, RoundAnswer, RoundItem, User
 from storage.repos import rounds as repo
@@ -104,8 +106,7 @@ class Outgoing:
     """One message for the round's chat: new, or an edit of `edit_ref` when set."""
 
     text: str
-    # Rows of (label, payload).
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    buttons: ButtonRows = ()
     edit_ref: str = ""
     # The round item this message is (set for posted questions, to store the message ref).
     item_id: int | None = None
@@ -180,7 +181,7 @@ async def start_round(
             started_at=now,
         ),
     )
-    text = rounds.countdown_text(
+    text = round_texts.countdown_text(
         topic=request.topic,
         questions=len(plan),
         seconds=request.seconds,
@@ -277,7 +278,7 @@ async def post_question(
             round_id=group_round.id,
             question_id=question.id if question is not None else None,
             position=position,
-            token=_new_token(),
+            token=new_token(),
             option_order=order,
             posted_at=now,
             closes_at=now + timedelta(seconds=group_round.seconds_per_question),
@@ -292,10 +293,10 @@ async def post_question(
         return Outgoing(text=f"Question {position + 1}/{len(group_round.plan)} was removed.")
     shown = _shown(group_round, item, question)
     buttons = tuple(
-        (label, rounds.answer_payload(item.token, i))
+        Button(label, rounds.answer_payload(item.token, i))
         for i, label in enumerate(rounds.option_labels(shown))
     )
-    return Outgoing(text=rounds.question_text(shown), buttons=(buttons,), item_id=item.id)
+    return Outgoing(text=round_texts.question_text(shown), buttons=(buttons,), item_id=item.id)
 
 
 async def _replacement(session: AsyncSession, group_round: GroupRound) -> Question | None:
@@ -355,9 +356,9 @@ async def _closed_message(
         standings=tuple(await round_standings(session, group_round.id)),
     )
     # Only members who answered can use it (checked on press); what they say goes private.
-    report = ((rounds.REPORT_LABEL, rounds.report_payload(item.token)),)
+    report = (Button(REPORT_LABEL, rounds.report_payload(item.token)),)
     return Outgoing(
-        text=rounds.closed_text(result), buttons=(report,), edit_ref=item.message_ref,
+        text=round_texts.closed_text(result), buttons=(report,), edit_ref=item.message_ref,
         is_edit=True,
     )  # fmt: skip
 
@@ -368,7 +369,9 @@ async def finish(session: AsyncSession, group_round: GroupRound, *, now: datetim
     group_round.finished_at = now
     standings = await round_standings(session, group_round.id)
     return Outgoing(
-        text=rounds.final_text(standings, total=len(group_round.plan), topic=group_round.topic)
+        text=round_texts.final_text(
+            standings, total=len(group_round.plan), topic=group_round.topic
+        )
     )
 
 
@@ -391,7 +394,7 @@ async def stop(
     played = 0 if item is None else item.position + 1
     out.append(
         Outgoing(
-            text=rounds.final_text(
+            text=round_texts.final_text(
                 standings, total=played, topic=group_round.topic, stopped=reason
             )
         )
@@ -501,7 +504,7 @@ async def leaderboard(session: AsyncSession, *, chat: Chat, period: str, now: da
     since = now - timedelta(days=7) if period == "week" else None
     rows, round_count = await repo.answers_in_chat_since(session, chat.id, since)
     standings = rounds.rank_standings(_records(rows))
-    return rounds.leaderboard_text(
+    return round_texts.leaderboard_text(
         standings, period=LEADERBOARD_PERIODS.get(period, period), rounds=round_count
     )
 
@@ -534,8 +537,3 @@ def _shown(group_round: GroupRound, item: RoundItem, question: Question) -> Show
         key=order.index(question.correct_index),
         topic=question.topic,
     )
-
-
-def _new_token() -> str:
-    # 16 URL-safe characters: unguessable, and `ra:<token>:<i>` stays far below 64 bytes.
-    return secrets.token_urlsafe(12)

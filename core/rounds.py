@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from core.buttons import encode
 from core.errors import RoundsError
 
 DEFAULT_QUESTIONS = 10
@@ -54,9 +55,6 @@ STREAK_CAP = 5
 # The button action a round question's options carry: `ra:<item token>:<option index>`.
 ANSWER_ACTION = "ra"
 LETTERS = "ABCDEFGH"
-MEDALS = ("🥇", "🥈", "🥉")
-# A board lists this many members (a message must stay readable, and under 4,096 chars).
-MAX_LISTED = 20
 UNNAMED = "member"
 
 
@@ -242,17 +240,16 @@ def display_name(name: str, user_id: int) -> str:
 
 
 REPORT_ACTION = "rp"
-REPORT_LABEL = "Report a problem"
 
 
 def report_payload(token: str) -> str:
     """The "Report a problem" button of a closed round question (`rp:r:<token>`)."""
-    return f"{REPORT_ACTION}:r:{token}"
+    return encode(REPORT_ACTION, "r", token)
 
 
 def answer_payload(token: str, option: int) -> str:
     """The button payload for choosing `option` (as shown) on the round item `token`."""
-    return f"{ANSWER_ACTION}:{token}:{option}"
+    return encode(ANSWER_ACTION, token, option)
 
 
 @dataclass(frozen=True)
@@ -267,13 +264,6 @@ class ShownQuestion:
     # Index (in shown order) of the key.
     key: int
     topic: str = ""
-
-
-def question_text(question: ShownQuestion) -> str:
-    head = f"Question {question.position + 1}/{question.total} · {question.seconds} s"
-    lines = [head, "", question.stem, ""]
-    lines += [f"{LETTERS[i]}. {option}" for i, option in enumerate(question.options)]
-    return "\n".join(lines)
 
 
 def option_labels(question: ShownQuestion) -> list[str]:
@@ -293,85 +283,3 @@ class QuestionResult:
     counts: tuple[int, ...]
     fastest: Fastest | None
     standings: tuple[Standing, ...] = field(default=())
-
-
-def closed_text(result: QuestionResult) -> str:
-    """The question edited after it closed: key, counts per option, fastest right answer."""
-    question = result.question
-    head = f"Question {question.position + 1}/{question.total} · closed"
-    lines = [head, "", question.stem, ""]
-    for i, option in enumerate(question.options):
-        mark = " ✅" if i == question.key else ""
-        count = result.counts[i] if i < len(result.counts) else 0
-        lines.append(f"{LETTERS[i]}. {option}{mark} · {_plural(count, 'vote')}")
-    lines.append("")
-    lines.append(f"Answer: {LETTERS[question.key]}. {question.options[question.key]}")
-    answered = sum(result.counts)
-    if result.fastest is not None:
-        lines.append(f"Fastest right: {result.fastest.name} ({_seconds(result.fastest.time_ms)})")
-    elif answered:
-        lines.append("Nobody got this one.")
-    else:
-        lines.append("Nobody answered.")
-    if result.standings:
-        top = " · ".join(f"{s.rank}. {s.name} {s.score:,}" for s in result.standings[:5])
-        lines.append(f"Standings: {top}")
-    return "\n".join(lines)
-
-
-def countdown_text(*, topic: str, questions: int, seconds: int, requested: int) -> str:
-    about = f" on {topic}" if topic else ""
-    lines = [
-        f"Round starting in {COUNTDOWN_SECONDS} s: {_plural(questions, 'question')}{about}, "
-        f"{seconds} s each.",
-        "Everyone here can play: tap your answer; your first tap counts. Right answers score "
-        "500-1,000 points (faster = more), plus a streak bonus for right answers in a row.",
-    ]
-    if questions < requested:
-        lines.append(f"(I have {questions} of the {requested} questions you asked for.)")
-    return "\n".join(lines)
-
-
-def final_text(
-    standings: Sequence[Standing], *, total: int, topic: str = "", stopped: str = ""
-) -> str:
-    """The final ranked leaderboard of one round."""
-    about = f" · {topic}" if topic else ""
-    head = f"Round over{about}" if not stopped else f"Round stopped{about} ({stopped})"
-    lines = [head, ""]
-    if not standings:
-        lines.append("Nobody answered this time.")
-    lines += [_standing_line(standing) for standing in standings[:MAX_LISTED]]
-    if len(standings) > MAX_LISTED:
-        lines.append(f"… and {len(standings) - MAX_LISTED} more")
-    lines.append("")
-    lines.append(f"{_plural(total, 'question')}. Your answers also went into your own reviews.")
-    return "\n".join(lines)
-
-
-def leaderboard_text(standings: Sequence[Standing], *, period: str, rounds: int) -> str:
-    """`/leaderboard`: the group's standings over a period ("this week", "all time")."""
-    head = f"Leaderboard · {period}"
-    if not standings:
-        return f"{head}\n\nNo round answers yet. Start one with /round [topic] [n] [seconds]."
-    lines = [f"{head} · {_plural(rounds, 'round')}", ""]
-    lines += [_standing_line(standing) for standing in standings[:MAX_LISTED]]
-    if len(standings) > MAX_LISTED:
-        lines.append(f"… and {len(standings) - MAX_LISTED} more")
-    return "\n".join(lines)
-
-
-def _standing_line(standing: Standing) -> str:
-    medal = MEDALS[standing.rank - 1] if standing.rank <= len(MEDALS) else f"{standing.rank}."
-    return (
-        f"{medal} {standing.name} · {standing.score:,} pts · {standing.correct}/"
-        f"{standing.answered} right ({round(100 * standing.accuracy)}%)"
-    )
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def _seconds(time_ms: int) -> str:
-    return f"{time_ms / 1000:.1f} s"

@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import RunStatus
 from storage.models import GenerationRun
+from storage.repos import runs as run_repo
 
 GROUPINGS = ("model", "prompt", "generator", "day", "trigger")
 RECENT_SHOWN = 10
@@ -162,13 +162,7 @@ async def build_report(
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
     start = now - since
     earliest = min(start, now - timedelta(days=TREND_DAYS))
-    rows = list(
-        await session.scalars(
-            select(GenerationRun)
-            .where(GenerationRun.created_at > earliest)
-            .order_by(GenerationRun.created_at)
-        )
-    )
+    rows = await run_repo.runs_created_after(session, earliest)
     window = [r for r in rows if r.created_at > start]
     return Report(
         since=start,

@@ -25,6 +25,8 @@ DEFAULT_MAX_UPLOADS_PER_DAY = 10
 DEFAULT_MAX_STORED_MB = 200
 DEFAULT_MAX_GENERATION_JOBS = 2
 DEFAULT_MAX_LLM_CALLS = 4
+# Worker processes for CPU-heavy work: one leaves the other core of a 2-core host to clicks.
+DEFAULT_CPU_WORKERS = 1
 # A 1,500-page PDF is a whole textbook; one page of text reads in milliseconds.
 DEFAULT_MAX_PDF_PAGES = 1500
 DEFAULT_PDF_EXTRACT_TIMEOUT_S = 120.0
@@ -77,6 +79,11 @@ class Settings(BaseSettings):
     )
     max_llm_calls: int = Field(
         DEFAULT_MAX_LLM_CALLS, ge=1, validation_alias=_env("ROUNDS_MAX_LLM_CALLS")
+    )
+    # Worker processes for the offline generator and for reading and embedding uploads (the
+    # bot process keeps its GIL for the clicks); 0 runs that work in the bot's own threads.
+    cpu_workers: int = Field(
+        DEFAULT_CPU_WORKERS, ge=0, validation_alias=_env("ROUNDS_CPU_WORKERS")
     )
     # PDFs: more pages, or a longer read, is refused (a 100,000-page or decompression bomb).
     max_pdf_pages: int = Field(
@@ -155,6 +162,10 @@ class Settings(BaseSettings):
     )
     discord_gateway_url: str = Field("", validation_alias=_env("DISCORD_GATEWAY_URL"))
     discord_guild_id: int | None = Field(None, validation_alias=_env("ROUNDS_DISCORD_GUILD_ID"))
+
+    # Telegram sends an album's pictures as separate messages a moment apart: the album is
+    # complete (and read as one material) once none has come for this many seconds.
+    album_quiet_s: float = Field(1.5, gt=0, le=30, validation_alias=_env("ROUNDS_ALBUM_QUIET_S"))
 
     # Incoming events per user and per chat: a burst, then a steady rate (0 turns a limit
     # off). A student answering a quiz sends about two events per question, a few seconds

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 import re
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import circulation, stats
 from core.adaptive import AnswerSample, StudentLevel, student_level, target_difficulty
+from core.buttons import new_token
 from core.errors import RoundsError
 from core.grading import Answer, record_answer
 from core.quality import UNRATED_QUALITY
-from core.readers.formats import page_unit
+from core.readers.formats import cited_pages, page_unit
 from core.srs import user_zone
 from core.streaks import StreakEvent
 from storage.enums import AttemptSource, ItemState, SessionKind, SessionState
@@ -328,13 +328,13 @@ async def current_step(
                 session,
                 QuizItem(
                     session_id=quiz.id, question_id=question.id, position=quiz.position,
-                    token=_new_token(), option_order=_shuffled(question.options, rng),
+                    token=new_token(), option_order=_shuffled(question.options, rng),
                     sent_at=now,
                 ),
             )  # fmt: skip
             return _asked(quiz, item, question, resumed=False)
         if item.state is ItemState.ASKED:
-            item.token = _new_token()
+            item.token = new_token()
             item.sent_at = now
             item.message_ref = ""
             return _asked(quiz, item, question, resumed=True)
@@ -589,26 +589,13 @@ async def source_line(session: AsyncSession, question: Question) -> str:
     """Where a question came from, e.g. "19.5 Heart Development, p. 3 of heart.pdf" or
     "Cardiac Cycle, slide 14 of lecture.pptx"."""
     ref = await repo.source_of(session, question)
-    cited = _pages(question.source_pages, unit=page_unit(ref.filename))
+    cited = cited_pages(question.source_pages, page_unit(ref.filename))
     parts = [part for part in (ref.heading, cited) if part]
     where = ", ".join(parts)
     name = ref.filename or ref.material_title
     if name:
         where = f"{where} of {name}" if where else name
     return where
-
-
-def _pages(pages: Sequence[object], *, unit: str = "page") -> str:
-    numbers = sorted({int(str(p)) for p in pages if str(p).isdigit()})
-    if not numbers:
-        return ""
-    # Pages are abbreviated as books do ("p. 3", "pp. 3-5"); slides are spelled out.
-    one, many = ("p.", "pp.") if unit == "page" else (unit, f"{unit}s")
-    if len(numbers) == 1:
-        return f"{one} {numbers[0]}"
-    if numbers == list(range(numbers[0], numbers[-1] + 1)):
-        return f"{many} {numbers[0]}-{numbers[-1]}"
-    return f"{many} " + ", ".join(str(n) for n in numbers)
 
 
 def _accuracy(tally: repo.TopicTally) -> TopicAccuracy:
@@ -644,8 +631,3 @@ def _shuffled(options: Sequence[object], rng: random.Random | None) -> list[int]
     free = [i for i in range(len(options)) if i not in pinned]
     rng.shuffle(free)
     return free + pinned
-
-
-def _new_token() -> str:
-    # 16 URL-safe characters: unguessable, and `ans:<token>:<i>` stays far below 64 bytes.
-    return secrets.token_urlsafe(12)

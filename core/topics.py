@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chunking import HEADING_SEPARATOR
-from core.retrieve import chunks_for_material
 from storage.enums import ChunkKind
 from storage.models import Chunk
+from storage.repos.chunks import chunks_for_material
 
 # Headings that name a part of the book rather than a subject to study.
 _NOT_A_TOPIC = re.compile(

@@ -180,5 +180,18 @@ class TooManyPixels(UploadRejected):
         )
 
 
+class PictureInAlbumRejected(UploadRejected):
+    """One of several pictures sent together cannot be used: none of them is kept, so the
+    material never silently lacks a page."""
+
+    def __init__(self, *, position: int, count: int, reason: UploadRejected) -> None:
+        self.reason_code = RejectReason(reason.reason)
+        self.position = position
+        super().__init__(
+            f"I couldn't use picture {position} of the {count} you sent together, so I added "
+            f"none of them. {reason.user_message}"
+        )
+
+
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-
 from core.account import forget_student
+from core.buttons import Button, MalformedPayload, decode, encode
 from core.errors import RoundsError
 from handlers.context import Turn
-from handlers.payloads import MalformedPayload, decode, encode
-from handlers.types import Button, Reply, Tone
-from storage.models import Attempt, Card, Material, Scope
+from handlers.types import Reply, Tone
+from storage.repos.users import holdings_of
 
 CONFIRM_MINUTES = 10
 
@@ -33,7 +31,8 @@ class ConfirmationExpired(RoundsError):
 
 
 async def forget_me(turn: Turn) -> list[Reply]:
-    materials, cards, answers = await _what_we_keep(turn)
+    kept = await holdings_of(turn.session, turn.user.id)
+    materials, cards, answers = kept.materials, kept.cards, kept.answers
     minute = _minute(turn.now)
     return [
         Reply(
@@ -93,19 +92,6 @@ async def _delete_everything(turn: Turn) -> None:
         indexes=services.indexes,
         files=services.files,
     )
-
-
-async def _what_we_keep(turn: Turn) -> tuple[int, int, int]:
-    session, user_id = turn.session, turn.user.id
-    materials = await session.scalar(
-        select(func.count(Material.id)).join(Scope, Scope.id == Material.scope_id)
-        .where(Scope.user_id == user_id)
-    )  # fmt: skip
-    cards = await session.scalar(select(func.count(Card.id)).where(Card.user_id == user_id))
-    answers = await session.scalar(
-        select(func.count(Attempt.id)).where(Attempt.user_id == user_id)
-    )
-    return int(materials or 0), int(cards or 0), int(answers or 0)
 
 
 def _minute(moment: datetime) -> int:

@@ -13,10 +13,10 @@ import base64
 import binascii
 
 from core import bank
+from core.buttons import Button, MalformedPayload, Payload, decode, encode
 from core.study import LETTERS
 from handlers.context import Turn
-from handlers.payloads import MalformedPayload, Payload, decode, encode
-from handlers.types import Button, Reply, Tone
+from handlers.types import Reply, Tone
 
 # A search rides in a payload part (at most 32 characters): 24 bytes of base64url.
 MAX_SEARCH_BYTES = 24

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.embed import Embedder
 from core.generation_jobs import GenerationJobs
+from core.offload import Offload
 from core.rounds import RoundTimer
 from core.settings import Settings
 from handlers.types import Incoming, Outbox
@@ -37,6 +38,8 @@ class Services:
     files: FileStore | None = None
     # Group-round timers (scheduler/rounds.py); None where no scheduler runs (console).
     round_timers: RoundTimer | None = None
+    # Where CPU-heavy work runs (core/offload.py); None: this process's threads.
+    offload: Offload | None = None
     # Background question writing (core/generation_jobs.py); None: callers generate inline.
     jobs: GenerationJobs | None = None
     # How a finished job reaches a chat, per platform (each adapter registers its own).

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import RoundsError
-from core.generation_jobs import GenerationJobs
+from core.generation_jobs import Finished, GenerationJobs, Progress
 from handlers.context import Services, Turn
 from handlers.types import Reply, SentMessage, Tone
 from storage.enums import RunStatus
@@ -64,7 +64,7 @@ async def start(
         requested_by=turn.user.id, chat_id=turn.chat.id, triggered_by=triggered_by,
         follow_up=follow_up,
     )  # fmt: skip
-    ahead = jobs.queue.would_wait()
+    ahead = await jobs.would_wait()
     services, platform, run_id = turn.services, turn.incoming.platform, row.id
     address = turn.chat.external_id
 
@@ -176,6 +176,22 @@ async def resume(services: Services, row: GenerationRun) -> None:
     reporter = _submit(services, jobs, run_id=row.id, platform=chat.platform,
                        address=chat.external_id, status_ref=row.status_ref)  # fmt: skip
     await reporter.progress("I restarted while writing your questions; picking up again…")
+
+
+async def reports_for(services: Services, row: GenerationRun) -> tuple[Progress, Finished] | None:
+    """How a run deferred by another process (or before a restart) reports: to its chat."""
+    jobs = services.jobs
+    if jobs is None or row.chat_id is None:
+        return None
+    chat = await _chat(services, row.chat_id)
+    if chat is None:
+        return None
+    if row.status_ref:
+        jobs.status_refs.setdefault(row.id, row.status_ref)
+    reporter = _Reporter(
+        services, jobs, run_id=row.id, platform=chat.platform, address=chat.external_id
+    )
+    return reporter.progress, reporter.finished
 
 
 async def abandoned(services: Services, row: GenerationRun) -> None:

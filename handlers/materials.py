@@ -8,18 +8,22 @@ chat's scope (and, in a group, that the clicker uploaded it or is an admin).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from core import limits
+from core.buttons import Button, decode, encode
 from core.embed import Embedder
 from core.errors import RoundsError
 from core.ingest import Ingested, delete_material, ingest_file
+from core.readers.album import pack_pictures
 from core.readers.formats import page_unit
 from core.topics import Topic, topics_for_material
 from core.upload_errors import TooLarge
 from handlers.context import Services, Turn
-from handlers.payloads import decode, encode
-from handlers.types import Button, Reply, Tone
+from handlers.types import Document, Reply, Tone
 from storage.enums import MaterialStatus
 from storage.files import FileStore
 from storage.models import Material
@@ -40,6 +44,42 @@ class NotYours(RoundsError):
 
 class NoSuchMaterial(RoundsError):
     user_message = "There's no material with that number. Send /materials to see the list."
+
+
+# What a chat platform says of a file Rounds reads as a picture (its bytes decide later).
+PICTURE_MIME_TYPES = frozenset({"image/jpeg", "image/png"})
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def is_picture(mime_type: str, filename: str = "") -> bool:
+    """A file the platform calls a JPEG or PNG: it may join the pictures sent with it."""
+    kind = mime_type.split(";")[0].strip().lower()
+    return kind in PICTURE_MIME_TYPES or filename.lower().endswith(PICTURE_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class PictureAlbum(Document):
+    """Pictures of pages sent together (a Telegram album, one Discord message's attachments):
+    one upload, one page per picture in the order sent. Its `read` packs them as one PDF; its
+    `size` is its largest picture's, so each picture is held to the upload limit before any
+    is downloaded (the packed pages are far smaller than the pictures together)."""
+
+    pictures: tuple[Document, ...] = ()
+
+
+def picture_album(pictures: Sequence[Document], *, name: str, max_megapixels: float) -> Document:
+    """The pictures as one upload named `name` (a single picture stays itself)."""
+    if len(pictures) == 1:
+        return pictures[0]
+
+    async def read() -> bytes:
+        downloaded = [await picture.read() for picture in pictures]
+        return await asyncio.to_thread(pack_pictures, downloaded, max_megapixels=max_megapixels)
+
+    return PictureAlbum(
+        filename=f"{name}.pdf", size=max(picture.size for picture in pictures), read=read,
+        mime_type="application/pdf", pictures=tuple(pictures),
+    )  # fmt: skip
 
 
 def _materials_services(services: Services) -> tuple[Embedder, VectorIndexes, FileStore]:
@@ -69,7 +109,10 @@ async def upload_document(turn: Turn) -> list[Reply]:
     # first-time user's row) is committed now, so SQLite's single write lock is not held
     # meanwhile; the material itself is still written all-or-nothing at the end.
     await turn.session.commit()
-    await turn.incoming.progress(f"Got {document.filename}, reading it…")
+    if isinstance(document, PictureAlbum):
+        await turn.incoming.progress(f"Got your {len(document.pictures)} pictures, reading them…")
+    else:
+        await turn.incoming.progress(f"Got {document.filename}, reading it…")
     data = await document.read()
     sha256 = hashlib.sha256(data).hexdigest()
     known = await materials_repo.find_by_sha(turn.session, turn.scope.id, sha256)
@@ -90,6 +133,7 @@ async def upload_document(turn: Turn) -> list[Reply]:
         ocr_timeout_s=settings.ocr_timeout_s,
         max_megapixels=settings.max_image_megapixels,
         now=turn.now,
+        offload=turn.services.offload,
     )
     material = ingested.material
     if known is not None and known.id == material.id:

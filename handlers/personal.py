@@ -13,6 +13,8 @@ import base64
 import binascii
 import re
 
+from core.texts import personal as texts
+
 # Commands whose answer is the student's own: never rendered in a group chat.
 PERSONAL_COMMANDS = frozenset(
     {"quiz", "review", "skip", "stop", "stats", "weak", "next", "history", "settings",
@@ -63,4 +65,4 @@ def parse_start_parameter(parameter: str) -> tuple[str, tuple[str, ...]] | None:
 
 def pointer_text(command: str) -> str:
     """The one line a group sees instead of a personal answer."""
-    return f"/{command} is personal, so I answer it in our private chat, not here."
+    return texts.POINTER.format(command=command)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 
 from core import charts, recommend, stats
+from core.buttons import Button, encode
 from core.fsrs_fit import FIT_MIN_REVIEWS
 from core.srs import MASTERED_INTERVAL_DAYS, local_day
 from core.xp import progress
 from handlers.context import Turn
-from handlers.payloads import encode
-from handlers.types import Button, Reply
+from handlers.types import Reply
 from storage.enums import Confidence, SchedulerKind
 from storage.repos.retention import INTERVAL_EDGES
 

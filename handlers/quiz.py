@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core import limits, study
+from core.buttons import Button, MalformedPayload, Payload, decode, encode
 from core.circulation import ReportSource
 from core.errors import RoundsError
 from core.srs import local_day
 from handlers import generation
 from handlers.context import Services, Turn
-from handlers.payloads import MalformedPayload, Payload, decode, encode
 from handlers.reports import report_button
-from handlers.types import Button, Reply, SentMessage, Tone
+from handlers.types import Reply, SentMessage, Tone
 from storage.enums import Confidence, SessionKind, SessionState
 from storage.models import GenerationRun, Question, QuizSession, User
 from storage.repos import runs as runs_repo

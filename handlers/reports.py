@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import logging
 
-from core import circulation, rounds
+from core import circulation
+from core.buttons import Button, MalformedPayload, Payload, decode, encode
 from core.circulation import REASON_LABELS, ReportSource
+from core.texts.reports import REPORT_LABEL
 from handlers.context import Services, Turn
-from handlers.payloads import MalformedPayload, Payload, decode, encode
-from handlers.types import Button, Reply, Tone
+from handlers.types import Reply, Tone
 from storage.enums import ReportReason
 from storage.models import Question, User
 
 log = logging.getLogger(__name__)
 
-REPORT_LABEL = rounds.REPORT_LABEL
 PICK_REASON = "What is wrong with this question?"
 SENT_PRIVATELY = "I sent the report options to our private chat."
 OPEN_PRIVATE_FIRST = (

@@ -8,13 +8,13 @@ material (the group scope), never a member's private PDFs.
 from __future__ import annotations
 
 from core import limits, round_service, rounds, study
+from core.buttons import MalformedPayload, decode
 from core.errors import RoundsError
 from core.generate import generate
 from core.round_service import GroupOnly, Outgoing
 from handlers import generation
 from handlers.context import Services, Turn
-from handlers.payloads import MalformedPayload, decode
-from handlers.types import Button, Reply, Tone
+from handlers.types import Reply, Tone
 from storage.models import Chat, GenerationRun, User
 
 NO_TIMERS = (
@@ -171,7 +171,7 @@ async def answer(turn: Turn) -> list[Reply]:
 
 def _reply(message: Outgoing) -> Reply:
     # A closed question edits its own message in place; the standings are a new message.
-    buttons = tuple(tuple(Button(label, data) for label, data in row) for row in message.buttons)
+    buttons = message.buttons
     if message.is_edit and message.edit_ref:
         return Reply(message.text, edit_of=message.edit_ref, buttons=buttons)
     return Reply(message.text, buttons=buttons)

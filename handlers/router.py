@@ -12,9 +12,16 @@ from types import ModuleType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import handlers
+from core.buttons import MalformedPayload, decode
 from core.errors import RoundsError
+from core.texts.commands import (
+    CANNOT_READ_DOCUMENTS,
+    COMMAND_CATALOGUE,
+    GENERIC_FAILURE,
+    SEE_HELP,
+    UNKNOWN_COMMAND,
+)
 from handlers.context import Services, Turn
-from handlers.payloads import MalformedPayload, decode
 from handlers.personal import (
     PERSONAL_BUTTONS,
     PERSONAL_COMMANDS,
@@ -32,34 +39,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Turn], Awaitable[list[Reply]]]
 SentHook = Callable[[Services, SentMessage], Awaitable[None]]
 
-# Every command Rounds knows, in menu order, with the line /help and platform menus show.
-COMMAND_CATALOGUE: tuple[tuple[str, str], ...] = (
-    ("start", "Welcome and how Rounds works"),
-    ("help", "What you can ask me"),
-    ("upload", "Add a PDF (or just send one)"),
-    ("materials", "Your PDFs: status, pages, questions"),
-    ("topics", "Topics in your material"),
-    ("quiz", "Quiz me: /quiz [topic] [n]"),
-    ("review", "Review the cards due now"),
-    ("skip", "Skip this question"),
-    ("stop", "End the current quiz"),
-    ("stats", "Progress, streak and XP"),
-    ("weak", "Your weakest topics"),
-    ("next", "What to study next"),
-    ("history", "Your last answers"),
-    ("bank", "Your questions: /bank [words]"),
-    ("settings", "Reminder time, time zone, goal, difficulty"),
-    ("round", "Group quiz round: /round [topic] [n] [seconds]"),
-    ("leaderboard", "Group standings: /leaderboard [week|all]"),
-    ("stop_round", "Stop the group round"),
-    ("forget_me", "Delete everything Rounds keeps about you"),
-)
 
 # Actions that need a group admin: adapters ask the platform afresh (no cache) before them.
 ADMIN_COMMANDS = frozenset({"stop_round"})
 ADMIN_BUTTONS = frozenset({"matdel", "matok", "bkdy", "bkr", "bks"})
-
-GENERIC_FAILURE = "Sorry, something went wrong on my side. Nothing was lost; please try again."
 
 
 class PersonalInGroup(RoundsError):
@@ -67,7 +50,7 @@ class PersonalInGroup(RoundsError):
 
 
 def _handler_modules() -> list[ModuleType]:
-    skip = {"router", "context", "types", "payloads", "personal"}
+    skip = {"router", "context", "types", "personal"}
     return [
         importlib.import_module(f"handlers.{info.name}")
         for info in pkgutil.iter_modules(handlers.__path__)
@@ -162,12 +145,12 @@ class Router:
 
     def _fallback(self, incoming: Incoming) -> list[Reply]:
         if incoming.kind is EventKind.COMMAND:
-            return [Reply(f"I don't know /{incoming.command}. Send /help to see what I can do.")]
+            return [Reply(UNKNOWN_COMMAND.format(command=incoming.command))]
         if incoming.kind is EventKind.DOCUMENT:
-            return [Reply("I can't read documents yet.", tone=Tone.WARNING)]
+            return [Reply(CANNOT_READ_DOCUMENTS, tone=Tone.WARNING)]
         if incoming.chat.kind is ChatKind.GROUP:
             return []  # privacy: in groups Rounds only reacts to commands and its own buttons
-        return [Reply("Send /help to see what I can do.")]
+        return [Reply(SEE_HELP)]
 
     async def _open_turn(self, incoming: Incoming, session: AsyncSession) -> Turn:
         user = await get_or_create_user(

@@ -12,12 +12,12 @@ import re
 from zoneinfo import available_timezones
 
 from core import study
+from core.buttons import Button, MalformedPayload, decode, encode
 from core.errors import RoundsError
 from core.fsrs_scheduler import MAX_RETENTION, MIN_RETENTION
 from core.scheduling import reschedule_all
 from handlers.context import Turn
-from handlers.payloads import MalformedPayload, decode, encode
-from handlers.types import Button, Reply, Tone
+from handlers.types import Reply, Tone
 from storage.enums import SchedulerKind
 from storage.models import User
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from core.buttons import Button, ButtonRows
 from storage.enums import ChatKind, Platform
 
 
@@ -75,18 +76,12 @@ class Incoming:
 
 
 @dataclass(frozen=True)
-class Button:
-    label: str
-    payload: str
-
-
-@dataclass(frozen=True)
 class Reply:
     text: str
     title: str = ""
     tone: Tone = Tone.NEUTRAL
     # Rows of buttons, rendered as an inline keyboard, a View, or numbered console choices.
-    buttons: tuple[tuple[Button, ...], ...] = ()
+    buttons: ButtonRows = ()
     image: Path | None = None
     document: Path | None = None
     edit_of: str = ""
@@ -99,6 +94,9 @@ class Reply:
     # A personal answer asked for in a group: the /start parameter (handlers.personal) that
     # replays the command in the private chat. Adapters render it as the way there.
     open_private: str = ""
+    # Delivered in the acting student's private chat (DM) even when the event came from a
+    # group: the group sees only core.texts.personal.SENT_PRIVATELY, or why it could not be sent.
+    to_private: bool = False
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -1,7 +1,7 @@
 """How the scheduler reaches a user: the `Notifier` protocol each chat adapter implements.
 
 The scheduler must not import handlers (where `Reply` lives) nor any chat library, so it
-speaks in these few small types; every adapter (console, Telegram, Discord) provides one
+speaks in text and core.buttons.Button; every adapter (console, Telegram, Discord) provides one
 object satisfying `Notifier` and registers it in `App.notifiers[platform]`.
 """
 
@@ -9,18 +9,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, TextIO, runtime_checkable
 
+from core.buttons import Button
 from storage.enums import Platform
-
-
-@dataclass(frozen=True, slots=True)
-class PushButton:
-    """One inline button under a pushed message; `payload` is a handlers/payloads string."""
-
-    label: str
-    payload: str
 
 
 class RecipientUnreachable(Exception):
@@ -50,9 +42,7 @@ class Notifier(Protocol):
     @property
     def platform(self) -> Platform: ...
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
         """Sends a new message; returns the platform's message reference."""
         ...
 
@@ -61,7 +51,7 @@ class Notifier(Protocol):
         address: str,
         message_ref: str,
         text: str,
-        buttons: Sequence[Sequence[PushButton]] = (),
+        buttons: Sequence[Sequence[Button]] = (),
     ) -> None:
         """Replaces the text (and buttons) of a message this notifier sent earlier."""
         ...
@@ -79,9 +69,7 @@ class ConsoleNotifier:
     def platform(self) -> Platform:
         return self._platform
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
         self._next_ref += 1
         ref = f"push-{self._next_ref}"
         self._print(f"[reminder] {text}", buttons)
@@ -92,11 +80,11 @@ class ConsoleNotifier:
         address: str,
         message_ref: str,
         text: str,
-        buttons: Sequence[Sequence[PushButton]] = (),
+        buttons: Sequence[Sequence[Button]] = (),
     ) -> None:
         self._print(f"[reminder, updated] {text}", buttons)
 
-    def _print(self, text: str, buttons: Sequence[Sequence[PushButton]]) -> None:
+    def _print(self, text: str, buttons: Sequence[Sequence[Button]]) -> None:
         out = self._out or sys.stdout
         lines = [text]
         labels = [button.label for row in buttons for button in row]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,17 +21,19 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.buttons import Button
 from core.srs import start_of_local_day
 from core.streaks import StreakState, current_streak
-from scheduler.notifier import Notifier, PushButton, RecipientUnreachable
+from core.texts import reminders as texts
+from scheduler.notifier import Notifier, RecipientUnreachable
 from scheduler.pacing import Pacer
 from storage.db import Database
 from storage.enums import DeliveryKind, Platform
-from storage.models import Attempt, User
+from storage.models import User
 from storage.repos import deliveries
+from storage.repos.attempts import answers_since, count_answers_from
 from storage.repos.cards import count_due
 from storage.repos.deliveries import LocalMoment, Recipient
 
@@ -42,9 +43,7 @@ Clock = Callable[[], datetime]
 
 # The study loop registers this button action: it starts a review session.
 REVIEW_ACTION = "rv"
-REVIEW_BUTTON = PushButton("Start review", REVIEW_ACTION)
-# About 30 s per card (read, answer, rate confidence): "12 cards due — about 6 minutes".
-SECONDS_PER_CARD = 30
+REVIEW_BUTTON = Button(texts.START_REVIEW, REVIEW_ACTION)
 # The streak nudge goes out from this local time on; the weekly digest on this weekday.
 EVENING_MINUTE = 20 * 60
 DIGEST_WEEKDAY = 6  # Sunday (date.weekday())
@@ -66,7 +65,7 @@ class Push:
     """What one user is sent."""
 
     text: str
-    buttons: tuple[tuple[PushButton, ...], ...] = ()
+    buttons: tuple[tuple[Button, ...], ...] = ()
     due_count: int = 0
 
 
@@ -87,79 +86,37 @@ class TickReport:
 Compose = Callable[[AsyncSession, User, datetime], Awaitable[Push | None]]
 
 
-# --- the words ----------------------------------------------------------------------------
-
-
-def review_minutes(due_count: int) -> int:
-    """Minutes a review of `due_count` cards takes, at least one."""
-    return max(1, math.ceil(due_count * SECONDS_PER_CARD / 60))
-
-
-def reminder_text(due_count: int) -> str:
-    minutes = review_minutes(due_count)
-    cards = "card" if due_count == 1 else "cards"
-    unit = "minute" if minutes == 1 else "minutes"
-    return f"{due_count} {cards} due — about {minutes} {unit}"
+# --- what each push says (the words are in core/texts/reminders.py) ------------------------
 
 
 async def compose_due_reviews(session: AsyncSession, user: User, now: datetime) -> Push | None:
     due = await count_due(session, user.id, now)
     if due == 0:
         return None
-    text = (
-        f"{reminder_text(due)}\nReviewing today keeps them fresh. (/settings to change the time)"
-    )
-    return Push(text=text, buttons=((REVIEW_BUTTON,),), due_count=due)
+    return Push(text=texts.due_reviews_text(due), buttons=((REVIEW_BUTTON,),), due_count=due)
 
 
 async def compose_weekly_digest(session: AsyncSession, user: User, now: datetime) -> Push:
-    answered, correct = (
-        await session.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.coalesce(sa.func.sum(sa.case((Attempt.correct, 1), else_=0)), 0),
-            ).where(
-                Attempt.user_id == user.id, Attempt.answered_at > now - timedelta(days=DIGEST_DAYS)
-            )
-        )
-    ).one()
+    answered, correct = await answers_since(session, user.id, now - timedelta(days=DIGEST_DAYS))
     due = await count_due(session, user.id, now)
     streak = current_streak(_streak_state(user), now=now, tz=user.tz)
-    if answered:
-        lines = [f"Your week: {answered} answered, {round(100 * correct / answered)}% correct."]
-    else:
-        lines = ["Your week: no answers yet — a short review gets you going again."]
-    lines.append(
-        f"Streak: {streak} day{'s' if streak != 1 else ''} · level {user.level} · {user.xp} XP"
+    text = texts.weekly_digest_text(
+        answered=answered, correct=correct, streak=streak, level=user.level, xp=user.xp, due=due
     )
-    if due:
-        lines.append(reminder_text(due))
     buttons = ((REVIEW_BUTTON,),) if due else ()
-    return Push(text="\n".join(lines), buttons=buttons, due_count=due)
+    return Push(text=text, buttons=buttons, due_count=due)
 
 
 async def compose_streak_nudge(session: AsyncSession, user: User, now: datetime) -> Push | None:
     streak = current_streak(_streak_state(user), now=now, tz=user.tz)
     day_start = start_of_local_day(now.astimezone(ZoneInfo(user.tz)).date(), user.tz)
-    answered = int(
-        await session.scalar(
-            sa.select(sa.func.count()).where(
-                Attempt.user_id == user.id, Attempt.answered_at >= day_start
-            )
-        )
-        or 0
-    )
+    answered = await count_answers_from(session, user.id, day_start)
     if streak == 0 or answered >= user.daily_goal:
         return None
     due = await count_due(session, user.id, now)
-    head = f"Your {streak}-day streak is at risk"
-    if answered:
-        head += f": {answered} of your {user.daily_goal} answered today."
-    else:
-        head += ": nothing answered yet today."
-    tail = reminder_text(due) if due else "Send /quiz for a few new questions."
+    text = texts.streak_nudge_text(streak=streak, answered=answered, goal=user.daily_goal, due=due)
     buttons = ((REVIEW_BUTTON,),) if due else ()
-    return Push(text=f"{head}\n{tail}", buttons=buttons, due_count=due)
+    return Push(text=text, buttons=buttons, due_count=due)
 
 
 def _streak_state(user: User) -> StreakState:

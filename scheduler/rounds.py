@@ -26,7 +26,7 @@ from apscheduler.triggers.date import DateTrigger
 from core import round_service
 from core.round_service import Outgoing
 from core.rounds import STALE_AFTER
-from scheduler.notifier import Notifier, PushButton, RecipientUnreachable
+from scheduler.notifier import Notifier, RecipientUnreachable
 from storage.db import Database
 from storage.enums import Platform
 from storage.models import Chat, GroupRound
@@ -173,7 +173,7 @@ class RoundTimers:
     ) -> bool:
         """Sends one step's messages in order; False if the chat is gone (round stopped)."""
         for message in outgoing:
-            buttons = [[PushButton(label, data) for label, data in row] for row in message.buttons]
+            buttons = message.buttons
             try:
                 if message.is_edit and message.edit_ref:
                     await notifier.edit(address, message.edit_ref, message.text, buttons)

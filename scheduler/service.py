@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
-import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +29,7 @@ from scheduler.pacing import Pacer
 from scheduler.reminders import TickReport, run_tick
 from storage.db import Database
 from storage.enums import Platform
+from storage.repos.locks import advisory_unlock, still_connected, try_advisory_lock
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Election:
             return True
         if self._connection is not None:
             try:
-                await self._connection.execute(sa.text("SELECT 1"))
+                await still_connected(self._connection)
                 await self._connection.commit()
                 return True
             except Exception:  # the connection died, and the lock with it
@@ -80,9 +80,7 @@ class Election:
                 await self._discard()
         connection = await self._db.engine.connect()
         try:
-            won = await connection.scalar(
-                sa.select(sa.func.pg_try_advisory_lock(sa.literal(self._key, sa.BigInteger)))
-            )
+            won = await try_advisory_lock(connection, self._key)
             # End the transaction: a session-level lock outlives it, an idle transaction
             # would only hold back vacuum.
             await connection.commit()
@@ -100,9 +98,7 @@ class Election:
         if self._connection is None:
             return
         try:
-            await self._connection.scalar(
-                sa.select(sa.func.pg_advisory_unlock(sa.literal(self._key, sa.BigInteger)))
-            )
+            await advisory_unlock(self._connection, self._key)
             await self._connection.commit()
             await self._connection.close()
         except Exception:

@@ -63,8 +63,13 @@ def telegram_runtime() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, telegram_runtime: str) -> Settings:
+    # In-process CPU work: a worker pool per test app would load the model again each time.
+    # The pool has its own tests (test_offload.py), and the console process test uses it.
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path / "var", telegram_runtime=telegram_runtime
+        _env_file=None,
+        data_dir=tmp_path / "var",
+        telegram_runtime=telegram_runtime,
+        cpu_workers=0,
     )
 
 

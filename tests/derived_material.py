@@ -17,7 +17,9 @@ from PIL import Image, ImageDraw
 from pptx.util import Inches, Pt
 
 from core.chunking import chunk_document
+from core.generate.glossary import PhraseCounts, parse_glossary
 from core.pdf_text import extract
+from storage.enums import ChunkKind
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
@@ -136,6 +138,32 @@ def deck_of(slides: Sequence[tuple[str, Sequence[str], str]]) -> bytes:
     out = io.BytesIO()
     deck.save(out)
     return out.getvalue()
+
+
+# A slide bullet's meaning is short: longer glossary definitions stay in the book.
+SLIDE_MEANING_WORDS = 30
+
+
+def key_terms_of(path: Path) -> list[tuple[str, str]]:
+    """(term, definition) of a chapter's key-terms list, in the book's order."""
+    drafts = chunk_document(extract(path.read_bytes()))
+    counts = PhraseCounts([d.text for d in drafts if d.kind is ChunkKind.BODY])
+    listed = "\n".join(d.text for d in drafts if d.kind is ChunkKind.KEY_TERMS)
+    return [(entry.term, entry.definition) for entry in parse_glossary(listed, counts)]
+
+
+def glossary_deck_from(path: Path, *, per_slide: int = 6) -> bytes:
+    """Revision slides: the chapter's key terms as "term – meaning" bullets, a few per slide,
+    each slide titled by the section that first uses its first term (no "Key Terms" slide)."""
+    sections = sections_of(path)
+    terms = [(t, d) for t, d in key_terms_of(path) if len(d.split()) <= SLIDE_MEANING_WORDS]
+    slides = []
+    for start in range(0, len(terms), per_slide):
+        group = terms[start : start + per_slide]
+        first = group[0][0].lower()
+        title = next((h for h, text, _ in sections if first in text.lower()), "Revision")
+        slides.append((title, [f"{term} – {meaning}" for term, meaning in group], ""))
+    return deck_of(slides)
 
 
 def word_from(path: Path) -> bytes:

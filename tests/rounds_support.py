@@ -16,7 +16,7 @@ from core.settings import Settings
 from handlers.context import Services
 from handlers.router import Router
 from handlers.types import Actor, ChatRef, EventKind, Incoming, Reply
-from scheduler.notifier import PushButton
+from scheduler.notifier import Button
 from scheduler.rounds import JOB_PREFIX, RoundTimers
 from storage.db import Database
 from storage.enums import ChatKind, MaterialStatus, Platform
@@ -98,7 +98,7 @@ class Sent:
     ref: str
     address: str
     text: str
-    buttons: list[list[PushButton]]
+    buttons: list[list[Button]]
     edits: list[str] = field(default_factory=list)
 
 
@@ -113,9 +113,7 @@ class RecordingNotifier:
     def platform(self) -> Platform:
         return self._platform
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
         ref = str(1000 + len(self.messages))
         self.messages.append(Sent(ref, address, text, [list(row) for row in buttons]))
         return ref
@@ -125,7 +123,7 @@ class RecordingNotifier:
         address: str,
         message_ref: str,
         text: str,
-        buttons: Sequence[Sequence[PushButton]] = (),
+        buttons: Sequence[Sequence[Button]] = (),
     ) -> None:
         for message in self.messages:
             if message.ref == message_ref:

@@ -24,6 +24,7 @@ from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import family_of_word, head_of, is_binomial, shape_family, singular
 from core.generate.schema import APPLICATION, RECALL, DraftItem
 from core.generate.text import clean, clue_stems, normalise, sentences
+from core.readers.formats import cited_pages
 
 CASE_KIND = "case"
 CASE_OPTIONS = 4
@@ -619,6 +620,8 @@ def _treatment_item(
     if where is None:
         return None
     chunk_ids, pages = where
+    unit = next((c.unit for c in section.chunks if c.id in chunk_ids), "page")
+    cited = cited_pages(pages[:1], unit)
     others = "; ".join(
         f'{drug} is named for "{sections[at].title}"{_page_note(sections[at], drug)}'
         for drug, at in choice.picked
@@ -627,7 +630,7 @@ def _treatment_item(
         f' The description comes from the section "{section.title}".' if case_chunks else ""
     )
     explanation = (
-        f"The answer is {choice.key}.{described} Your material says (p. {pages[0]}): "
+        f"The answer is {choice.key}.{described} Your material says ({cited}): "
         f'"{choice.sentence}" The other options are drugs the material names for other '
         f"diseases: {others}."
     )
@@ -650,5 +653,5 @@ def _treatment_item(
 def _page_note(section: _Section, drug: str) -> str:
     for chunk in section.chunks:
         if drug in chunk.text.lower():
-            return f" (p. {chunk.page_start})"
+            return f" ({cited_pages([chunk.page_start], chunk.unit)})"
     return ""

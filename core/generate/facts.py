@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from core.generate.glossary import GlossaryEntry, PhraseCounts, parse_glossary
+from core.generate.glossary import GlossaryEntry, PhraseCounts, listed_pairs, parse_glossary
 from core.generate.kinds import KindLexicon, bare_category, build_lexicon
 from core.generate.terms import NAMING, Term, TermBank, build_term_bank, key_name
 from core.generate.text import (
@@ -27,6 +27,7 @@ from core.generate.text import (
     sentences,
     word_clue_stems,
 )
+from core.readers.formats import cited_pages
 from storage.enums import ChunkKind
 
 TERM = "term"
@@ -98,6 +99,8 @@ class SourceChunk:
     page_start: int
     page_end: int
     heading: str = ""
+    # What its material counts in: a deck's "pages" are slides (core.readers.formats).
+    unit: str = "page"
 
     @cached_property
     def normalised(self) -> str:
@@ -126,6 +129,11 @@ class Note:
     sentence: str
     heading: str
     pages: tuple[int, ...]
+    unit: str = "page"
+
+    @property
+    def cited(self) -> str:
+        return cited_pages(self.pages, self.unit)
 
 
 @dataclass(frozen=True)
@@ -142,8 +150,15 @@ class Material:
     # per stem how many terms' surroundings hold it: what the material says near each term.
     surroundings: dict[int, frozenset[str]] = field(default_factory=dict)
     spread: Counter[str] = field(default_factory=Counter)
-    # Per glossary term, the pages of its entry.
-    defined_on: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    # Per glossary term, its entry and where it is printed.
+    defined_on: dict[int, Note] = field(default_factory=dict)
+    # The unit of each chunk that is not counted in pages (a slide deck's).
+    units: dict[int, str] = field(default_factory=dict)
+
+    def cited(self, fact: Fact) -> str:
+        """Where a fact is printed, in its material's unit ("p. 3", "slide 14")."""
+        unit = next((self.units[i] for i in fact.chunk_ids if i in self.units), "page")
+        return cited_pages(fact.pages, unit)
 
     def also_said_of(self, term: int, statement: str, key: int) -> bool:
         """Whether the material says something close to `statement` near `term` too: a word
@@ -219,6 +234,21 @@ def _glossary_facts(
         where = locate(entry.text, run, run)
         if where:
             found.append((entry, *where))
+    return found
+
+
+def _listed_facts(
+    body: Sequence[SourceChunk], known: set[str]
+) -> list[tuple[GlossaryEntry, tuple[int, ...], tuple[int, ...]]]:
+    """Lists of "term – meaning" lines (a slide's bullets) as glossary entries; a term the
+    key-terms list or an earlier (overlapping) chunk already gave is not repeated."""
+    found = []
+    for chunk in body:
+        for entry in listed_pairs(chunk.text):
+            name = normalise(entry.term)
+            if name not in known and (where := locate(entry.text, [chunk], [chunk])):
+                known.add(name)
+                found.append((entry, *where))
     return found
 
 
@@ -461,6 +491,7 @@ def read_material(
     glossary: list[tuple[GlossaryEntry, tuple[int, ...], tuple[int, ...]]] = []
     for run in _runs(chunks, ChunkKind.KEY_TERMS):
         glossary.extend(_glossary_facts(run, counts))
+    glossary.extend(_listed_facts(body, {normalise(g[0].term) for g in glossary}))
     bank = build_term_bank([g[0] for g in glossary], [c.text for c in body], counts=counts)
     lookup: dict[str, int] = {}
     for index, term in enumerate(bank.terms):
@@ -490,12 +521,14 @@ def read_material(
         ]
         for fact in _sentence_facts(chunk, bank, counts, patterns, lookup, siblings):
             if fact.priority >= 2:
-                notes.setdefault(fact.term, Note(fact.support, fact.heading, fact.pages))
+                notes.setdefault(
+                    fact.term, Note(fact.support, fact.heading, fact.pages, chunk.unit)
+                )
             if chunk.id in source_ids:
                 facts.append(fact)
         for index, sentence in _opening_sentences(chunk, lookup):
             if index not in openers and (where := locate(sentence, [chunk], siblings)):
-                openers[index] = Note(sentence, chunk.heading, where[1])
+                openers[index] = Note(sentence, chunk.heading, where[1], chunk.unit)
     notes = {**openers, **notes}
     normalised_body = [(f" {c.normalised} ", c.heading) for c in body]
     for index, entry, ids, pages in glossary_facts:
@@ -506,9 +539,10 @@ def read_material(
             heading = next((h for text, h in normalised_body if name in text and h), "Key Terms")
         for kind in (TERM, DEFINITION):
             facts.append(Fact(kind, index, entry.text, ids, pages, heading=heading))
+    units = {c.id: c.unit for c in chunks if c.unit != "page"}
     defined_on = {
-        found: pages
-        for entry, _, pages in glossary
+        found: Note(entry.text, "", pages, units.get(ids[0], "page"))
+        for entry, ids, pages in glossary
         if (found := by_name.get(normalise(entry.term))) is not None
     }
     surroundings = _surroundings(body, lookup)
@@ -534,4 +568,5 @@ def read_material(
         surroundings=surroundings,
         spread=spread,
         defined_on=defined_on,
+        units=units,
     )

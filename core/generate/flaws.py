@@ -588,11 +588,6 @@ def cues(stem: str, options: Sequence[str], key_index: int) -> list[str]:
     return [found for detect in detectors if (found := detect(stem, options, key_index))]
 
 
-def fill_in_the_blank(stem: str) -> bool:
-    """A sentence with a blank instead of a question (Rounds asks questions; F1)."""
-    return bool(BLANK.search(stem)) and "?" not in stem
-
-
 def copies_book_question(stem: str, book_questions: Sequence[frozenset[str]]) -> bool:
     """Whether the stem restates one of the book's own questions (F7): nearly all of that
     question's meaningful words are in the stem, whatever their order, and they make up a

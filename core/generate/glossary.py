@@ -317,3 +317,39 @@ def parse_glossary(text: str, counts: PhraseCounts) -> list[GlossaryEntry]:
             continue
         entries.append(GlossaryEntry(here.term, definition, aliases, printed))
     return entries
+
+
+# "Tachycardia – heart rate above 100 bpm", "Bradycardia: heart rate below 60": a short
+# term, then a dash (a hyphen only with spaces round it) or a colon, then its meaning.
+_PAIR = re.compile(r"^(?P<term>[^:;.,–—]+?)\s*(?:\s-\s|[–—]|:\s)\s*(?P<definition>\S.*)$")
+# Slides are terse: a longer "meaning" is a sentence that happens to contain a colon.
+MAX_LISTED_DEFINITION_WORDS = 40
+# One such line may be a label ("Note: ..."); a list of them is a glossary.
+MIN_LISTED_PAIRS = 2
+
+
+def _listed_pair(line: str) -> GlossaryEntry | None:
+    """The line as a term and its meaning when it has that shape, else None."""
+    printed = clean(line).lstrip(_BULLETS)
+    match = _PAIR.match(printed)
+    if match is None:
+        return None
+    term, definition = match.group("term").strip(), match.group("definition").strip()
+    words = _ABBREVIATION.sub("", term).split()
+    lowered = [normalise(word) for word in words]
+    if not 1 <= len(words) <= MAX_TERM_WORDS or not term[0].isalpha():
+        return None
+    # A label ends in a number ("Table 3", "Step 2"); a phrase does not end in "of" or "the"
+    # and holds no verb ("The heart is: ...").
+    if words[-1][-1].isdigit() or lowered[-1] in STOPWORDS or set(lowered) & _NOT_IN_A_TERM:
+        return None
+    if not MIN_DEFINITION_WORDS <= len(definition.split()) <= MAX_LISTED_DEFINITION_WORDS:
+        return None
+    return GlossaryEntry(term, definition.rstrip(" ."), (), printed)
+
+
+def listed_pairs(text: str) -> list[GlossaryEntry]:
+    """The "term – meaning" lines of a text (a slide's bullets, a list in notes), read as
+    glossary entries when at least MIN_LISTED_PAIRS lines have that shape."""
+    entries = [entry for line in text.splitlines() if (entry := _listed_pair(line))]
+    return entries if len(entries) >= MIN_LISTED_PAIRS else []

@@ -30,6 +30,7 @@ from core.chunking import HEADING_SEPARATOR
 from core.generate.facts import SourceChunk, locate
 from core.generate.prompts import PromptTemplate
 from core.generate.schema import LETTERS, DraftItem, GeneratedBatch, GeneratedItem
+from core.readers.formats import cited_pages
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -124,11 +125,7 @@ def response_format(
 def render_sources(chunks: Sequence[SourceChunk]) -> str:
     blocks = []
     for i, chunk in enumerate(chunks, start=1):
-        pages = (
-            f"p. {chunk.page_start}"
-            if chunk.page_start == chunk.page_end
-            else f"pp. {chunk.page_start}-{chunk.page_end}"
-        )
+        pages = cited_pages(range(chunk.page_start, chunk.page_end + 1), chunk.unit)
         heading = f" — {chunk.heading}" if chunk.heading else ""
         blocks.append(f"[S{i}] ({pages}{heading})\n{chunk.text[:MAX_SOURCE_CHARS]}")
     return "\n\n".join(blocks)

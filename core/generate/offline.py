@@ -401,24 +401,18 @@ def _kind_asked(fact: Fact, material: Material) -> Kind:
 
 def _describe(term: Term, material: Material, index: int) -> str:
     if term.definition:
-        where = material.defined_on.get(index, ())
-        label = f" ({_pages_label(where)})" if where else ""
+        entry = material.defined_on.get(index)
+        label = f" ({entry.cited})" if entry is not None and entry.pages else ""
         return f"{term.text}{label}: {_first_clause(term.definition)}"
     note = material.notes.get(index)
     if note is None:
         return term.text
-    return f"{term.text} ({_pages_label(note.pages)}): {note.sentence.rstrip('.')}"
-
-
-def _pages_label(pages: Sequence[int]) -> str:
-    if not pages:
-        return ""
-    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}-{pages[-1]}"
+    return f"{term.text} ({note.cited}): {note.sentence.rstrip('.')}"
 
 
 def _explanation(fact: Fact, material: Material, distractors: list[tuple[int, str]]) -> str:
     key = material.bank.terms[fact.term]
-    where = _pages_label(fact.pages)
+    where = material.cited(fact)
     # The supporting text is quoted as printed, so the student can find it on the page.
     if fact.kind in (TERM, DEFINITION):
         lead = f'The answer is "{key.text}". Your key terms list ({where}) says: "{fact.support}"'

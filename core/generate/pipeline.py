@@ -59,12 +59,15 @@ from core.generate.offline import (
 from core.generate.prompts import load_prompt
 from core.generate.schema import DraftItem
 from core.generate.shuffle import shuffle_options
+from core.generate.table_items import table_items
 from core.generate.text import content_words, stem_hash
 from core.generate.validate import (
     ValidationContext,
     failed_rules,
     review_texts_for,
 )
+from core.offload import WorkerContext
+from core.readers.formats import page_unit
 from core.settings import Settings
 from storage.enums import ChunkKind, RunStatus
 from storage.models import Chunk, GenerationRun, Question
@@ -105,7 +108,7 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def source_of(chunk: Chunk) -> SourceChunk:
+def source_of(chunk: Chunk, unit: str = "page") -> SourceChunk:
     return SourceChunk(
         id=chunk.id,
         material_id=chunk.material_id,
@@ -115,6 +118,7 @@ def source_of(chunk: Chunk) -> SourceChunk:
         page_start=chunk.page_start,
         page_end=chunk.page_end,
         heading=chunk.heading,
+        unit=unit,
     )
 
 
@@ -173,6 +177,9 @@ class _Run:
     @property
     def done(self) -> bool:
         return self.tally.inserted >= self.n
+
+    def written(self) -> Written:
+        return Written(self.row, self.new_questions, self.n)
 
     @contextlib.asynccontextmanager
     async def llm_slot(self) -> AsyncIterator[None]:
@@ -359,7 +366,12 @@ async def read_sources(
     rows = await run_repo.source_chunks(
         session, row.scope_id, material_ids=[material_id] if material_id is not None else None
     )
-    usable = [source_of(c) for c in rows if c.kind in SOURCE_KINDS]
+    names = await run_repo.material_filenames(session, sorted({c.material_id for c in rows}))
+    usable = [
+        source_of(c, page_unit(names.get(c.material_id, "")))
+        for c in rows
+        if c.kind in SOURCE_KINDS
+    ]
     if not usable:
         raise NoMaterial()
     book_questions = [c.text for c in rows if c.kind is ChunkKind.REVIEW_QUESTIONS]
@@ -451,27 +463,38 @@ async def write_questions(
     return run
 
 
-async def save_run(session: AsyncSession, run: _Run) -> GenerationRun:
+@dataclass
+class Written:
+    """What the slow phase of a run produced: its counted row and the questions to store
+    (plain data, so it can come back from a worker process)."""
+
+    row: GenerationRun
+    questions: list[Question]
+    n: int
+
+
+async def save_run(session: AsyncSession, written: Written) -> GenerationRun:
     """Phase 3, one short transaction: stores the new questions and the run's counts. A stem
     another run stored meanwhile counts as an exact duplicate."""
-    row = run.row
+    row = written.row
     taken = await question_repo.existing_hashes(
-        session, row.scope_id, {q.stem_hash for q in run.new_questions}
+        session, row.scope_id, {q.stem_hash for q in written.questions}
     )
-    for question in run.new_questions:
+    inserted = 0
+    for question in written.questions:
         if question.stem_hash in taken:
-            run.tally.inserted -= 1
             row.exact_duplicates += 1
             continue
         question.run_id = row.id
         session.add(question)
-    row.inserted = run.tally.inserted
+        inserted += 1
+    row.inserted = inserted
     if row.inserted == 0 and row.status is not RunStatus.FAILED:
         row.status = RunStatus.FAILED
         row.error = row.error or "No question passed the checks."
-    elif row.inserted < run.n and row.status is RunStatus.COMPLETED:
+    elif row.inserted < written.n and row.status is RunStatus.COMPLETED:
         row.status = RunStatus.PARTIAL
-        row.error = f"Only {row.inserted} of {run.n} questions were new."
+        row.error = f"Only {row.inserted} of {written.n} questions were new."
     saved = row if row in session else await session.get(GenerationRun, row.id)
     if saved is None:
         raise GenerationError(reason=f"run {row.id} is gone")
@@ -530,9 +553,28 @@ async def run_generation(
     run = await write_questions(
         row, found, embedder=embedder, settings=settings, seed=seed, level=level
     )
-    row = await save_run(session, run)
+    row = await save_run(session, run.written())
     raise_if_empty(row)
     return row
+
+
+async def write_offline(
+    context: WorkerContext,
+    row: GenerationRun,
+    found: Sources,
+    settings: Settings,
+    level: StudentLevel | None,
+) -> Written:
+    """Phase 2 of an offline run off the event loop (core/offload.py): the generator is
+    pure Python for seconds. Progress goes out as (stored, wanted) notes."""
+
+    async def progress(done: int, total: int) -> None:
+        context.tell((done, total))
+
+    run = await write_questions(
+        row, found, embedder=context.embedder, settings=settings, progress=progress, level=level
+    )
+    return run.written()
 
 
 def flaw_context_of(material_chunks: list[SourceChunk], review_texts: list[str]) -> FlawContext:
@@ -605,9 +647,13 @@ async def _run_offline(
     body = [c for c in material_chunks if c.kind is ChunkKind.BODY and c.id in source_ids]
     # Cases and treatments of disease sections before the glossary's recall items.
     cases = clinical_items(body, seed=seed, difficulty=difficulty)
+    avoid = frozenset(
+        key_of(q.options[q.correct_index]) for q in stored if 0 <= q.correct_index < len(q.options)
+    )
+    tables = table_items(body, seed=seed, difficulty=difficulty, avoid_keys=avoid)
     if not material.facts:
-        for only_cases in _batches(cases, CANDIDATE_BATCH):
-            await run.consider(only_cases)
+        for batch in _batches(itertools.chain(cases, tables), CANDIDATE_BATCH):
+            await run.consider(batch)
             if run.done:
                 return
         return
@@ -633,9 +679,6 @@ async def _run_offline(
         keep = [i for i, score in enumerate(fact_relevance) if score >= MIN_FACT_RELEVANCE]
         material = dataclasses.replace(material, facts=tuple(facts[i] for i in keep))
         fact_relevance = [fact_relevance[i] for i in keep]
-    avoid = frozenset(
-        key_of(q.options[q.correct_index]) for q in stored if 0 <= q.correct_index < len(q.options)
-    )
     request = OfflineRequest(
         difficulty=difficulty,
         seed=seed,
@@ -644,12 +687,23 @@ async def _run_offline(
         relevance=fact_relevance,
     )
     # Application items first: a clinical chapter's cases are what board items look like.
-    candidates = itertools.chain(cases, offline_items(material, vectors, request))
+    # Table rows take turns with the text's facts: a drug chapter keeps its drugs in tables.
+    candidates = itertools.chain(
+        cases, _alternate(offline_items(material, vectors, request), tables)
+    )
     batches = _batches(candidates, CANDIDATE_BATCH)
-    while (batch := await asyncio.to_thread(_next_batch, batches)) is not None:
-        await run.consider(batch)
+    while True:
+        next_batch: list[DraftItem] | None = await asyncio.to_thread(_next_batch, batches)
+        if next_batch is None:
+            return
+        await run.consider(next_batch)
         if run.done:
             return
+
+
+def _alternate(first: Iterator[DraftItem], second: Iterator[DraftItem]) -> Iterator[DraftItem]:
+    for pair in itertools.zip_longest(first, second):
+        yield from (item for item in pair if item is not None)
 
 
 def _llm_contexts(

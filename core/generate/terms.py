@@ -76,9 +76,6 @@ class TermBank:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def has_glossary(self) -> bool:
-        return any(t.source == "glossary" for t in self.terms)
-
 
 _ABBREVIATION_PAREN = re.compile(r"\s*\([A-Z][A-Za-z0-9]{0,6}\)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePath
@@ -73,6 +74,21 @@ def format_of_name(filename: str) -> Format | None:
 def page_unit(filename: str) -> str:
     fmt = format_of_name(filename)
     return fmt.unit if fmt is not None else "page"
+
+
+def cited_pages(pages: Iterable[object], unit: str = "page") -> str:
+    """Pages as a citation in the material's own unit: "p. 3", "pp. 3-5", "pp. 3, 7",
+    "slide 14", "slides 2-4"; "" for none."""
+    numbers = sorted({int(str(p)) for p in pages if str(p).isdigit()})
+    if not numbers:
+        return ""
+    # Pages are abbreviated as books do; slides are spelled out.
+    one, many = ("p.", "pp.") if unit == "page" else (unit, f"{unit}s")
+    if len(numbers) == 1:
+        return f"{one} {numbers[0]}"
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{many} {numbers[0]}-{numbers[-1]}"
+    return f"{many} " + ", ".join(str(n) for n in numbers)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def read_photo(
     """The text OCR reads in the picture, as page 1; blocking (run it in a thread)."""
     if on_page is not None:
         on_page(0, 1, ocr=True)
-    image = _decode(data, fmt, max_megapixels=max_megapixels)
+    image = np.asarray(upright_grey(data, fmt, max_megapixels=max_megapixels))
     lines = ocr_text_lines(PageRecogniser().read(image), 1)
     if on_page is not None:
         on_page(1, 1, ocr=True)
@@ -41,7 +41,7 @@ def read_photo(
     )
 
 
-def _decode(data: bytes, fmt: Format, *, max_megapixels: float) -> np.ndarray:
+def upright_grey(data: bytes, fmt: Format, *, max_megapixels: float) -> Image.Image:
     """The picture upright, grey and at most MAX_SIDE_PX; its size is checked first (the
     header says it) so a decompression bomb is refused before it is decoded."""
     try:
@@ -57,4 +57,4 @@ def _decode(data: bytes, fmt: Format, *, max_megapixels: float) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
         raise CorruptFile(what=fmt.what) from error
     upright.thumbnail((MAX_SIDE_PX, MAX_SIDE_PX))
-    return np.asarray(upright)
+    return upright

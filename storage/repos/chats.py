@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ChatKind, Platform, ScopeKind
@@ -49,6 +49,24 @@ async def personal_scope(session: AsyncSession, user: User) -> Scope:
         session.add(scope)
         await session.flush()
     return scope
+
+
+async def personal_scope_id(session: AsyncSession, user_id: int) -> int | None:
+    """The student's own scope, if they ever had one (no row is created)."""
+    return await session.scalar(select(Scope.id).where(Scope.user_id == user_id))
+
+
+async def delete_private_chats(session: AsyncSession, user_id: int) -> None:
+    """Deletes the private chat rows the student is a member of (a Telegram private chat's
+    id is the student's own user id)."""
+    private_chats = (
+        select(Membership.chat_id)
+        .join(Chat, Chat.id == Membership.chat_id)
+        .where(Membership.user_id == user_id, Chat.kind == ChatKind.PRIVATE)
+    )
+    await session.execute(
+        delete(Chat).where(Chat.id.in_(private_chats)).execution_options(synchronize_session=False)
+    )
 
 
 async def group_scope(session: AsyncSession, chat: Chat) -> Scope:

@@ -36,6 +36,10 @@ async def material_in_scope(
     )
 
 
+async def materials_of_scope(session: AsyncSession, scope_id: int) -> list[Material]:
+    return list(await session.scalars(select(Material).where(Material.scope_id == scope_id)))
+
+
 async def add_material(
     session: AsyncSession,
     *,
@@ -104,12 +108,3 @@ async def delete_material(session: AsyncSession, material: Material) -> str:
     await session.flush()
     await bump_index_version(session, scope_id)
     return file_path
-
-
-async def chunk_count_for_scope(session: AsyncSession, scope_id: int) -> int:
-    count = await session.scalar(
-        select(func.count(Chunk.id))
-        .join(Material, Material.id == Chunk.material_id)
-        .where(Material.scope_id == scope_id)
-    )
-    return int(count or 0)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Question
@@ -13,10 +13,21 @@ from storage.models import Question
 MAX_COMPARED = 2000
 
 
-async def add_question(session: AsyncSession, question: Question) -> Question:
-    session.add(question)
-    await session.flush()
-    return question
+def topic_filter(query: Select, topic: str, *, exact: bool) -> Select:  # type: ignore[type-arg]
+    """Narrows a question query to a topic: the exact name, or any topic containing it."""
+    if not topic:
+        return query
+    if exact:
+        return query.where(Question.topic == topic)
+    return query.where(func.lower(Question.topic).contains(topic.lower(), autoescape=True))
+
+
+async def questions_for_export(session: AsyncSession, scope_id: int, topic: str) -> list[Question]:
+    """The scope's questions in circulation (not retired), of topics containing `topic`
+    when given, oldest first."""
+    query = select(Question).where(Question.scope_id == scope_id, Question.retired_at.is_(None))
+    rows = await session.scalars(topic_filter(query, topic, exact=False).order_by(Question.id))
+    return list(rows)
 
 
 async def existing_hashes(
@@ -42,13 +53,6 @@ async def questions_of_materials(
         query = query.where(Question.material_id.in_(list(material_ids)))
     rows = await session.scalars(query.order_by(Question.id.desc()).limit(MAX_COMPARED))
     return list(rows)
-
-
-async def questions_of_run(session: AsyncSession, run_id: int) -> Sequence[Question]:
-    rows = await session.scalars(
-        select(Question).where(Question.run_id == run_id).order_by(Question.id)
-    )
-    return rows.all()
 
 
 async def stem_hashes_of_scope(session: AsyncSession, scope_id: int) -> set[str]:

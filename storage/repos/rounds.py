@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -68,13 +67,6 @@ async def last_item(session: AsyncSession, round_id: int) -> RoundItem | None:
         .order_by(RoundItem.position.desc())
         .limit(1)
     )
-
-
-async def items_of(session: AsyncSession, round_id: int) -> list[RoundItem]:
-    rows = await session.scalars(
-        select(RoundItem).where(RoundItem.round_id == round_id).order_by(RoundItem.position)
-    )
-    return list(rows)
 
 
 async def item_by_token(
@@ -210,13 +202,6 @@ async def round_candidates(
         )
     rows = await session.scalars(query.order_by(Question.id).limit(limit))
     return list(rows)
-
-
-async def questions_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Question]:
-    if not ids:
-        return {}
-    rows = await session.scalars(select(Question).where(Question.id.in_(list(ids))))
-    return {question.id: question for question in rows}
 
 
 def _escape_like(text: str) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -57,6 +58,16 @@ async def source_chunks(
     return list(await session.scalars(query))
 
 
+async def material_filenames(session: AsyncSession, material_ids: Sequence[int]) -> dict[int, str]:
+    """The stored file names of these materials (their suffix says what a page is)."""
+    if not material_ids:
+        return {}
+    rows = await session.execute(
+        select(Material.id, Material.filename).where(Material.id.in_(list(material_ids)))
+    )
+    return {material_id: filename for material_id, filename in rows.all()}
+
+
 async def chunk_vectors(session: AsyncSession, chunk_ids: Sequence[int]) -> dict[int, bytes]:
     """Stored float32 embeddings of these chunks (the system of record), by chunk id."""
     if not chunk_ids:
@@ -74,3 +85,49 @@ async def running_for(session: AsyncSession, user_id: int) -> GenerationRun | No
         .where(GenerationRun.requested_by == user_id, GenerationRun.status == RunStatus.RUNNING)
         .limit(1)
     )
+
+
+async def runs_created_after(session: AsyncSession, earliest: datetime) -> list[GenerationRun]:
+    """Every run created after `earliest`, oldest first (the run report's window)."""
+    rows = await session.scalars(
+        select(GenerationRun)
+        .where(GenerationRun.created_at > earliest)
+        .order_by(GenerationRun.created_at)
+    )
+    return list(rows)
+
+
+async def set_status_ref(session: AsyncSession, run_id: int, message_ref: str) -> None:
+    """Stores the chat message a background run edits as it goes."""
+    await session.execute(
+        update(GenerationRun).where(GenerationRun.id == run_id).values(status_ref=message_ref[:64])
+    )
+
+
+async def stamp_heartbeat(session: AsyncSession, worker: str, now: datetime) -> None:
+    """Marks the worker's running rows alive at `now`."""
+    await session.execute(
+        update(GenerationRun)
+        .where(GenerationRun.worker == worker, GenerationRun.status == RunStatus.RUNNING)
+        .values(heartbeat_at=now)
+    )
+
+
+async def claim_stale_runs(
+    session: AsyncSession, *, worker: str, stamped_before: datetime
+) -> list[GenerationRun]:
+    """Running rows of other workers not stamped since `stamped_before` (a dead process's),
+    locked for this transaction; rows another live claimer holds are skipped."""
+    rows = await session.scalars(
+        select(GenerationRun)
+        .where(
+            GenerationRun.status == RunStatus.RUNNING,
+            GenerationRun.worker != worker,
+            or_(
+                GenerationRun.heartbeat_at < stamped_before,
+                GenerationRun.heartbeat_at.is_(None),
+            ),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)

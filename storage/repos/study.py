@@ -12,13 +12,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Select, and_, case, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.enums import ItemState, MaterialStatus, SessionState
 from storage.models import Attempt, Card, Chunk, Material, Question, QuizItem, QuizSession
 from storage.repos.cards import in_play, is_due
+from storage.repos.questions import topic_filter
 
 
 async def active_session_for(session: AsyncSession, user_id: int) -> QuizSession | None:
@@ -127,14 +128,6 @@ async def has_ready_material(session: AsyncSession, scope_id: int) -> bool:
     return found is not None
 
 
-def _topic_filter(query: Select, topic: str, *, exact: bool) -> Select:  # type: ignore[type-arg]
-    if not topic:
-        return query
-    if exact:
-        return query.where(Question.topic == topic)
-    return query.where(func.lower(Question.topic).contains(topic.lower(), autoescape=True))
-
-
 async def unseen_question_ids(
     session: AsyncSession,
     *,
@@ -156,7 +149,7 @@ async def unseen_question_ids(
     )
     if exclude:
         query = query.where(Question.id.not_in(list(exclude)))
-    query = _topic_filter(query, topic, exact=exact_topic)
+    query = topic_filter(query, topic, exact=exact_topic)
     level = func.coalesce(func.round(Question.observed_difficulty), Question.difficulty)
     distance = case(
         (level >= near_difficulty, level - near_difficulty), else_=near_difficulty - level
@@ -188,7 +181,7 @@ async def seen_question_ids(
     )
     if exclude:
         query = query.where(Question.id.not_in(list(exclude)))
-    query = _topic_filter(query, topic, exact=exact_topic)
+    query = topic_filter(query, topic, exact=exact_topic)
     rows = await session.scalars(query.order_by(Card.due_at, Question.id).limit(limit))
     return list(rows)
 

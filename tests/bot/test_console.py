@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import os
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+from storage.db import Database
+from tests.study_seed import seed_student
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,3 +40,20 @@ def test_end_of_input_exits_cleanly_and_unknown_commands_are_explained(tmp_path:
     assert result.returncode == 0, result.stderr
     assert "I don't know /frobnicate" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_export_writes_the_anki_deck_and_prints_its_path(tmp_path: Path) -> None:
+    async def seed() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'rounds.db'}")
+        await db.migrate()
+        await seed_student(db, external_id=getpass.getuser(), count=3)
+        await db.dispose()
+
+    asyncio.run(seed())
+    result = run_console("/export\n/quit\n", tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "3 questions." in result.stdout
+    saved = re.search(r"File saved to (\S+\.apkg)", result.stdout.replace("\n", ""))
+    assert saved is not None, result.stdout
+    assert zipfile.is_zipfile(saved.group(1))

@@ -20,6 +20,7 @@ from bot import discord_bot
 from bot.app import App
 from storage.enums import Platform
 from tests.bot.discord_harness import app_for, discord_settings, fake_discord, running
+from tests.derived_material import page_images, photo
 from tests.fakes.discord_server import (
     DEFERRED_MESSAGE,
     MESSAGE,
@@ -237,3 +238,18 @@ async def test_a_flood_of_dms_gets_one_slow_down_and_the_excess_is_dropped(
     # Someone else is not slowed down by it.
     await fake.send_dm(OTHER, "hello?")
     await fake.wait_for(lambda: fake.bot_messages(fake.dm_channel(OTHER)))
+
+
+@pytest.mark.slow
+async def test_several_pictures_in_one_dm_become_one_material_in_order(
+    bot: App, fake: FakeDiscord, shared_data: Path
+) -> None:
+    bands = page_images(shared_data / "ap2e_ch19_heart.pdf", [9, 10], dpi=200, band=(0.06, 0.2))
+    pictures = [fake.host_file(f"page{n}.jpg", photo(b)) for n, b in enumerate(bands, start=1)]
+    await fake.send_dm(STUDENT, attachments=pictures)
+    dm = fake.dm_channel(STUDENT)
+    await fake.wait_for(lambda: any("is ready" in m.text for m in fake.bot_messages(dm)), 180)
+    ready = next(m for m in fake.bot_messages(dm) if "is ready" in m.text)
+    assert "is ready: 2 pages, " in ready.text
+    assert "2 scanned pages read with OCR." in ready.text
+    assert len(fake.downloads) == 2

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.notifier import Notifier, PushButton, RecipientUnreachable
+from scheduler.notifier import Button, Notifier, RecipientUnreachable
 from storage.enums import Platform
 from tests.bot.discord_harness import app_for, discord_settings, fake_discord, running
 from tests.fakes.discord_server import FakeDiscord, FakeUser
@@ -29,7 +29,7 @@ async def notifier(tmp_path: Path, fake: FakeDiscord) -> AsyncIterator[Notifier]
         yield notifier
 
 
-REVIEW = ((PushButton("Start review", "rev:start"), PushButton("Later", "rev:snooze")),)
+REVIEW = ((Button("Start review", "rev:start"), Button("Later", "rev:snooze")),)
 
 
 async def test_a_reminder_reaches_the_dm_channel_with_its_buttons(
@@ -63,7 +63,7 @@ async def test_channel_messages_are_posted_and_edited_in_place(
     notifier: Notifier, fake: FakeDiscord
 ) -> None:
     channel = fake.guild_channel(7070, guild_id=99)
-    ref = await notifier.send(str(channel.id), "Question 1 of 3", ((PushButton("A", "r:1"),),))
+    ref = await notifier.send(str(channel.id), "Question 1 of 3", ((Button("A", "r:1"),),))
     await notifier.edit(str(channel.id), ref, "Question 1: closed. Key: A")
     [message] = fake.channel_messages(channel)
     assert message.id == int(ref)

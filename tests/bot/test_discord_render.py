@@ -15,8 +15,8 @@ from bot.discord_render import (
     PayloadButton,
     render,
 )
-from handlers.payloads import MAX_PAYLOAD_BYTES, encode, new_token
-from handlers.types import Button, Reply, Tone
+from core.buttons import MAX_PAYLOAD_BYTES, Button, encode, new_token
+from handlers.types import Reply, Tone
 
 
 def test_a_reply_is_an_embed_coloured_by_tone() -> None:

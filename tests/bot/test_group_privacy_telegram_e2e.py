@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from core.settings import Settings
+from core.texts.commands import COMMAND_CATALOGUE
 from handlers.personal import PERSONAL_COMMANDS
-from handlers.router import COMMAND_CATALOGUE
 from storage.enums import Platform
 from tests.bot.telegram_harness import running_bot
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram, Message

@@ -15,9 +15,10 @@ from pydantic import SecretStr
 from bot.app import build_app
 from bot.runner import startup_failure
 from bot.telegram_events import SORRY, parse_command, webhook_secret
+from core.buttons import Button
 from core.settings import Settings
-from handlers.router import COMMAND_CATALOGUE
-from scheduler.notifier import PushButton, RecipientUnreachable
+from core.texts.commands import COMMAND_CATALOGUE
+from scheduler.notifier import RecipientUnreachable
 from storage.enums import Platform
 from tests.bot.telegram_harness import RunningBot, running_bot, serve_for, telegram_settings
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
@@ -133,7 +134,7 @@ async def test_the_notifier_pushes_with_buttons_edits_and_reports_blocked_users(
     fake.user(BOB, "Bob")
     notifier = tg.app.notifiers[Platform.TELEGRAM]
     assert notifier.platform is Platform.TELEGRAM
-    buttons = [[PushButton("Start review", "review:go")]]
+    buttons = [[Button("Start review", "review:go")]]
     ref = await notifier.send(str(ALICE), "12 cards due <today> — about 6 minutes", buttons)
     pushed = fake.messages[(ALICE, int(ref))]
     assert pushed.text == "12 cards due <today> — about 6 minutes"

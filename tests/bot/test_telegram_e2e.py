@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from core.buttons import MAX_PAYLOAD_BYTES
 from core.settings import Settings
-from handlers.payloads import MAX_PAYLOAD_BYTES
 from tests.bot.telegram_harness import RunningBot, running_bot
 from tests.fakes.telegram_server import FakeTelegram, Message
 

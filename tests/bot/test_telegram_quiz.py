@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from core.buttons import MAX_PAYLOAD_BYTES
 from core.settings import Settings
-from handlers.payloads import MAX_PAYLOAD_BYTES
 from storage.enums import Platform
 from tests.bot.telegram_harness import RunningBot, running_bot
 from tests.fakes.telegram_server import Message

@@ -21,14 +21,14 @@ from bot.telegram_replies import (
     ReplyRenderer,
     StatusMessage,
     html_pieces,
-    keyboard,
     split_notice,
     utf16_len,
 )
+from core.buttons import Button
 from core.settings import Settings
 from handlers.context import Services
 from handlers.router import Router
-from handlers.types import Button, Reply, SentMessage, Tone
+from handlers.types import Reply, SentMessage, Tone
 from storage.db import Database
 from tests.bot.telegram_harness import library_bot_api
 from tests.conftest import TELEGRAM_RUNTIMES
@@ -145,12 +145,6 @@ async def test_the_status_message_is_sent_once_edited_throttled_then_replaced(
     assert [m.text for m in fake.bot_messages(ALICE)] == ["heart.pdf is ready: 4 pages."]
     await status.show("late progress")  # after the final reply it must not draw over it
     assert message.text == "heart.pdf is ready: 4 pages."
-
-
-def test_callback_data_over_64_bytes_is_refused_before_sending() -> None:
-    assert keyboard(((Button("ok", "a" * 64),),)) is not None
-    with pytest.raises(ValueError, match="64"):
-        keyboard(((Button("too long", "é" * 33),),))
 
 
 def test_titles_are_bold_and_text_is_escaped() -> None:

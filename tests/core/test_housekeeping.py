@@ -52,6 +52,9 @@ async def test_start_up_sweeps_what_no_committed_row_owns(settings: Settings) ->
     (settings.data_dir / "charts" / "999").mkdir(parents=True)
     (settings.data_dir / "charts" / "999" / "dashboard.png").write_bytes(b"png")
     (settings.data_dir / "charts" / str(user_id)).mkdir()
+    (settings.data_dir / "exports" / "999").mkdir(parents=True)
+    (settings.data_dir / "exports" / "999" / "rounds.apkg").write_bytes(b"apkg")
+    (settings.data_dir / "exports" / str(user_id)).mkdir()
 
     app = await build_app(settings, Services(settings=settings, db=db))
     try:
@@ -60,5 +63,7 @@ async def test_start_up_sweeps_what_no_committed_row_owns(settings: Settings) ->
         assert not stale_index.exists()
         assert not (settings.data_dir / "charts" / "999").exists()
         assert (settings.data_dir / "charts" / str(user_id)).exists()
+        assert not (settings.data_dir / "exports" / "999").exists()
+        assert (settings.data_dir / "exports" / str(user_id)).exists()
     finally:
         await app.close()

@@ -22,6 +22,7 @@ from core.rounds import (
     rank_standings,
     streak_before,
 )
+from core.texts import rounds as round_texts
 
 T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
@@ -204,7 +205,7 @@ def _shown() -> ShownQuestion:
 
 def test_closed_question_shows_key_votes_fastest_and_standings() -> None:
     standings = rank_standings([_record(1, "Ann", True, 900), _record(2, "Bea", False, 0)])
-    text = rounds.closed_text(
+    text = round_texts.closed_text(
         rounds.QuestionResult(
             _shown(), (1, 1, 0, 0), rounds.Fastest("Ann", 1000), tuple(standings)
         )
@@ -219,7 +220,7 @@ def test_closed_question_shows_key_votes_fastest_and_standings() -> None:
 
 
 def test_closed_question_nobody_answered() -> None:
-    text = rounds.closed_text(rounds.QuestionResult(_shown(), (0, 0, 0, 0), None))
+    text = round_texts.closed_text(rounds.QuestionResult(_shown(), (0, 0, 0, 0), None))
     assert "Nobody answered." in text
 
 
@@ -227,7 +228,7 @@ def test_final_board_lists_ranks_scores_and_accuracy() -> None:
     standings = rank_standings(
         [_record(1, "Ann", True, 900), _record(1, "Ann", False, 0), _record(2, "Bea", True, 700)]
     )
-    text = rounds.final_text(standings, total=2, topic="valves")
+    text = round_texts.final_text(standings, total=2, topic="valves")
     lines = text.splitlines()
     assert lines[0] == "Round over · valves"
     assert lines[2] == "🥇 Ann · 900 pts · 1/2 right (50%)"
@@ -236,7 +237,7 @@ def test_final_board_lists_ranks_scores_and_accuracy() -> None:
 
 def test_a_big_group_board_lists_the_top_and_counts_the_rest() -> None:
     standings = rank_standings([_record(i, f"M{i:02d}", True, 1000 - i) for i in range(25)])
-    text = rounds.final_text(standings, total=1)
+    text = round_texts.final_text(standings, total=1)
     assert "M19" in text and "M20" not in text
     assert "… and 5 more" in text
 

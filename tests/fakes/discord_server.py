@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import PurePath
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -39,6 +40,8 @@ BOT_ID = 900_000_000_000_000_001
 APP_ID = 900_000_000_000_000_002
 OWNER_ID = 900_000_000_000_000_003
 ZLIB_SUFFIX = b"\x00\x00\xff\xff"
+# The content_type Discord gives an attachment, by its name.
+CONTENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
 
 # Interaction callback types.
 PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE = 1, 4, 5, 6, 7
@@ -333,7 +336,7 @@ class FakeDiscord:
             "size": len(data) if size is None else size,
             "url": f"{self.base_url}/cdn/{path}",
             "proxy_url": f"{self.base_url}/cdn/{path}",
-            "content_type": "application/pdf" if filename.endswith(".pdf") else "text/plain",
+            "content_type": CONTENT_TYPES.get(PurePath(filename).suffix.lower(), "text/plain"),
         }
 
     # -- driving the bot through the gateway ------------------------------------------------

@@ -275,8 +275,10 @@ class FakeTelegram:
         caption: str = "",
         chat_id: int | None = None,
         mime_type: str = "application/pdf",
+        media_group_id: str = "",
     ) -> str:
-        """The user sends a file. With `size` and no data it is a file nobody can download."""
+        """The user sends a file. With `size` and no data it is a file nobody can download.
+        Files sent together as an album share a `media_group_id`."""
         file_id = f"file-{next(self._file_ids)}"
         declared = size if size is not None else len(data or b"")
         self.files[file_id] = StoredFile(file_id, data, declared, f"documents/{file_id}.pdf")
@@ -288,6 +290,8 @@ class FakeTelegram:
             "mime_type": mime_type,
             "file_size": declared,
         }
+        if media_group_id:
+            message["media_group_id"] = media_group_id
         if caption:
             message["caption"] = caption
             if caption.startswith("/"):
@@ -299,10 +303,17 @@ class FakeTelegram:
         return file_id
 
     def send_photo(
-        self, user: dict, data: bytes, *, caption: str = "", chat_id: int | None = None
+        self,
+        user: dict,
+        data: bytes,
+        *,
+        caption: str = "",
+        chat_id: int | None = None,
+        media_group_id: str = "",
     ) -> str:
         """The user sends a photo (not a file): Telegram lists its sizes smallest first, each
-        a JPEG of its own; here the thumbnail is a stand-in and the largest is `data`."""
+        a JPEG of its own; here the thumbnail is a stand-in and the largest is `data`. Photos
+        sent together as an album arrive as one message each, sharing a `media_group_id`."""
         file_id = f"photo-{next(self._file_ids)}"
         self.files[file_id] = StoredFile(file_id, data, len(data), f"photos/{file_id}.jpg")
         message = self._user_message(user, chat_id)
@@ -312,6 +323,8 @@ class FakeTelegram:
             {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 1280,
              "height": 960, "file_size": len(data)},
         ]  # fmt: skip
+        if media_group_id:
+            message["media_group_id"] = media_group_id
         if caption:
             message["caption"] = caption
         self._push({"message": message})

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core.buttons import encode
 from core.settings import Settings
-from handlers.payloads import encode
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import Attempt, Card, Chunk, Material, Question, QuizSession, Scope, User

@@ -15,10 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from core.generation_jobs import STALE_AFTER, GenerationJobs
+from core.offload import Offload, ProcessOffload
 from core.settings import Settings
+from core.texts.commands import GENERIC_FAILURE
 from handlers import generation
 from handlers.context import Services
-from handlers.router import GENERIC_FAILURE, Router
+from handlers.router import Router
 from handlers.types import (
     Actor,
     ChatRef,
@@ -108,7 +110,9 @@ class Rig:
         await self.router.message_sent(SentMessage(reply.track, ref, self.now))
 
 
-async def _rig(db: Database, settings: Settings, inner: Any = None) -> Rig:
+async def _rig(
+    db: Database, settings: Settings, inner: Any = None, offload: Offload | None = None
+) -> Rig:
     embedder = GatedEmbedder(inner)
     rig_now = {"now": T0}
     services = Services(
@@ -118,10 +122,11 @@ async def _rig(db: Database, settings: Settings, inner: Any = None) -> Rig:
     )  # fmt: skip
     jobs = GenerationJobs.build(
         db=db, settings=settings, embedder=embedder, indexes=services.indexes,
-        clock=services.clock,
+        clock=services.clock, offload=offload,
     )  # fmt: skip
     jobs.resume = lambda row: generation.resume(services, row)
     jobs.abandoned = lambda row: generation.abandoned(services, row)
+    jobs.reports_for = lambda row: generation.reports_for(services, row)
     services.jobs = jobs
     outbox = RecordingOutbox()
     services.outboxes[Platform.CONSOLE] = outbox
@@ -159,7 +164,7 @@ async def test_quiz_answers_at_once_and_starts_by_itself_when_the_questions_are_
     assert other and other[0].text != GENERIC_FAILURE
 
     rig.embedder.go.set()
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
     [run] = await _runs(db)
     assert run.status is RunStatus.COMPLETED and run.inserted == 3
     assert run.completed_at is not None
@@ -169,6 +174,28 @@ async def test_quiz_answers_at_once_and_starts_by_itself_when_the_questions_are_
     assert question[1].flat_buttons, "the quiz's first question, with its answer buttons"
 
 
+async def test_questions_written_in_a_worker_process_report_progress_and_start_the_quiz(
+    db: Database, settings: Settings, shared_data: Path
+) -> None:
+    pool = ProcessOffload(HashingEmbedder(), workers=1)
+    rig = await _rig(db, settings, offload=pool)
+    try:
+        await rig.upload("ann", (shared_data / CHAPTER).read_bytes())
+        [status] = await rig.command("ann", "quiz", "6")
+        await rig.delivered(status)
+        here = rig.embedder.inner.calls
+        await rig.jobs.idle()
+    finally:
+        await pool.close()
+    assert rig.embedder.inner.calls == here, "the offline generator ran in the worker"
+    [run] = await _runs(db)
+    assert run.status is RunStatus.COMPLETED and run.inserted == 6
+    texts = rig.outbox.texts()
+    assert texts[0].startswith("Writing 6 new questions"), "the status message is edited"
+    assert "Wrote 6 new questions." in texts
+    assert any(reply.title.startswith("Question 1 of 6") for _, reply in rig.outbox.posted)
+
+
 async def test_a_topic_that_runs_short_says_how_many_and_why_and_offers_the_whole_material(
     db: Database, settings: Settings, shared_data: Path, embedder: Any
 ) -> None:
@@ -176,7 +203,7 @@ async def test_a_topic_that_runs_short_says_how_many_and_why_and_offers_the_whol
     await rig.upload("ann", (shared_data / EXCERPT).read_bytes())
     [status] = await rig.command("ann", "quiz", "heart", "development", "20")
     assert "Writing 20 new questions" in status.text
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
     [run] = await _runs(db)
     assert 0 < run.inserted < 20, (run.error, rig.outbox.texts())
     texts = rig.outbox.texts()
@@ -195,7 +222,7 @@ async def test_a_second_quiz_while_writing_waits_for_the_first(rig: Rig) -> None
     [again] = await rig.command("ann", "quiz", "3")
     assert "still writing your questions" in again.text
     rig.embedder.go.set()
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
 
 
 async def _stale_run(db: Database, *, pickups: int) -> int:
@@ -221,7 +248,7 @@ async def test_a_run_left_running_by_a_dead_process_is_picked_up_and_the_quiz_st
     run_id = await _stale_run(db, pickups=0)
     picked, closed = await rig.jobs.beat()
     assert [row.id for row in picked] == [run_id] and closed == []
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
     [run] = await _runs(db)
     assert run.status is RunStatus.COMPLETED and run.inserted == 2
     posted = rig.outbox.posted
@@ -251,7 +278,7 @@ async def test_a_live_process_keeps_its_runs(rig: Rig, db: Database) -> None:
     picked, closed = await rig.jobs.beat()
     assert picked == [] and closed == []
     rig.embedder.go.set()
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
 
 
 async def _limited_rig(db: Database, settings: Settings, shared_data: Path, limit: int) -> Rig:
@@ -260,7 +287,7 @@ async def _limited_rig(db: Database, settings: Settings, shared_data: Path, limi
     rig.now = T0 - timedelta(minutes=20)
     rig.services.clock = rig.jobs.clock = lambda: rig.now
     await rig.command("ann", "quiz", "3")
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
     [run] = await _runs(db)
     assert run.inserted == 3
     await rig.command("ann", "stop")
@@ -278,7 +305,7 @@ async def test_a_quiz_near_the_hourly_limit_writes_only_what_the_limit_leaves(
         "Your limit of 5 new questions per hour leaves room for 2 now (more in 40 minutes)."
     )
     assert status.text.startswith("Writing 2 new questions")
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
 
 
 async def test_the_hourly_question_limit_names_itself_and_when_it_frees_up(
@@ -296,7 +323,7 @@ async def test_a_job_done_before_its_status_message_arrives_still_closes_that_me
     rig: Rig,
 ) -> None:
     [status] = await rig.command("ann", "quiz", "3")
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
     assert rig.outbox.posted[0][1].title.startswith("Question 1 of 3")
     await rig.delivered(status, ref="late-status")
     address, closing = rig.outbox.posted[-1]
@@ -340,7 +367,7 @@ async def test_a_round_with_no_questions_writes_them_then_starts_by_itself(
     )
     assert status.text.startswith("Writing 3 new questions")
     assert "the round starts by itself" in status.text
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
     [(address, countdown)] = rig.outbox.posted
     assert address == "-100500"
     assert "Round starting in 5 s: 3 questions, 5 s each." in countdown.text
@@ -369,7 +396,7 @@ async def test_a_student_whose_job_must_wait_is_told_their_place_in_line(
     assert "2 ahead of you in the queue" in third.text
     await rig.delivered(third, ref="cy-status")
     rig.embedder.go.set()
-    await rig.jobs.queue.idle()
+    await rig.jobs.idle()
     moved = [r.text for a, r in rig.outbox.posted if a == "cy" and r.edit_of == "cy-status"]
     assert moved[0] == (
         "Waiting to write your questions… 1 ahead of you in the queue; I'll start as soon as "
@@ -377,3 +404,58 @@ async def test_a_student_whose_job_must_wait_is_told_their_place_in_line(
     )
     assert moved[-1] == "Wrote 3 new questions."
     assert sum(r.title.startswith("Question 1 of 3") for _, r in rig.outbox.posted) == 3
+
+
+# --- PostgreSQL: the runs are procrastinate jobs -----------------------------------------
+
+
+async def test_on_postgresql_a_quiz_is_a_procrastinate_job_and_starts_by_itself(
+    pg_db: Database, settings: Settings, shared_data: Path
+) -> None:
+    rig = await _rig(pg_db, settings)
+    assert rig.jobs.deferred is not None, "PostgreSQL runs its jobs through procrastinate"
+    await rig.jobs.start()
+    try:
+        await rig.upload("ann", (shared_data / CHAPTER).read_bytes())
+        [status] = await rig.command("ann", "quiz", "3")
+        assert status.text.startswith("Writing 3 new questions")
+        await rig.delivered(status)
+        await rig.jobs.idle()
+        [job] = await rig.jobs.deferred.app.job_manager.list_jobs_async(queue="generation")
+    finally:
+        await rig.jobs.close()
+    [run] = await _runs(pg_db)
+    assert job.task_kwargs == {"run_id": run.id} and job.status == "succeeded"
+    assert run.status is RunStatus.COMPLETED and run.inserted == 3
+    texts = rig.outbox.texts()
+    assert "Wrote 3 new questions." in texts
+    assert any(reply.title.startswith("Question 1 of 3") for _, reply in rig.outbox.posted)
+
+
+async def test_on_postgresql_a_job_deferred_before_a_restart_runs_when_the_bot_is_back(
+    pg_db: Database, settings: Settings, shared_data: Path
+) -> None:
+    before = await _rig(pg_db, settings)
+    assert before.jobs.deferred is not None
+    await before.jobs.deferred.open(work=False)  # this process never gets to the job
+    await before.upload("ann", (shared_data / CHAPTER).read_bytes())
+    [status] = await before.command("ann", "quiz", "3")
+    await before.delivered(status)
+    for _ in range(100):
+        if (await before.jobs.deferred.waiting())[0]:
+            break
+        await asyncio.sleep(0.05)
+    await before.jobs.close()  # the bot stops with the job still waiting
+
+    after = await _rig(pg_db, settings)
+    await after.jobs.start()
+    try:
+        await after.jobs.idle()
+    finally:
+        await after.jobs.close()
+    [run] = await _runs(pg_db)
+    assert run.status is RunStatus.COMPLETED and run.inserted == 3
+    replies = [reply for _, reply in after.outbox.posted]
+    assert all(reply.edit_of == "status-1" for reply in replies[:-1]), "the status is edited"
+    assert replies[-2].text == "Wrote 3 new questions."
+    assert replies[-1].title.startswith("Question 1 of 3"), "the quiz starts by itself"

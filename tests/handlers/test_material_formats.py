@@ -5,19 +5,26 @@ message and leaves nothing behind."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pptx
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
+from core.embed import Embedder
 from core.settings import Settings
 from handlers.types import Tone
 from storage.db import Database
+from storage.models import Question
 from tests.derived_material import (
+    SLIDE_MEANING_WORDS,
     combined_pdf,
     deck_from,
     deck_of,
+    glossary_deck_from,
+    key_terms_of,
     page_images,
     photo,
     picture_without_text,
@@ -33,6 +40,12 @@ OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1016)
 @pytest.fixture
 def quick_rig(settings: Settings, db: Database) -> Rig:
     return make_rig(settings, db, HashingEmbedder())
+
+
+@pytest.fixture
+def rig(settings: Settings, db: Database, embedder: Embedder) -> Rig:
+    """With the real embedder: distractors are chosen by meaning."""
+    return make_rig(settings, db, embedder)
 
 
 async def test_a_deck_becomes_slides_with_titled_topics(quick_rig: Rig, shared_data: Path) -> None:
@@ -116,3 +129,35 @@ async def test_each_kind_of_bad_file_gets_one_clear_message_and_leaves_nothing(
     assert reply.text.startswith(message), reply.text
     assert reply.tone is Tone.WARNING
     assert (await leftovers(quick_rig.db, quick_rig.settings, await quick_rig.scope_id())).nothing
+
+
+async def test_term_meaning_bullets_become_definition_questions_citing_slides(
+    rig: Rig, shared_data: Path
+) -> None:
+    chapter = shared_data / CHAPTER
+    bullets = {
+        term: meaning
+        for term, meaning in key_terms_of(chapter)
+        if len(meaning.split()) <= SLIDE_MEANING_WORDS
+    }
+    ada = rig.person()
+    (reply,) = await ada.send("revision.pptx", glossary_deck_from(chapter))
+    assert reply.tone is Tone.GOOD, reply.text
+    await ada.say("/quiz 10")
+    async with rig.db.session() as session:
+        questions = list(await session.scalars(select(Question)))
+    assert len(questions) == 10
+    # "Which term is defined as ...?" offers bullet terms; "Which best defines ...?" offers
+    # the meanings of other bullets.
+    naming = [q for q in questions if set(q.options) <= set(bullets)]
+    defining = [
+        q
+        for q in questions
+        if "best defines" in q.stem
+        and all(any(option in meaning for meaning in bullets.values()) for option in q.options)
+    ]
+    assert len(naming) + len(defining) == 10, [q.stem for q in questions]
+    assert naming and defining
+    for question in questions:
+        assert re.search(r"\(slides? \d+", question.explanation), question.explanation
+        assert "p. " not in question.explanation, question.explanation

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from core.buttons import encode
 from core.embed import Embedder
 from core.settings import Settings
 from handlers.context import Services
-from handlers.payloads import encode
 from handlers.router import Router
 from handlers.types import Actor, ChatRef, Document, EventKind, Incoming, Reply, Tone
 from storage.db import Database

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core.buttons import decode
 from core.grading import Answer, record_answer
 from core.settings import Settings
-from handlers.payloads import decode
 from storage.db import Database
 from storage.enums import AttemptSource, CardStatus, Platform, SchedulerKind
 from storage.models import Card, Question, User

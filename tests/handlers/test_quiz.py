@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from core.buttons import MAX_PAYLOAD_BYTES, encode
 from core.settings import Settings
-from handlers.payloads import MAX_PAYLOAD_BYTES, encode
 from handlers.types import Reply
 from storage.db import Database
 from storage.models import Attempt, Card, QuizItem

@@ -27,7 +27,7 @@ from storage.models import (
     User,
 )
 from storage.repos.chats import personal_scope
-from storage.repos.rounds import questions_by_ids
+from storage.repos.study import questions_by_id
 from storage.vector_index import VectorIndexes
 from tests.materials_support import CHAPTER, HashingEmbedder, text_pdf
 from tests.rounds_support import (
@@ -389,7 +389,7 @@ async def test_a_round_writes_its_questions_from_the_groups_own_pdf(
     async with db.session() as session:
         group_round = await session.scalar(select(GroupRound))
         assert group_round is not None
-        questions = list((await questions_by_ids(session, group_round.plan)).values())
+        questions = list((await questions_by_id(session, group_round.plan)).values())
         assert len(questions) == 3
         assert {q.scope_id for q in questions} == {group_round.scope_id}
         assert all("kidney" not in q.stem.lower() for q in questions)

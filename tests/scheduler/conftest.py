@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler.notifier import PushButton, RecipientUnreachable
+from core.buttons import Button
+from scheduler.notifier import RecipientUnreachable
 from scheduler.pacing import Pacer
 from storage.db import Database
 from storage.enums import Platform, ScopeKind
@@ -24,7 +25,7 @@ class Crash(BaseException):
 class Sent:
     address: str
     text: str
-    buttons: Sequence[Sequence[PushButton]]
+    buttons: Sequence[Sequence[Button]]
 
 
 @dataclass
@@ -36,9 +37,7 @@ class RecordingNotifier:
     unreachable: set[str] = field(default_factory=set)
     failures: list[BaseException] = field(default_factory=list)
 
-    async def send(
-        self, address: str, text: str, buttons: Sequence[Sequence[PushButton]] = ()
-    ) -> str:
+    async def send(self, address: str, text: str, buttons: Sequence[Sequence[Button]] = ()) -> str:
         if self.failures:
             raise self.failures.pop(0)
         if address in self.unreachable:

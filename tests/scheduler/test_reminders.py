@@ -6,8 +6,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from core.texts.reminders import reminder_text
 from scheduler.pacing import Pacer
-from scheduler.reminders import REVIEW_ACTION, Outcome, TickReport, reminder_text, run_tick
+from scheduler.reminders import REVIEW_ACTION, Outcome, TickReport, run_tick
 from storage.db import Database
 from storage.enums import DeliveryKind, DeliveryState, Platform
 from storage.models import User

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from scheduler.notifier import ConsoleNotifier, Notifier, PushButton
+from scheduler.notifier import Button, ConsoleNotifier, Notifier
 from scheduler.service import start_scheduler
 from storage.enums import DeliveryState, Platform
 from storage.models import Delivery
@@ -66,6 +66,6 @@ async def test_console_notifier_prints_the_reminder_and_its_button() -> None:
     out = io.StringIO()
     console = ConsoleNotifier(out)
     assert isinstance(console, Notifier)
-    await console.send("me", "3 cards due — about 2 minutes", [[PushButton("Start review", "rv")]])
+    await console.send("me", "3 cards due — about 2 minutes", [[Button("Start review", "rv")]])
     assert "3 cards due — about 2 minutes" in out.getvalue()
     assert "[Start review]" in out.getvalue()

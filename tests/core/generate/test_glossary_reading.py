@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.generate.glossary import PhraseCounts, parse_glossary
+from core.generate.glossary import PhraseCounts, listed_pairs, parse_glossary
 
 BODY = [
     "The zentral gland secretes brovin, a peptide hormone that lowers blood salt. "
@@ -39,3 +39,28 @@ def test_a_one_word_definition_on_its_own_line_does_not_swallow_the_next_entry()
         "smallest of blood vessels where exchange occurs between blood and cells"
     )
     assert found["vein"].startswith("vessel that returns blood")
+
+
+SLIDE = """Heart rate
+• Tachycardia – heart rate above 100 beats per minute
+• Bradycardia: heart rate below 60 beats per minute
+• stroke volume (SV) - the volume of blood ejected by a ventricle in one beat
+• Note: see figure
+• The normal rate is: between 60 and 100 beats per minute
+• Table 3: resting heart rates of athletes and others
+• self-regulation of the heart by its own stretch"""
+
+
+def test_term_meaning_lines_of_a_list_are_read_by_their_shape() -> None:
+    found = {e.term: e.definition for e in listed_pairs(SLIDE)}
+    # A short term, a dash or colon, a meaning; not a label ("Note"), a clause with a verb,
+    # a numbered label, a hyphenated word, or a remark with a meaning of too few words.
+    assert found == {
+        "Tachycardia": "heart rate above 100 beats per minute",
+        "Bradycardia": "heart rate below 60 beats per minute",
+        "stroke volume (SV)": "the volume of blood ejected by a ventricle in one beat",
+    }
+
+
+def test_a_single_term_meaning_line_is_a_label_not_a_glossary() -> None:
+    assert listed_pairs("Summary\nTachycardia – heart rate above 100 beats per minute") == []

@@ -22,6 +22,9 @@ from storage.repos.users import get_or_create_user
 from tests.core.generate.conftest import EXCERPT, Library
 
 HEART = "ap2e_ch19_heart.pdf"
+_TABLE_ROW = re.compile(
+    r"Your material's table \([^)]*\) lists it with (?P<cells>.+?)\. The other"
+)
 _QUOTED = re.compile(r'says(?: \([^)]*\))?: "(?P<support>.+?)"(?: The other options|$)')
 
 
@@ -96,11 +99,17 @@ async def assert_stored_items_are_sound(
     context = await validation_context(library)
     for question in questions:
         assert failed_rules(as_draft(question), context) == [], question.stem
-        # The quoted support is printed on a cited page (or across the two cited pages).
-        support = _QUOTED.search(question.explanation)
-        assert support, question.explanation
         cited = " ".join(pages[p - 1] for p in question.source_pages)
-        assert normalise(support.group("support")) in cited, (question.source_pages, support)
+        table_row = _TABLE_ROW.search(question.explanation)
+        if table_row:
+            # A table item quotes the row's cells; each is printed on the cited page.
+            for cell in re.findall(r'"([^"]+)"', table_row.group("cells")):
+                assert normalise(cell) in cited, (question.source_pages, cell)
+        else:
+            # The quoted support is printed on a cited page (or across the two cited pages).
+            support = _QUOTED.search(question.explanation)
+            assert support, question.explanation
+            assert normalise(support.group("support")) in cited, (question.source_pages, support)
         key = question.options[question.correct_index]
         # The page prints "sinoatrial (SA) node"; the key may drop the abbreviation.
         assert normalise(key) in cited or normalise(re.sub(r"\s*\([A-Z]+\)", "", key)) in cited
@@ -207,6 +216,15 @@ async def test_offline_items_on_a_whole_chapter_are_sound(
             if normalise(option) != key and question.flags[0] != "definition":
                 assert normalise(option) not in normalise(question.stem), question.stem
                 assert key not in normalise(option) and normalise(option) not in key
+        if _TABLE_ROW.search(question.explanation):
+            # A table's entries are siblings of mixed number; the key is never the only
+            # singular or the only plural, and each wrong option's row is told.
+            numbers = [looks_plural(option) for option in question.options]
+            assert numbers.count(numbers[question.correct_index]) >= 2, question.options
+            others = question.explanation.split("The other options are other rows")[1]
+            for i, option in enumerate(question.options):
+                assert i == question.correct_index or f"{option} (" in others, others
+            continue
         if question.flags[0] != "definition":
             # "Which of the following are ..." must not leave the key alone in the plural,
             # and "coronary veins" never stands beside one of them ("great cardiac vein").

@@ -1,4 +1,6 @@
-"""Button payloads: short `action:part:part` strings that fit Telegram's callback_data."""
+"""Buttons, platform-neutral: a label and a short `action:part:part` payload that fits
+Telegram's callback_data. Handlers, rounds and scheduler pushes all build this one type;
+each adapter turns it into its platform's markup in one place."""
 
 from __future__ import annotations
 
@@ -36,9 +38,14 @@ def encode(action: str, *parts: object) -> str:
         if not _PART.match(piece):
             raise ValueError(f"payload part {piece!r} is not a short token")
     payload = ":".join(pieces)
-    if len(payload.encode()) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"payload of {len(payload.encode())} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    _check_fits(payload)
     return payload
+
+
+def _check_fits(payload: str) -> None:
+    size = len(payload.encode())
+    if size > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"payload of {size} bytes exceeds {MAX_PAYLOAD_BYTES}")
 
 
 def decode(payload: str) -> Payload:
@@ -54,3 +61,17 @@ def decode(payload: str) -> Payload:
 def new_token() -> str:
     """An unguessable 16-character token naming one asked question."""
     return secrets.token_urlsafe(12)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """One inline button; a payload too long for Telegram is a bug, refused when built."""
+
+    label: str
+    payload: str
+
+    def __post_init__(self) -> None:
+        _check_fits(self.payload)
+
+
+ButtonRows = tuple[tuple[Button, ...], ...]

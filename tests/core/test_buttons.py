@@ -1,4 +1,4 @@
-"""Button payloads fit Telegram's 64 bytes and anything forged is refused."""
+"""Buttons: payloads fit Telegram's 64 bytes and anything forged is refused."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.payloads import MAX_PAYLOAD_BYTES, MalformedPayload, decode, encode, new_token
+from core.buttons import MAX_PAYLOAD_BYTES, Button, MalformedPayload, decode, encode, new_token
 
 
 def test_longest_payload_we_build_fits_telegram() -> None:
@@ -18,6 +18,12 @@ def test_longest_payload_we_build_fits_telegram() -> None:
 def test_encoder_refuses_oversized_payloads() -> None:
     with pytest.raises(ValueError):
         encode("ans", "x" * 32, "y" * 32)
+
+
+def test_a_button_whose_payload_would_not_fit_telegram_is_refused_when_built() -> None:
+    assert Button("ok", "a" * 64).payload == "a" * 64
+    with pytest.raises(ValueError, match="64"):
+        Button("too long", "é" * 33)
 
 
 @pytest.mark.parametrize("payload", ["", "ans", "ans:../../etc", "ans:a b", "a" * 65, "ans::1"])

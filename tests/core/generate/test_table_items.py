@@ -1,0 +1,129 @@
+"""Items from table rows: the options are one column's entries, the stem describes the
+key's row by its other cells, and no distractor's row fits that description."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from core.generate.facts import SourceChunk
+from core.generate.table_items import table_items
+from storage.enums import ChunkKind
+from tests.core.generate.conftest import Library
+from tests.core.generate.test_offline_generation import run_and_read
+from tests.core.readers.test_pdf_tables import pages_of
+
+# Written for these tests: a table the way core.readers.tables writes one, row by row.
+HORMONES = [
+    (
+        "Insulin",
+        "Beta cells of the pancreatic islets",
+        "Lowers blood glucose by moving it into cells",
+    ),
+    (
+        "Glucagon",
+        "Alpha cells of the pancreatic islets",
+        "Raises blood glucose by breaking down glycogen",
+    ),
+    (
+        "Thyroxine",
+        "Follicular cells of the thyroid gland",
+        "Raises the basal metabolic rate of most cells",
+    ),
+    (
+        "Aldosterone",
+        "Zona glomerulosa of the adrenal cortex",
+        "Increases sodium reabsorption in the distal tubule",
+    ),
+    (
+        "Antidiuretic hormone",
+        "Neurons of the hypothalamus",
+        "Increases water reabsorption in the collecting ducts",
+    ),
+    (
+        "Erythropoietin",
+        "Interstitial cells of the kidney",
+        "Stimulates erythrocyte production in the bone marrow",
+    ),
+]
+PROSE = (
+    "Hormones travel in the blood to distant targets. Insulin and glucagon act in opposite "
+    "directions on the level of glucose. Thyroxine sets the pace of metabolism. Aldosterone "
+    "and antidiuretic hormone both act on the kidney, and erythropoietin is made there."
+)
+
+
+def row_line(hormone: str, source: str, effect: str, *, effect_first: bool = False) -> str:
+    if effect_first:
+        return f"Hormone: {hormone}; Main Effect: {effect}; Source: {source}"
+    return f"Hormone: {hormone}; Source: {source}; Main Effect: {effect}"
+
+
+def chunks(
+    rows: list[tuple[str, str, str]], prose: str = PROSE, *, effect_first: bool = False
+) -> list[SourceChunk]:
+    table = "\n".join(row_line(*row, effect_first=effect_first) for row in rows)
+    return [
+        SourceChunk(1, 1, 0, ChunkKind.BODY, prose, 3, 3, "Endocrine System › Hormones"),
+        SourceChunk(
+            2, 1, 1, ChunkKind.BODY, f"Table 2.1\n{table}", 4, 4, "Endocrine System › Hormones"
+        ),
+    ]
+
+
+def test_an_item_describes_its_row_and_offers_other_rows_entries() -> None:
+    items = list(table_items(chunks(HORMONES), seed=1, difficulty=3))
+    assert len(items) >= 4
+    names = {row[0] for row in HORMONES}
+    for item in items:
+        row = next(r for r in HORMONES if r[0] == item.key)
+        assert set(item.options) <= names and len(set(item.options)) == 4
+        assert item.stem.endswith("Which of the following hormones fits this description?")
+        described = item.stem.split(" Which of")[0]
+        assert row[1] in described or row[2] in described
+        for option in item.options:
+            if option != item.key:
+                other = next(r for r in HORMONES if r[0] == option)
+                assert other[1] not in described and other[2] not in described
+        assert item.source_pages == (4,)
+        assert item.support == row_line(*row)
+        assert f'"{item.key}"' in item.explanation
+
+
+def test_a_description_sharing_the_key_s_root_is_not_used() -> None:
+    # The effect comes first and would be the description, but "erythrocyte" spells
+    # "Erythropoietin": the row is described by its source instead.
+    items = list(table_items(chunks(HORMONES, effect_first=True), seed=1, difficulty=3))
+    (item,) = [item for item in items if item.key == "Erythropoietin"]
+    assert "erythrocyte" not in item.stem
+    assert item.stem.startswith("Source: Interstitial cells of the kidney.")
+    others = [item for item in items if item.key != "Erythropoietin"]
+    assert others and all(item.stem.startswith("Main effect: ") for item in others)
+
+
+def test_a_column_the_text_never_discusses_gives_no_options() -> None:
+    # Without prose naming the hormones, the column could be any values at all.
+    unrelated = "The weather was fine. Nothing here names what the table lists at all."
+    assert list(table_items(chunks(HORMONES, prose=unrelated), seed=1, difficulty=3)) == []
+
+
+def test_too_few_rows_for_three_distractors_give_no_item() -> None:
+    assert list(table_items(chunks(HORMONES[:3]), seed=1, difficulty=3)) == []
+
+
+async def test_a_drug_chapter_s_tables_become_questions_about_its_drugs(
+    library: Library, shared_data: Path, tmp_path: Path
+) -> None:
+    # The pages of OpenStax Microbiology ch. 14 on cell-wall and protein-synthesis
+    # inhibitors: most of what they teach about each drug is in Tables 14.2 and 14.3.
+    pdf = tmp_path / "inhibitors.pdf"
+    pdf.write_bytes(
+        pages_of(shared_data / "micro_ch14_antimicrobial_drugs.pdf", list(range(11, 19)))
+    )
+    await library.add(pdf)
+    questions = await run_and_read(library, 10, seed=5)
+    from_tables = [q for q in questions if q.stem.endswith("fits this description?")]
+    assert len(from_tables) >= 3
+    for question in from_tables:
+        assert re.match(r"^[A-Z][a-z ]+: ", question.stem)
+        assert "drug" in question.stem.split("Which of the following ")[1]
