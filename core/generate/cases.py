@@ -20,6 +20,7 @@ from functools import cached_property
 
 from wordfreq import zipf_frequency
 
+from core.chunking import HEADING_SEPARATOR
 from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import family_of_word, head_of, is_binomial, shape_family, singular
 from core.generate.schema import APPLICATION, RECALL, DraftItem
@@ -91,6 +92,8 @@ class _Section:
     sentences: tuple[str, ...]
     organism: str  # the organism it names most ("Giardia lamblia"), or ""
     disease: str  # its title when the title names a condition, or ""
+    # The headings above its own ("24.2 Microbial Diseases of the Mouth"): its family.
+    parent: str = ""
 
     @cached_property
     def clues(self) -> frozenset[str]:
@@ -128,8 +131,12 @@ def _organisms(text: str) -> Counter[str]:
 
 
 def _title(heading: str) -> str:
-    own = heading.split("›")[-1]
+    own = heading.split(HEADING_SEPARATOR.strip())[-1]
     return clean(re.sub(r"\([^)]*\)", " ", own))
+
+
+def _parent(heading: str) -> str:
+    return heading.rpartition(HEADING_SEPARATOR.strip())[0].strip()
 
 
 def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
@@ -175,7 +182,8 @@ def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
             disease, inferred = (title, True) if weak or unnamed else ("", False)
         disease = _sentence_case(disease, whole_text)
         if organism or disease:
-            sections.append((_Section(title, tuple(members), said, organism, disease), inferred))
+            section = _Section(title, tuple(members), said, organism, disease, _parent(heading))
+            sections.append((section, inferred))
     # Titles read as diseases from their findings only count in a clinical text: one where
     # titles and organisms already name several diseases (a physiology chapter's
     # "Erythropoiesis" or "Posterior Pituitary" mentions symptoms too).
@@ -184,9 +192,7 @@ def _sections(chunks: Sequence[SourceChunk]) -> list[_Section]:
     kept = []
     for section, inferred in sections:
         if inferred and not clinical:
-            section = _Section(
-                section.title, section.chunks, section.sentences, section.organism, ""
-            )
+            section = replace(section, disease="")
         kept.append(section)
     # One section per organism: the first that names it most is its own.
     seen: set[str] = set()
@@ -432,7 +438,12 @@ def _case_of(
     ]
     if not key or len(pool) < CASE_OPTIONS - 1 or len(left[index]) < MIN_CASE_SENTENCES:
         return None
-    # Siblings nearest in reading order are the likeliest confusions.
+    # Only siblings: a case of a tooth disease rules out the bowel infections of the next
+    # section family by its own words. The nearest in reading order are the likeliest
+    # confusions.
+    pool = [pair for pair in pool if pair[1].parent == section.parent]
+    if len(pool) < CASE_OPTIONS - 1:
+        return None
     position = {id(s): i for i, s in enumerate(sections)}
     pool.sort(key=lambda pair: abs(position[id(pair[1])] - index))
     distractors = rng.sample(pool[:6], CASE_OPTIONS - 1)

@@ -159,6 +159,10 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _BEST_DEFINES = re.compile(r"\bbest (?:defines|describes)\b", re.IGNORECASE)
+# The term a "best defines" stem quotes: every word of it is the student's only clue.
+_DEFINED_TERM = re.compile(
+    r"\bbest (?:defines|describes)\s+[\"“'‘](?P<term>[^\"”'’]+)[\"”'’]", re.IGNORECASE
+)
 _ADJECTIVE_END = re.compile(r"(al|ar|ic|ous|ive|ary|borne|ed|ing|ant|ent|ile)$")
 # A short lower-case option is a name (a board item's "Administer a beta-blocker" is not);
 # an article inside it ("digital veins drain the digits") is the
@@ -277,12 +281,16 @@ def _cue_words(stem: str) -> list[str]:
     if is_case(stem):
         text = next((p for p in reversed(parts) if "?" in p), parts[-1])
         everyday = CASE_EVERYDAY_ZIPF
+    # A word of a quoted term counts however everyday it is: "cardiogenic area" echoed by
+    # "area near the head of the embryo ..." singles out the key all the same.
+    defined = _DEFINED_TERM.search(text)
+    quoted = {w.lower() for w in re.findall(r"[A-Za-z]+", defined["term"])} if defined else set()
     found = []
     for word in re.findall(r"[A-Za-z][A-Za-z'-]*", text):
         lower = word.lower()
         if lower in STOPWORDS or lower in _LEAD_IN_WORDS or len(lower) < MIN_ROOT_CHARS:
             continue
-        if zipf_frequency(lower, "en") >= everyday:
+        if zipf_frequency(lower, "en") >= everyday and lower not in quoted:
             continue
         found.append(lower)
     return list(dict.fromkeys(found))
@@ -297,9 +305,20 @@ def word_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
         if not in_key:
             continue
         if any(shares_root(word, w) for ow in others for w in ow):
+            # A distractor of the same root ("lymphoid") still leaves the key alone in
+            # repeating the very word ("lymphatics" -> "lymphatic trunks").
+            if any(_same_word(word, k) for k in key_words) and not any(
+                _same_word(word, w) for ow in others for w in ow
+            ):
+                return f"'{word}' in the stem and in the key only"
             continue
         return f"'{word}' in the stem, '{in_key[0]}' in the key only"
     return None
+
+
+def _same_word(a: str, b: str) -> bool:
+    """The same word but for its number ("lymphatics", "lymphatic")."""
+    return singular(a) == singular(b) or a.rstrip("s") == b.rstrip("s")
 
 
 def gloss_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
@@ -358,6 +377,9 @@ def grammar_cue(stem: str, options: Sequence[str], key_index: int) -> str | None
         key_fits = (key[:1].lower() in "aeiou") == vowel
         if key_fits and all((o[:1].lower() in "aeiou") != vowel for o in others):
             return f"'{article.group(1)}' before the blank fits the key only"
+    defined = _DEFINED_TERM.search(text)
+    if defined:
+        return _definition_number_cue(defined["term"], options, key_index)
     if _BEST_DEFINES.search(text) or max(len(o.split()) for o in options) > 6:
         return None
     asked = _asked_phrase(text)
@@ -376,6 +398,26 @@ def grammar_cue(stem: str, options: Sequence[str], key_index: int) -> str | None
     key_plural = looks_plural(key)
     if key_plural == plural_asked and all(looks_plural(o) != plural_asked for o in others):
         return "only the key agrees in number with the stem"
+    return None
+
+
+def _definition_number_cue(term: str, options: Sequence[str], key_index: int) -> str | None:
+    """ "best defines 'tonsils'" with one definition of plural things: the key (F4)."""
+    plural = looks_plural(term)
+    numbers = [definition_names_many(o) for o in options]
+    others = [n for i, n in enumerate(numbers) if i != key_index]
+    if numbers[key_index] is plural and all(n is (not plural) for n in others):
+        return "only the key's definition agrees in number with the term"
+    return None
+
+
+def definition_names_many(definition: str) -> bool | None:
+    """Whether the noun heading a definition is plural ("left and right branches of ..."),
+    or None when the definition has no head noun of its own ("contained within ...")."""
+    head = head_of(definition, follow_of=False)
+    for word in re.findall(r"[A-Za-z]+", definition)[:8]:
+        if head and singular(word) == head:
+            return word.lower() != head
     return None
 
 
@@ -441,7 +483,7 @@ def off_kind_distractors(
     return sorted({*bad, *ruled_out_by_name(stem, options, key_index)})
 
 
-def _name_head(option: str) -> str:
+def name_head(option: str) -> str:
     found = re.findall(r"[A-Za-z]+", re.sub(r"\([^)]*\)", " ", option))
     return singular(found[-1]) if found else ""
 
@@ -450,7 +492,7 @@ def ruled_out_by_name(stem: str, options: Sequence[str], key_index: int) -> list
     """Distractors whose own name says they are another thing of the kind the stem asks:
     "pulmonary arteries" for "the veins that ...", when the key is named a vein too."""
     asked = head_of(_asked_phrase(stem)) if not _BEST_DEFINES.search(stem) else ""
-    if asked in _GENERIC_HEADS or _name_head(options[key_index]) != asked:
+    if asked in _GENERIC_HEADS or name_head(options[key_index]) != asked:
         return []
     return [
         i for i, option in enumerate(options) if i != key_index and named_as_other(asked, option)
@@ -461,7 +503,7 @@ def named_as_other(asked: str, option: str) -> bool:
     """Whether the option's name says it is another thing of the asked category's family
     ("circumflex artery" when a vein is asked): ruled out by its name alone."""
     family = family_of_word(asked)
-    head = _name_head(option)
+    head = name_head(option)
     return (
         bool(family)
         and head != asked

@@ -23,11 +23,14 @@ from core.generate.flaws import (
     asked_category,
     broken_options,
     cues,
+    definition_names_many,
+    name_head,
     named_as_other,
     ruled_out_by_name,
 )
 from core.generate.kinds import (
     Kind,
+    family_of_word,
     head_of,
     kind_from_definition,
     same_kind,
@@ -119,7 +122,7 @@ def _article_form(definition: str, plural: bool) -> str | None:
     if first in {"the", "a", "an", "one", "any", "each"}:
         plural = plural and first == "the"
     else:
-        plural = _names_many(definition)
+        plural = bool(definition_names_many(definition))
     verb = "are" if plural else "is"
     if first in {"the", "a", "an", "one", "any", "each"}:
         return f"Which of the following {verb} {definition}?"
@@ -135,15 +138,6 @@ def _article_form(definition: str, plural: bool) -> str | None:
     ):
         return None
     return f"Which of the following {verb} the {definition}?"
-
-
-def _names_many(definition: str) -> bool:
-    """Whether the noun heading a definition is plural ("left and right branches of ...")."""
-    head = head_of(definition, follow_of=False)
-    for word in re.findall(r"[A-Za-z]+", definition)[:8]:
-        if singular(word) == head:
-            return word.lower() != head
-    return False
 
 
 def _stem(fact: Fact, key: Term) -> str | None:
@@ -325,6 +319,15 @@ def _distractors(
     # "phase" with "phase") are what a student could confuse; the family is the fallback.
     key_head = _head(fact, key, key_option)
     siblings = [e for e in eligible if _head(fact, bank.terms[e[0]], e[1]) == key_head]
+    named = name_head(key.text)
+    if fact.kind == DEFINITION and family_of_word(named):
+        # "best defines 'circumflex artery'": the student reads the kind off the name, so
+        # the options are other arteries' definitions, with at most one of another name (a
+        # vein's definition alone among arteries' is still weighed; two rule themselves out).
+        same_name = [e for e in eligible if name_head(bank.terms[e[0]].text) == named]
+        if len(same_name) >= OFFLINE_OPTIONS - 2:
+            others = [e for e in eligible if e not in same_name]
+            siblings = same_name + others[: max(0, OFFLINE_OPTIONS - 1 - len(same_name))]
     if len(siblings) >= OFFLINE_OPTIONS - 1:
         eligible = siblings
     low, high = DIFFICULTY_WINDOWS.get(difficulty, DIFFICULTY_WINDOWS[3])

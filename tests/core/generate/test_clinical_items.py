@@ -4,6 +4,7 @@ in the shape of a microbiology chapter, none of them from the shared PDFs)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from core.generate.cases import case_items, clinical_items, treatment_items
 from core.generate.facts import SourceChunk
@@ -96,6 +97,31 @@ def test_a_case_describes_its_disease_without_naming_it_and_asks_among_siblings(
         assert len(set(item.options)) == len(item.options)
         assert item.topic in SECTIONS and item.source_pages
         assert key in " ".join(SECTIONS[item.topic].split()) or item.topic == key
+
+
+def test_a_case_offers_only_diseases_of_its_own_section_family() -> None:
+    # The same diseases, with the worms under a heading of their own: a worm's case must not
+    # offer a bacterium's disease, which its own description (larvae, eggs) rules out.
+    chunks = chapter()
+    worms = {"Ascariasis", "Tapeworms", "Amoebiasis"}
+    chunks = [
+        replace(c, heading=f"Worms and Amoebae › {c.heading.split(' › ')[-1]}")
+        if c.heading.split(" › ")[-1] in worms
+        else c
+        for c in chunks
+    ]
+    items = [i for seed in range(4) for i in case_items(chunks, seed=seed, difficulty=3)]
+
+    assert items
+    for item in items:
+        family = worms if item.topic in worms else set(SECTIONS) - worms
+        for option in item.options:
+            section = next(t for t in SECTIONS if option in (t, *_organisms_of(t)))
+            assert section in family, (item.topic, item.options)
+
+
+def _organisms_of(title: str) -> list[str]:
+    return re.findall(r"\b[A-Z][a-z]+ [a-z]{4,}\b", SECTIONS[title])
 
 
 def test_a_sentence_every_section_shares_is_no_clue_and_never_makes_a_case() -> None:

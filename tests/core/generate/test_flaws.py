@@ -94,6 +94,46 @@ def test_a_stem_word_whose_root_reappears_only_in_the_key_is_a_cue() -> None:
     )
 
 
+def test_any_word_of_a_defined_term_echoed_only_by_the_key_is_a_cue() -> None:
+    # "place" is an everyday word, but the student asked to define "spawning place" picks the
+    # one definition that says "place".
+    stem = 'Which of the following best defines "spawning place"?'
+    options = [
+        "place on the reef where the fish release their eggs each spring",
+        "stretch of river that the young fish swim down to reach the sea",
+        "season in which the adult fish stop feeding",
+        "layer of gravel that covers the buried eggs",
+    ]
+    assert NO_CUE_TO_KEY in fails(stem, options)
+    # Outside a quoted term an everyday word is no clue.
+    stem = "Which of the following is the place on the reef where fish release their eggs?"
+    assert NO_CUE_TO_KEY not in fails(
+        stem, ["spawning place", "nursery reach", "resting season", "redd gravel"]
+    )
+
+
+def test_the_very_word_of_the_stem_in_the_key_alone_is_a_cue_beside_mere_roots() -> None:
+    # Every option shares the root "glaci-", but only the key repeats "glaciers".
+    stem = "Which of the following are the small glaciers that feed a valley glacier?"
+    options = ["glacial tills", "glaciations", "glaciologists", "cirque glaciers"]
+    assert NO_CUE_TO_KEY in fails(stem, options, key=3)
+    options = ["glacial tills", "piedmont glaciers", "glaciologists", "cirque glaciers"]
+    assert NO_CUE_TO_KEY not in fails(stem, options, key=3)
+
+
+def test_a_definition_alone_in_the_number_of_the_defined_term_is_a_cue() -> None:
+    stem = 'Which of the following best defines "moraines"?'
+    options = [
+        "ridges of rock debris left at the edges of a glacier",
+        "bowl carved at the head of a valley by ice",
+        "crack that opens in the surface of moving ice",
+        "lake that fills a hollow left by buried ice",
+    ]
+    assert NO_CUE_TO_KEY in fails(stem, options)
+    options[1] = "bowls carved at the heads of valleys by ice"
+    assert NO_CUE_TO_KEY not in fails(stem, options)
+
+
 def test_a_plain_word_that_glosses_the_keys_word_part_is_a_cue() -> None:
     stem = "Which of the following is the inflammation of the liver seen after a viral illness?"
     assert NO_CUE_TO_KEY in fails(stem, ["hepatitis", "nephritis", "gastritis", "colitis"])
