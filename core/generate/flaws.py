@@ -23,10 +23,13 @@ from wordfreq import zipf_frequency
 from core.generate.kinds import (
     Kind,
     KindLexicon,
+    exclusive_kinds,
     family_nouns,
     family_of_word,
     head_of,
     is_binomial,
+    kind_named,
+    name_head,
     same_kind,
     singular,
 )
@@ -75,6 +78,10 @@ CASE_WORDS = 40
 EVERYDAY_ZIPF = 5.0
 # In a case's question sentence only a rare word is a cue ("glucose" there is a finding).
 CASE_EVERYDAY_ZIPF = 3.0
+# An everyday word echoed whole by a short key name and by no distractor still points at it
+# ("... surface of the heart?" -> "heart bulge"), unless it is among the commonest words.
+ECHO_ZIPF = 5.8
+ECHO_KEY_WORDS = 4
 MIN_SHARED_CHARS = 4
 # A key this much longer than every distractor (both margins) stands out as the key.
 LONG_KEY_RATIO = 1.7
@@ -316,6 +323,26 @@ def word_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
     return None
 
 
+def echo_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
+    """An everyday stem word that a short key name repeats whole and no distractor does
+    (F4): "the prominent feature on the surface of the heart" -> "heart bulge"."""
+    key_words = _option_words(options[key_index])
+    if not key_words or len(key_words) > ECHO_KEY_WORDS:
+        return None
+    other_words = [w for i, o in enumerate(options) if i != key_index for w in _option_words(o)]
+    text = BLANK.sub(" ", clean(stem))
+    for word in dict.fromkeys(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", text)):
+        if word in STOPWORDS or word in _LEAD_IN_WORDS or len(word) < MIN_ROOT_CHARS:
+            continue
+        if zipf_frequency(word, "en") >= ECHO_ZIPF:
+            continue
+        if any(_same_word(word, k) for k in key_words) and not any(
+            _same_word(word, w) for w in other_words
+        ):
+            return f"'{word}' in the stem and in the key's name only"
+    return None
+
+
 def _same_word(a: str, b: str) -> bool:
     """The same word but for its number ("lymphatics", "lymphatic")."""
     return singular(a) == singular(b) or a.rstrip("s") == b.rstrip("s")
@@ -483,14 +510,19 @@ def off_kind_distractors(
     return sorted({*bad, *ruled_out_by_name(stem, options, key_index)})
 
 
-def name_head(option: str) -> str:
-    found = re.findall(r"[A-Za-z]+", re.sub(r"\([^)]*\)", " ", option))
-    return singular(found[-1]) if found else ""
-
-
 def ruled_out_by_name(stem: str, options: Sequence[str], key_index: int) -> list[int]:
     """Distractors whose own name says they are another thing of the kind the stem asks:
-    "pulmonary arteries" for "the veins that ...", when the key is named a vein too."""
+    "pulmonary arteries" for "the veins that ...", when the key is named a vein too; and
+    for "best defines 'middle cardiac vein'", definitions of another kind of vessel
+    ("branch of the left coronary artery ...")."""
+    defined = _DEFINED_TERM.search(stem)
+    if defined:
+        named = kind_named(defined.group("term"))
+        return [
+            i
+            for i, option in enumerate(options)
+            if i != key_index and named and exclusive_kinds(named, asked_category(option))
+        ]
     asked = head_of(_asked_phrase(stem)) if not _BEST_DEFINES.search(stem) else ""
     if asked in _GENERIC_HEADS or name_head(options[key_index]) != asked:
         return []
@@ -625,7 +657,9 @@ def cues(stem: str, options: Sequence[str], key_index: int) -> list[str]:
     """Every cue from stem to key (F4). In a case only a rare word of its question counts:
     a case's findings are meant to point at the answer."""
     detectors = (
-        (word_cue,) if is_case(stem) else (word_cue, gloss_cue, abbreviation_cue, grammar_cue)
+        (word_cue,)
+        if is_case(stem)
+        else (word_cue, echo_cue, gloss_cue, abbreviation_cue, grammar_cue)
     )
     return [found for detect in detectors if (found := detect(stem, options, key_index))]
 

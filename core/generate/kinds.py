@@ -283,6 +283,33 @@ def family_of_word(word: str) -> str:
     return _FAMILY_OF.get(singular(word), "")
 
 
+# Category nouns of one family that never name the same thing: an artery is never a vein, a
+# nerve never a muscle. Shape words ("ridge", "band", "trunk", "sinus") are left out: a
+# ridge may be muscle, a trunk an artery.
+_EXCLUSIVE_GROUPS = (
+    frozenset(word_list("artery arteriole capillary venule vein")),
+    frozenset(word_list("muscle bone nerve ligament tendon cartilage gland")),
+)
+
+
+def exclusive_kinds(a: str, b: str) -> bool:
+    """Whether category nouns `a` and `b` name things that cannot be one ("vein", "artery")."""
+    a, b = singular(a), singular(b)
+    return a != b and any(a in group and b in group for group in _EXCLUSIVE_GROUPS)
+
+
+def name_head(name: str) -> str:
+    """The last word of a name, singular, brackets left out ("coronary arteries" -> artery)."""
+    found = re.findall(r"[A-Za-z]+", re.sub(r"\([^)]*\)", " ", name))
+    return singular(found[-1]) if found else ""
+
+
+def kind_named(name: str) -> str:
+    """The exclusive category noun a name ends in ("middle cardiac vein" -> vein), or ""."""
+    last = name_head(name)
+    return last if any(last in group for group in _EXCLUSIVE_GROUPS) else ""
+
+
 def shape_family(term: str) -> tuple[str, bool]:
     """(family, strong) from a term's own shape: binomial, suffix, or its last word."""
     text = clean(re.sub(r"\s*\([^)]*\)", "", term))

@@ -24,15 +24,17 @@ from core.generate.flaws import (
     broken_options,
     cues,
     definition_names_many,
-    name_head,
     named_as_other,
     ruled_out_by_name,
 )
 from core.generate.kinds import (
     Kind,
+    exclusive_kinds,
     family_of_word,
     head_of,
     kind_from_definition,
+    kind_named,
+    name_head,
     same_kind,
     shape_family,
     singular,
@@ -214,10 +216,19 @@ def _name_contradicts_definition(term: Term) -> bool:
 
 def _class_and_member(a: Term, b: Term) -> bool:
     """One names a class ("coronary arteries") of which the other may be a member ("circumflex
-    artery"): plural against singular with the same head word."""
+    artery"): plural against singular with the same head word. Siblings told apart by a
+    modifier each ("anterior cardiac veins", "middle cardiac vein") are two members."""
     if a.plural == b.plural:
         return False
-    return _last_word(a.text) == _last_word(b.text) != ""
+    if _last_word(a.text) != _last_word(b.text) or _last_word(a.text) == "":
+        return False
+    mods_a, mods_b = _modifiers(a.text), _modifiers(b.text)
+    return not (mods_a & mods_b and mods_a - mods_b and mods_b - mods_a)
+
+
+def _modifiers(text: str) -> set[str]:
+    words = re.findall(r"[A-Za-z]+", re.sub(r"\([^)]*\)", " ", text.lower()))
+    return set(words[:-1])
 
 
 def _last_word(text: str) -> str:
@@ -239,9 +250,27 @@ def _option_text(fact: Fact, term: Term) -> str | None:
     # "arises from the subclavian artery" fits several arteries: a short first clause
     # takes the next one along, as in stems.
     clause = _stem_definition(term.definition)
+    if len(clause) > MAX_DEFINITION_OPTION_CHARS:
+        clause = _first_part(clause)
     if not clause or len(clause) > MAX_DEFINITION_OPTION_CHARS:
         return None
     return clause
+
+
+def _first_part(clause: str) -> str:
+    """A long definition cut where a statement ends ("vessel that follows the
+    interventricular sulcus ... | and flows along the coronary sulcus ..."): still true of
+    its term and long enough to single it out; "" when no such cut exists."""
+    best = ""
+    # "... sulcus | and flows ...": "and" before a verb starts a new statement; "tension |
+    # and pressure" would be cut mid-phrase.
+    for cut in re.finditer(r",? and (?=[a-z]+[^s\W]s\b)|, (?:which|where|while) |; ", clause):
+        head = clause[: cut.start()].rstrip(" ,")
+        if len(head) > MAX_DEFINITION_OPTION_CHARS:
+            break
+        if len(head.split()) >= MIN_STEM_DEFINITION_WORDS + 2:
+            best = head
+    return best
 
 
 def _distractors(
@@ -271,6 +300,11 @@ def _distractors(
     statement = fact.frame if fact.kind in (WHICH, ACTION) else ""
     if fact.kind == TERM:
         statement = _stem_definition(key.definition)
+    # A name that says its kind ("middle cardiac vein") is read by the student: an artery
+    # among the options is ruled out by the name, whatever the stem asks.
+    named = name_head(key.text)
+    named_family = bool(family_of_word(named))
+    named_kind = kind_named(key.text)
     similarity = vectors.similarity(fact.term)
     order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
     eligible: list[tuple[int, str]] = []
@@ -292,8 +326,14 @@ def _distractors(
             if fact.kind == DEFINITION
             else material.lexicon.stated(text)
         )
-        if not same_kind(key_kind, kind, by_group=True):
+        named_alike = named_family and name_head(term.text) == named
+        if not named_alike and not same_kind(key_kind, kind, by_group=True):
             continue  # a disorder offered for a process is ruled out without knowledge
+        if named_kind and (
+            exclusive_kinds(named_kind, name_head(term.text))
+            or (fact.kind == DEFINITION and exclusive_kinds(named_kind, asked_category(text)))
+        ):
+            continue  # "branch of the left coronary artery" to define a vein
         if asked and named_as_other(asked, term.text) and head_of(term.definition) != asked:
             continue  # "circumflex artery" for "a thin-walled vein that ..." rules itself out
         if not term.definition and index not in material.notes:
@@ -318,12 +358,15 @@ def _distractors(
     # Siblings first: terms defined by the same head noun as the key ("vein" with "vein",
     # "phase" with "phase") are what a student could confuse; the family is the fallback.
     key_head = _head(fact, key, key_option)
-    siblings = [e for e in eligible if _head(fact, bank.terms[e[0]], e[1]) == key_head]
-    named = name_head(key.text)
-    if fact.kind == DEFINITION and family_of_word(named):
-        # "best defines 'circumflex artery'": the student reads the kind off the name, so
-        # the options are other arteries' definitions, with at most one of another name (a
-        # vein's definition alone among arteries' is still weighed; two rule themselves out).
+    siblings = [
+        e
+        for e in eligible
+        if _head(fact, bank.terms[e[0]], e[1]) == key_head
+        or (named_family and name_head(bank.terms[e[0]].text) == named)
+    ]
+    if fact.kind == DEFINITION and named_family:
+        # "best defines 'circumflex artery'": the options are other arteries' definitions,
+        # with at most one of a vessel not named by its kind ("pulmonary trunk").
         same_name = [e for e in eligible if name_head(bank.terms[e[0]].text) == named]
         if len(same_name) >= OFFLINE_OPTIONS - 2:
             others = [e for e in eligible if e not in same_name]
@@ -335,7 +378,10 @@ def _distractors(
     if len(window) < OFFLINE_OPTIONS - 1:
         window = eligible[: max(high, OFFLINE_OPTIONS - 1)]
     picked: list[tuple[int, str]] = []
-    for index, text in rng.sample(window, len(window)):
+    # The window in random order, then the rest nearest first: two of the window may be
+    # one thing ("superior"/"inferior vena cava" read alike) and leave a slot open.
+    rest = [e for e in eligible if e not in window]
+    for index, text in rng.sample(window, len(window)) + rest:
         term = bank.terms[index]
         if any(_same_thing(term, bank.terms[p], vectors.pair(index, p)) for p, _ in picked):
             continue

@@ -299,12 +299,21 @@ class _Run:
             row.status, row.error = RunStatus.COMPLETED, ""
         elif tally.inserted > 0:
             row.status = RunStatus.PARTIAL
-            row.error = error or (
-                f"Only {tally.inserted} of {self.n} questions passed the checks; "
-                "the material has no more facts I could ask about well."
-            )
+            row.error = error or self._shortfall()
         else:
             row.status, row.error = RunStatus.FAILED, error or "No question passed the checks."
+
+    def _shortfall(self) -> str:
+        """Why a run wrote fewer than asked, in the student's terms: what was asked before
+        counts, not only what the checks turned down."""
+        earlier = len(self.stored)
+        if earlier:
+            return (
+                f"This material has given {earlier} question{'s' if earlier != 1 else ''} "
+                "before, and I do not repeat them; what is left of it I could not ask about "
+                "well enough."
+            )
+        return "The material has no more facts I could ask about well enough."
 
 
 def new_run(

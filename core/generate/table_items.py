@@ -270,11 +270,10 @@ def _draft(
     picked = _pick_distractors(key, names, rng)
     if not picked:
         return None
-    description = " ".join(
-        f"{_sentence_case(table.headers[c])}: {clean(row.cells[c]).rstrip('.')}." for c in columns
+    description = " and ".join(
+        f'the {_lower(table.headers[c])} "{_quoted(row.cells[c])}"' for c in columns
     )
-    asked = _plural(table.headers[entry])
-    stem = f"{description} Which of the following {asked} fits this description?"
+    stem = f"Which of the following {_asked(table, entry)} has {description}?"
     options = tuple(_capital(name) for name in (key, *picked))
     return DraftItem(
         stem=stem,
@@ -329,9 +328,32 @@ def _cells_said(table: _Table, row: _Row, columns: list[int]) -> str:
     )
 
 
-def _sentence_case(header: str) -> str:
-    words = header.split()
-    return " ".join([words[0], *(w if w.isupper() else w.lower() for w in words[1:])])
+def _lower(header: str) -> str:
+    return " ".join(w if w.isupper() else w.lower() for w in header.split())
+
+
+def _quoted(cell: str) -> str:
+    """A cell as the stem quotes it: its own words, lower-case unless it opens with a name."""
+    text = clean(cell).rstrip(".")
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() or not first[1:].islower() else text[:1].lower() + text[1:]
+
+
+def _asked(table: _Table, entry: int) -> str:
+    """What the stem asks for: the entry column's noun, with the section's own words when its
+    heading names that noun ("Other Factors Influencing Heart Rate" -> "factors influencing
+    heart rate"), so the item says what the table is about."""
+    asked = _plural(table.headers[entry])
+    heading = table.topic.split("›")[-1]
+    noun = asked.split()[-1]
+    found = re.search(rf"\b{re.escape(noun)}\b(?P<rest>(?:\s+[\w-]+){{1,5}})\s*$", heading, re.I)
+    if found is None or found["rest"].split()[0].lower() in _NO_PHRASE_START:
+        return asked
+    return f"{asked} {_lower(found['rest'])}"
+
+
+# Words after the noun that start no phrase describing it ("Drugs and ..." is a list).
+_NO_PHRASE_START = frozenset({"and", "or", "of", "vs", "versus"})
 
 
 def _plural(header: str) -> str:

@@ -459,3 +459,21 @@ async def test_on_postgresql_a_job_deferred_before_a_restart_runs_when_the_bot_i
     assert all(reply.edit_of == "status-1" for reply in replies[:-1]), "the status is edited"
     assert replies[-2].text == "Wrote 3 new questions."
     assert replies[-1].title.startswith("Question 1 of 3"), "the quiz starts by itself"
+
+
+async def test_a_quiz_after_the_material_is_asked_out_says_it_does_not_repeat_questions(
+    db: Database, settings: Settings, shared_data: Path, embedder: Any
+) -> None:
+    rig = await _rig(db, settings, embedder)
+    await rig.upload("ann", (shared_data / EXCERPT).read_bytes())
+    await rig.command("ann", "quiz", "2")
+    await rig.jobs.idle()
+    await rig.command("ann", "stop")
+    await rig.command("ann", "quiz", "20")
+    await rig.jobs.idle()
+    first, second = await _runs(db)
+    assert first.inserted == 2 and 0 < second.inserted < 20, second.error
+    note = next(reply for _, reply in rig.outbox.posted if "I could write" in reply.text)
+    # The student learns the real reason: what was asked before is not asked again.
+    assert "given 2 questions before, and I do not repeat them" in note.text
+    assert "passed the checks" not in note.text

@@ -79,6 +79,24 @@ def test_a_distractor_of_another_kind_than_the_key_is_caught_and_a_sibling_is_no
     assert fails(stem, ["pepsin", "lipase", "amylase", "trypsin"]) == []
 
 
+def test_defining_a_named_vein_with_an_arterys_definition_is_another_kind() -> None:
+    stem = 'Which of the following best defines "saphenous vein"?'
+    options = [
+        "superficial vessel that drains the medial leg and empties into the femoral vein",
+        "superficial vessel that drains the lateral foot and runs up the back of the calf",
+        "deep vessel that accompanies the tibial artery in the calf",
+        "branch of the femoral artery that supplies the muscles of the thigh",
+    ]
+    assert DISTRACTORS_OF_KEY_KIND in fails(stem, options)
+    # A vein beside veins, and a name that does not say its kind, are not caught.
+    options[3] = "large vessel that carries blood from the pelvis back toward the heart"
+    assert DISTRACTORS_OF_KEY_KIND not in fails(stem, options)
+    assert DISTRACTORS_OF_KEY_KIND not in fails(
+        'Which of the following best defines "popliteal fossa"?',
+        ["diamond-shaped hollow behind the knee", "branch of the femoral artery", *options[:2]],
+    )
+
+
 def test_a_key_that_is_the_only_option_of_its_kind_is_answerable_without_knowledge() -> None:
     stem = "Which of the following is the enzyme that digests starch into sugars?"
     failed = fails(stem, ["amylase", "gastritis", "duodenum", "pylorus"])
@@ -105,9 +123,13 @@ def test_any_word_of_a_defined_term_echoed_only_by_the_key_is_a_cue() -> None:
         "layer of gravel that covers the buried eggs",
     ]
     assert NO_CUE_TO_KEY in fails(stem, options)
-    # Outside a quoted term an everyday word is no clue.
+    # Outside a quoted term an everyday word's root is no clue ("placement" is not "place"),
+    # but a key name repeating the word whole is.
     stem = "Which of the following is the place on the reef where fish release their eggs?"
     assert NO_CUE_TO_KEY not in fails(
+        stem, ["spawning placement", "nursery reach", "resting season", "redd gravel"]
+    )
+    assert NO_CUE_TO_KEY in fails(
         stem, ["spawning place", "nursery reach", "resting season", "redd gravel"]
     )
 
@@ -119,6 +141,13 @@ def test_the_very_word_of_the_stem_in_the_key_alone_is_a_cue_beside_mere_roots()
     assert NO_CUE_TO_KEY in fails(stem, options, key=3)
     options = ["glacial tills", "piedmont glaciers", "glaciologists", "cirque glaciers"]
     assert NO_CUE_TO_KEY not in fails(stem, options, key=3)
+
+
+def test_an_everyday_word_the_key_name_alone_repeats_is_a_cue() -> None:
+    stem = "Which of the following is the level below which the ground is saturated with water?"
+    assert NO_CUE_TO_KEY in fails(stem, ["water table", "aquifer", "bedrock", "floodplain"])
+    # Echoed by a distractor too, the word singles nothing out.
+    assert NO_CUE_TO_KEY not in fails(stem, ["water table", "water gap", "bedrock", "floodplain"])
 
 
 def test_a_definition_alone_in_the_number_of_the_defined_term_is_a_cue() -> None:

@@ -78,13 +78,16 @@ def test_an_item_describes_its_row_and_offers_other_rows_entries() -> None:
     for item in items:
         row = next(r for r in HORMONES if r[0] == item.key)
         assert set(item.options) <= names and len(set(item.options)) == 4
-        assert item.stem.endswith("Which of the following hormones fits this description?")
-        described = item.stem.split(" Which of")[0]
-        assert row[1] in described or row[2] in described
+        # A question that says what it asks for and quotes the row's own words.
+        assert item.stem.startswith("Which of the following hormones has the ")
+        assert item.stem.endswith('"?')
+        described = item.stem.split(" has ", 1)[1]
+        assert row[1].lower() in described or row[2].lower() in described
         for option in item.options:
             if option != item.key:
                 other = next(r for r in HORMONES if r[0] == option)
-                assert other[1] not in described and other[2] not in described
+                assert other[1].lower() not in described
+                assert other[2].lower() not in described
         assert item.source_pages == (4,)
         assert item.support == row_line(*row)
         assert f'"{item.key}"' in item.explanation
@@ -96,9 +99,20 @@ def test_a_description_sharing_the_key_s_root_is_not_used() -> None:
     items = list(table_items(chunks(HORMONES, effect_first=True), seed=1, difficulty=3))
     (item,) = [item for item in items if item.key == "Erythropoietin"]
     assert "erythrocyte" not in item.stem
-    assert item.stem.startswith("Source: Interstitial cells of the kidney.")
+    assert 'has the source "interstitial cells of the kidney"?' in item.stem
     others = [item for item in items if item.key != "Erythropoietin"]
-    assert others and all(item.stem.startswith("Main effect: ") for item in others)
+    assert others and all(" has the main effect " in item.stem for item in others)
+
+
+def test_a_heading_that_names_the_entries_says_what_the_table_is_about() -> None:
+    about = [
+        SourceChunk(c.id, 1, c.ordinal, c.kind, c.text, 4, 4, "Glands › Hormones Acting on Kidney")
+        for c in chunks(HORMONES)
+    ]
+    items = list(table_items(about, seed=1, difficulty=3))
+    assert items and all(
+        i.stem.startswith("Which of the following hormones acting on kidney has ") for i in items
+    )
 
 
 def test_a_column_the_text_never_discusses_gives_no_options() -> None:
@@ -122,8 +136,9 @@ async def test_a_drug_chapter_s_tables_become_questions_about_its_drugs(
     )
     await library.add(pdf)
     questions = await run_and_read(library, 10, seed=5)
-    from_tables = [q for q in questions if q.stem.endswith("fits this description?")]
+    from_tables = [q for q in questions if q.flags[0] == "table"]
     assert len(from_tables) >= 3
     for question in from_tables:
-        assert re.match(r"^[A-Z][a-z ]+: ", question.stem)
-        assert "drug" in question.stem.split("Which of the following ")[1]
+        asked = re.match(r'^Which of the following ([\w -]+?) has the ([\w -]+) "', question.stem)
+        assert asked is not None, question.stem
+        assert "drug" in asked[1]
