@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from core.generate.facts import SourceChunk, locate
-from core.generate.kinds import singular
+from core.generate.kinds import exclusive_kinds, kind_named, name_head, singular
 from core.generate.schema import RECALL, DraftItem
 from core.generate.terms import looks_plural
 from core.generate.text import clean, clue_stems, normalise
@@ -131,11 +131,18 @@ def _entries(cell: str) -> list[str]:
     of names."""
     names = [name.strip() for name in cell.split(", ")]
     if any(
-        not name or _NOT_A_NAME.search(name) or len(name.split()) > MAX_ENTRY_WORDS
+        not name
+        or _NOT_A_NAME.search(name)
+        or len(name.split()) > MAX_ENTRY_WORDS
+        or _NUMERAL.match(name)
         for name in names
     ):
         return []
     return names
+
+
+# "X", "IX", "12": a number says nothing as an option ("Which factor number ... ? IX").
+_NUMERAL = re.compile(r"^(?:[IVXLCDM]+|[\d.]+|\w)$")
 
 
 def _discussed(table: _Table, names: list[str]) -> bool:
@@ -179,6 +186,10 @@ def _items_of(
     entry = _entry_column(table)
     if entry is None:
         return
+    # Columns headed "PCT", "DCT", "Loop of Henle" are places side by side, not properties:
+    # one abbreviated header marks the table as such, and none of it reads in "has the ...".
+    if not all(_property_header(h) for i, h in enumerate(table.headers) if i != entry):
+        return
     described = [
         c for c in range(len(table.headers)) if c != entry and _describes_column(table, c)
     ]
@@ -193,6 +204,13 @@ def _items_of(
         item = _item(table, row, rng.choice(keys), entry, described, chunks, rng, difficulty)
         if item is not None:
             yield item
+
+
+def _property_header(header: str) -> bool:
+    """A header that names a property ("Effect", "Mechanism of Action") reads in "has the
+    effect ..."; an abbreviated place ("PCT", "DCT") does not."""
+    words = _PARENTHESES.sub("", header).replace("(s)", "").split()
+    return bool(words) and not any(len(w) > 1 and w.isupper() for w in words)
 
 
 def _describes_column(table: _Table, column: int) -> bool:
@@ -229,13 +247,23 @@ def _item(
         others = [
             other
             for other in table.rows
-            if [normalise(other.cells[c]) for c in columns] != told
+            if not _overlaps([normalise(other.cells[c]) for c in columns], told)
             and not own & {normalise(name) for name in _entries(other.cells[entry])}
         ]
-        names = _distractor_names(others, entry, own)
+        names = _distractor_names(table, others, entry, own)
         if len(names) >= TABLE_OPTIONS - 1:
             return _draft(table, row, key, entry, columns, names, chunks, rng, difficulty)
     return None
+
+
+def _overlaps(cells: list[str], told: list[str]) -> bool:
+    """Whether another row's cells say what the key's say, or a part of it: "low pH" fits a
+    description "low pH, washing action" too."""
+    for cell, said in zip(cells, told, strict=True):
+        mine, theirs = set(said.split()), set(cell.split())
+        if not (mine <= theirs or theirs <= mine):
+            return False
+    return True
 
 
 def _sharing(table: _Table, row: _Row, column: int) -> int:
@@ -243,11 +271,13 @@ def _sharing(table: _Table, row: _Row, column: int) -> int:
     return sum(normalise(other.cells[column]) == told for other in table.rows)
 
 
-def _distractor_names(others: list[_Row], entry: int, own: set[str]) -> list[str]:
+def _distractor_names(table: _Table, others: list[_Row], entry: int, own: set[str]) -> list[str]:
+    """Entries of the other rows that the text discusses: a cell such as "Not used" or a name
+    the text never mentions is no option a student could weigh."""
     names: dict[str, str] = {}
     for other in others:
         for name in _entries(other.cells[entry]):
-            if normalise(name) not in own:
+            if normalise(name) not in own and _discussed(table, [name]):
                 names.setdefault(normalise(name), name)
     return list(names.values())
 
@@ -267,13 +297,17 @@ def _draft(
     if cited is None:
         return None
     chunk_ids, pages = cited
+    # "Digital arteries" among veins is told by its name alone.
+    named = kind_named(key)
+    names = [n for n in names if not (named and exclusive_kinds(named, name_head(n)))]
     picked = _pick_distractors(key, names, rng)
     if not picked:
         return None
     description = " and ".join(
-        f'the {_lower(table.headers[c])} "{_quoted(row.cells[c])}"' for c in columns
+        f'the {_property(table.headers[c])} "{_quoted(row.cells[c])}"' for c in columns
     )
-    stem = f"Which of the following {_asked(table, entry)} has {description}?"
+    asked = _asked(table, entry)
+    stem = f"Which of the following {asked + ' ' if asked else ''}has {description}?"
     options = tuple(_capital(name) for name in (key, *picked))
     return DraftItem(
         stem=stem,
@@ -293,6 +327,8 @@ def _draft(
 def _pick_distractors(key: str, names: list[str], rng: random.Random) -> list[str]:
     """Three entries, of the key's number where the table has enough of them: a lone plural
     among singulars is a cue. Never the key alone in its number."""
+    if len(names) < TABLE_OPTIONS - 1:
+        return []
     same = [name for name in names if looks_plural(name) == looks_plural(key)]
     if len(same) >= TABLE_OPTIONS - 1:
         return rng.sample(same, TABLE_OPTIONS - 1)
@@ -328,6 +364,11 @@ def _cells_said(table: _Table, row: _Row, columns: list[int]) -> str:
     )
 
 
+def _property(header: str) -> str:
+    """A header as the stem says it: "Pathway(s)" -> "pathway"."""
+    return _lower(header.replace("(s)", ""))
+
+
 def _lower(header: str) -> str:
     return " ".join(w if w.isupper() else w.lower() for w in header.split())
 
@@ -344,6 +385,8 @@ def _asked(table: _Table, entry: int) -> str:
     heading names that noun ("Other Factors Influencing Heart Rate" -> "factors influencing
     heart rate"), so the item says what the table is about."""
     asked = _plural(table.headers[entry])
+    if singular(asked.split()[-1]) in _NAMELESS:
+        return ""
     heading = table.topic.split("›")[-1]
     noun = asked.split()[-1]
     found = re.search(rf"\b{re.escape(noun)}\b(?P<rest>(?:\s+[\w-]+){{1,5}})\s*$", heading, re.I)
@@ -352,6 +395,8 @@ def _asked(table: _Table, entry: int) -> str:
     return f"{asked} {_lower(found['rest'])}"
 
 
+# Entry headers that say nothing of what the entries are ("Name", "Example").
+_NAMELESS = frozenset({"name", "term", "example", "item", "entry"})
 # Words after the noun that start no phrase describing it ("Drugs and ..." is a list).
 _NO_PHRASE_START = frozenset({"and", "or", "of", "vs", "versus"})
 

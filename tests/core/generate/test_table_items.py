@@ -142,3 +142,54 @@ async def test_a_drug_chapter_s_tables_become_questions_about_its_drugs(
         asked = re.match(r'^Which of the following ([\w -]+?) has the ([\w -]+) "', question.stem)
         assert asked is not None, question.stem
         assert "drug" in asked[1]
+
+
+def test_a_row_saying_part_of_the_keys_description_is_no_distractor() -> None:
+    # "Raises blood glucose" fits the description "raises blood glucose by breaking down
+    # glycogen" too: the row that says only that never stands beside glucagon.
+    rows = [
+        *HORMONES,
+        ("Cortisol", "Zona fasciculata of the adrenal cortex", "Raises blood glucose"),
+    ]
+    prose = PROSE + " Cortisol rises with stress."
+    for seed in range(6):
+        for item in table_items(chunks(rows, prose, effect_first=True), seed=seed, difficulty=3):
+            if "breaking down glycogen" in item.stem:
+                assert "Cortisol" not in item.options, item.options
+
+
+def test_an_abbreviated_column_and_numbered_entries_ask_nothing() -> None:
+    # "has the PCT ..." reads as nonsense; options "IX", "X" say nothing.
+    abbreviated = [
+        SourceChunk(c.id, 1, c.ordinal, c.kind, c.text.replace("Main Effect:", "PCT:"), 4, 4, "")
+        for c in chunks(HORMONES)
+    ]
+    assert list(table_items(abbreviated, seed=1, difficulty=3)) == []
+    assert list(table_items(chunks(HORMONES), seed=1, difficulty=3)), "the same table, in words"
+    numerals = ["I", "II", "V", "IX", "X", "XII"]
+    numbered = [(n, *row[1:]) for n, row in zip(numerals, HORMONES, strict=True)]
+    prose = "Factors " + ", ".join(numerals) + " act in turn."
+    assert list(table_items(chunks(numbered, prose), seed=1, difficulty=3)) == []
+
+
+def test_an_artery_is_asked_among_arteries_not_veins_its_name_rules_out() -> None:
+    vessels = [
+        ("Radial artery", "Runs along the lateral forearm", "Supplies the thumb side of the hand"),
+        ("Ulnar artery", "Runs along the medial forearm", "Supplies the little finger side"),
+        ("Brachial artery", "Runs down the front of the arm", "Supplies the elbow and forearm"),
+        ("Axillary artery", "Crosses the armpit", "Supplies the shoulder and chest wall"),
+        ("Cephalic vein", "Runs up the lateral forearm", "Drains the thumb side of the hand"),
+        ("Basilic vein", "Runs up the medial forearm", "Drains the little finger side"),
+        (
+            "Median cubital vein",
+            "Crosses the front of the elbow",
+            "Joins the two superficial veins",
+        ),
+    ]
+    prose = "The radial artery, ulnar artery, brachial artery and axillary artery carry blood "
+    prose += "out; the cephalic vein, basilic vein and median cubital vein bring it back."
+    items = list(table_items(chunks(vessels, prose), seed=2, difficulty=3))
+    assert items
+    for item in items:
+        kinds = {option.split()[-1] for option in item.options}
+        assert len(kinds) == 1, item.options
