@@ -209,6 +209,10 @@ _PHRASE_END = frozenset(
 _GENERIC_SUBSTANCES = frozenset(word_list("compound substance agent molecule chemical"))
 # Molecule heads that other molecule kinds belong to (an enzyme is a protein).
 _BROAD_MOLECULES = frozenset(word_list("protein peptide polymer complex factor mediator"))
+# Molecules that are never proteins: a pigment or an ion offered for "the plasma protein
+# that ..." is ruled out by kind, though "protein" is broad.
+_NOT_PROTEINS = frozenset(word_list("ion salt acid base sugar lipid pigment"))
+_PROTEINS = frozenset(word_list("protein peptide"))
 # "develops into the right ventricle": the definition names what the term becomes.
 _BECOMES = re.compile(
     r"^(?:develops?|forms?|becomes?|gives? rise to|divides?)\s+(?:into\s+)?(?P<rest>.+)$",
@@ -595,6 +599,9 @@ def same_kind(a: Kind, b: Kind, *, by_group: bool = False) -> bool | None:
     specific = [h for h in (a.head, b.head) if family_of_word(h) == "molecule"]
     specific = [h for h in specific if h not in _GENERIC_SUBSTANCES | _BROAD_MOLECULES]
     if by_group and a.family == "molecule" and by_text and len(set(specific)) == 2:
+        return False
+    heads = {a.head, b.head}
+    if by_group and a.family == "molecule" and heads & _PROTEINS and heads & _NOT_PROTEINS:
         return False
     # Development is judged only where the material said it (a shape cannot tell).
     return not (a.from_text and b.from_text and a.developmental != b.developmental)

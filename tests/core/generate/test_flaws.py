@@ -316,6 +316,16 @@ def test_an_enzyme_is_not_offered_among_hormones_but_a_substance_may_be() -> Non
     assert same_kind(enzyme, hormone)
 
 
+def test_a_pigment_or_an_ion_is_no_protein_though_an_enzyme_is() -> None:
+    protein = kind_from_definition("plasma protein that carries copper in the blood")
+    pigment = kind_from_definition("pigment formed when old red cells are broken down")
+    ion = kind_from_definition("ion that the kidney trades for sodium")
+    enzyme = kind_from_definition("enzyme that cuts fibrin into fragments")
+    assert same_kind(protein, pigment, by_group=True) is False
+    assert same_kind(protein, ion, by_group=True) is False
+    assert same_kind(protein, enzyme, by_group=True)
+
+
 def test_a_sentence_about_a_longer_name_teaches_nothing_about_its_first_words() -> None:
     lexicon = build_lexicon(
         {},
