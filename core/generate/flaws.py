@@ -156,6 +156,14 @@ _ANTECEDENT = re.compile(
     r"day|point)[a-z]+",
     re.IGNORECASE,
 )
+# "the precursor to angiotensin, mentioned earlier": the book's own cross-reference back
+# ("labs are shown below" points inside the stem itself).
+_CROSS_REFERENCE = re.compile(
+    r"\b(?:(?:mentioned|described|discussed|noted|shown|seen|defined|explained)\s+"
+    r"(?:earlier|above|previously|before)|as (?:noted|mentioned|described)"
+    r"(?: earlier| above| previously)?|see above)\b",
+    re.IGNORECASE,
+)
 _OPEN_LEAD_IN = re.compile(
     r"\bwhich of the following (?:is|are) (?:an? )?(?:example|part|member|component|one) of\b",
     re.IGNORECASE,
@@ -641,6 +649,9 @@ def unfocused_lead_in(stem: str) -> str | None:
     first_sentence = _SENTENCE_BREAK.split(text)[0]
     if _OPEN_LEAD_IN.search(text):
         return "the lead-in asks for 'an example', which many answers fit"
+    reference = _CROSS_REFERENCE.search(text)
+    if reference:
+        return f"'{reference.group(0)}' points at text the student cannot see"
     pointer = _ANTECEDENT.search(first_sentence)
     # "this statement: '...'" points at text the stem itself then quotes.
     quoted = (

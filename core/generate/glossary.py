@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from wordfreq import zipf_frequency
 
-from core.generate.text import ADJECTIVE_ENDINGS, STOPWORDS, clean, normalise
+from core.generate.text import ADJECTIVE_ENDINGS, STOPWORDS, clean, is_table_row, normalise
 
 MAX_TERM_WORDS = 6
 MIN_DEFINITION_WORDS = 3
@@ -332,8 +332,8 @@ def _listed_pair(line: str) -> GlossaryEntry | None:
     """The line as a term and its meaning when it has that shape, else None."""
     printed = clean(line).lstrip(_BULLETS)
     match = _PAIR.match(printed)
-    if match is None:
-        return None
+    if match is None or is_table_row(printed):
+        return None  # "Associated hormones: Thyroxine; Effect: ..." is a table's row
     term, definition = match.group("term").strip(), match.group("definition").strip()
     words = _ABBREVIATION.sub("", term).split()
     lowered = [normalise(word) for word in words]

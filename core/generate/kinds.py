@@ -69,7 +69,8 @@ _FAMILY_WORDS: dict[str, str] = {
         "process mechanism reaction response function event movement contraction relaxation "
         "flow transport regulation formation production secretion activity stimulation "
         "depolarization repolarization conduction transmission exchange absorption "
-        "digestion filtration diffusion synthesis replication division"
+        "digestion filtration diffusion synthesis replication division increase decrease "
+        "reduction decline rise loss"
     ),
     "period": "period phase stage time interval duration cycle",
     "quantity": (
@@ -578,7 +579,8 @@ def build_lexicon(
 
 
 def same_kind(a: Kind, b: Kind, *, by_group: bool = False) -> bool | None:
-    """True/False when both kinds are known; None when either is not (no judgement).
+    """True/False when both kinds are known; None when either is not (no judgement). `a` is
+    the key's kind, `b` an option's.
 
     `by_group` also splits structures by group (a layer is not a groove). The generator asks
     that much of its own distractors; the validator does not, because the human grader
@@ -602,6 +604,10 @@ def same_kind(a: Kind, b: Kind, *, by_group: bool = False) -> bool | None:
         return False
     heads = {a.head, b.head}
     if by_group and a.family == "molecule" and heads & _PROTEINS and heads & _NOT_PROTEINS:
+        return False
+    # Asked for an antibody, a plain "protein" is ruled out by the question (the first kind
+    # is the key's: a protein asked for may well be offered an enzyme).
+    if by_group and a.family == "molecule" and specific == [a.head] and b.head in _PROTEINS:
         return False
     # Development is judged only where the material said it (a shape cannot tell).
     return not (a.from_text and b.from_text and a.developmental != b.developmental)

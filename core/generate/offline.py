@@ -62,6 +62,10 @@ SAME_DEFINITION_RATIO = 85
 MIN_STEM_DEFINITION_WORDS = 6
 # Definition options longer than this are cut at a clause boundary or not offered.
 MAX_DEFINITION_OPTION_CHARS = 140
+# A definition opening with these means "like the entry before", which the student never saw.
+_LEANING = frozenset({"another", "other", "same", "also", "similar", "likewise"})
+# "lead out of a lymph node": a verb with its particle, not a noun phrase.
+_PARTICLES = frozenset({"out", "into", "through", "across", "along", "away", "off", "back"})
 _VERB_START = frozenset(
     {"develops", "forms", "becomes", "known", "used", "term", "feeds", "parallels", "lies"}
     | {"runs", "carries", "found", "binds", "drains", "drain", "receives", "supplies"}
@@ -103,9 +107,10 @@ def _first_clause(definition: str) -> str:
 
 def _stem_definition(definition: str) -> str:
     """The definition as a stem asks it: its first clause, or two when the first is too
-    generic to single out one term ("branch of the abdominal aorta")."""
+    generic to single out one term ("branch of the abdominal aorta"); "" when it leans on
+    the entry before it ("another branch of the internal carotid artery")."""
     clauses = [clean(c).rstrip(" ,.") for c in definition.split(";") if clean(c)]
-    if not clauses:
+    if not clauses or clauses[0].split()[0].lower() in _LEANING:
         return ""
     if len(clauses[0].split()) < MIN_STEM_DEFINITION_WORDS and len(clauses) > 1:
         return f"{clauses[0]}; {clauses[1]}"
@@ -135,6 +140,7 @@ def _article_form(definition: str, plural: bool) -> str | None:
         or (len(first) > 4 and first.endswith(("ing", "ed")))
         or second in {"the", "a", "an", "its", "their"}
         or (first.endswith("s") and second in {"into", "to", "from", "with", "as", "blood"})
+        or second in _PARTICLES
         or not first.replace("-", "").isalpha()
         or words[0][:1].isupper()
     ):
@@ -145,6 +151,8 @@ def _article_form(definition: str, plural: bool) -> str | None:
 def _stem(fact: Fact, key: Term) -> str | None:
     if fact.kind == TERM:
         definition = _stem_definition(key.definition)
+        if not definition:
+            return None
         return _article_form(definition, key.plural) or (
             f'Which term is defined as "{definition}"?'
         )
@@ -308,6 +316,7 @@ def _distractors(
     similarity = vectors.similarity(fact.term)
     order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
     eligible: list[tuple[int, str]] = []
+    looser: list[tuple[int, str]] = []
     for index in order:
         if index == fact.term:
             continue
@@ -327,8 +336,13 @@ def _distractors(
             else material.lexicon.stated(text)
         )
         named_alike = named_family and name_head(term.text) == named
+        # A structure of another group (a chamber beside layers) is of the key's family, as
+        # the human grader judged; the generator takes one only when siblings run short.
+        loose = False
         if not named_alike and not same_kind(key_kind, kind, by_group=True):
-            continue  # a disorder offered for a process is ruled out without knowledge
+            if not same_kind(key_kind, kind):
+                continue  # a disorder offered for a process is ruled out without knowledge
+            loose = True
         if named_kind and (
             exclusive_kinds(named_kind, name_head(term.text))
             or (fact.kind == DEFINITION and exclusive_kinds(named_kind, asked_category(text)))
@@ -352,9 +366,15 @@ def _distractors(
             continue
         if float(similarity[index]) < MIN_DISTRACTOR_SIMILARITY:
             break  # ranked by similarity: everything after is further still
+        if loose:
+            if len(looser) < 1:
+                looser.append((index, text))
+            continue
         eligible.append((index, text))
         if len(eligible) >= 40:
             break
+    if len(eligible) == OFFLINE_OPTIONS - 2:
+        eligible += looser
     # Siblings first: terms defined by the same head noun as the key ("vein" with "vein",
     # "phase" with "phase") are what a student could confuse; the family is the fallback.
     key_head = _head(fact, key, key_option)

@@ -22,7 +22,7 @@ from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import exclusive_kinds, kind_named, name_head, singular
 from core.generate.schema import RECALL, DraftItem
 from core.generate.terms import looks_plural
-from core.generate.text import clean, clue_stems, normalise
+from core.generate.text import TABLE_CELL, clean, clue_stems, normalise
 from core.readers.formats import cited_pages
 
 TABLE_KIND = "table"
@@ -44,7 +44,6 @@ _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 # "Type of lymphocyte" asks for lymphocytes.
 _TYPE_OF = re.compile(r"^(?:types?|kinds?|classes?|forms?)\s+of\s+", re.IGNORECASE)
 # "Mechanism of Action: ..." at the start of the line or after "; ".
-_CELL = re.compile(r"(?:^|; )(?P<header>[A-Z][^:;]{0,40}?): ")
 # Text a reader could not place: a subscript or footnote digit left at the end of a cell
 # ("levels of O or CO 2 2"), a bracketed note.
 _STRAY = re.compile(r"(?:\s\d){1,3}$|[\[\]*†‡]")
@@ -115,7 +114,7 @@ def _tables(chunks: Sequence[SourceChunk]) -> list[_Table]:
 
 
 def _parse_row(line: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    starts = list(_CELL.finditer(line))
+    starts = list(TABLE_CELL.finditer(line))
     if len(starts) < 2 or starts[0].start() != 0:
         return None
     headers = tuple(m.group("header") for m in starts)

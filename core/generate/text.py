@@ -134,6 +134,15 @@ def sentences(text: str) -> list[str]:
     return found
 
 
+# A table row as the readers write it: "Header: cell; Header: cell" (core.readers.tables).
+TABLE_CELL = re.compile(r"(?:^|; )(?P<header>[A-Z][^:;]{0,40}?): ", re.MULTILINE)
+
+
+def is_table_row(line: str) -> bool:
+    """A line of two or more "Header: cell" pairs (a line of one is a "Term: meaning" bullet)."""
+    return len(TABLE_CELL.findall(line)) >= 2
+
+
 MIN_SENTENCE_WORDS = 8
 MAX_SENTENCE_WORDS = 45
 # Sentences opening with these lean on the previous sentence ("It begins beating ...").

@@ -324,6 +324,19 @@ def test_a_pigment_or_an_ion_is_no_protein_though_an_enzyme_is() -> None:
     assert same_kind(protein, pigment, by_group=True) is False
     assert same_kind(protein, ion, by_group=True) is False
     assert same_kind(protein, enzyme, by_group=True)
+    # Asked for an antibody, a plain protein is ruled out by the question.
+    antibody = kind_from_definition("antibody that crosses the placenta")
+    assert same_kind(antibody, protein, by_group=True) is False
+    # A change in number is no molecule, whatever its "-ase" ending suggests.
+    change = kind_from_definition("decrease in the number of receptors after long exposure")
+    assert same_kind(change, kind_from_definition("hormone made by the gut")) is False
+
+
+def test_a_stem_pointing_back_at_the_book_is_unfocused() -> None:
+    stem = "Which of the following is the precursor to the hormone, mentioned earlier?"
+    assert FOCUSED_LEAD_IN in fails(stem, ["renin", "lipase", "amylase", "trypsin"])
+    stem = "Which of the following is the precursor to the hormone made in the liver?"
+    assert FOCUSED_LEAD_IN not in fails(stem, ["renin", "lipase", "amylase", "trypsin"])
 
 
 def test_a_sentence_about_a_longer_name_teaches_nothing_about_its_first_words() -> None:

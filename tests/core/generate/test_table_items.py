@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from core.generate.facts import SourceChunk
+from core.generate.glossary import listed_pairs
 from core.generate.table_items import table_items
 from storage.enums import ChunkKind
 from tests.core.generate.conftest import Library
@@ -193,3 +194,12 @@ def test_an_artery_is_asked_among_arteries_not_veins_its_name_rules_out() -> Non
     for item in items:
         kinds = {option.split()[-1] for option in item.options}
         assert len(kinds) == 1, item.options
+
+
+def test_a_table_row_is_no_term_and_meaning_bullet() -> None:
+    # Each row opens with "Hormone: ...", the shape of a "Term: meaning" bullet; the header
+    # is no term, and the rest of the row no definition.
+    rows = "\n".join(row_line(*row) for row in HORMONES)
+    assert listed_pairs(rows) == []
+    bullets = "\n".join(f"{row[0]}: {row[2]}" for row in HORMONES)
+    assert {entry.term for entry in listed_pairs(bullets)} == {row[0] for row in HORMONES}
