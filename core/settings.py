@@ -36,6 +36,8 @@ DEFAULT_MAX_OCR_PAGES = 100
 DEFAULT_OCR_TIMEOUT_S = 900.0
 DEFAULT_MAX_IMAGE_MEGAPIXELS = 60.0
 DEFAULT_APPROVAL_ALERT_MARGIN = 0.15
+# One of the ports Telegram delivers webhooks to; behind a proxy any port does.
+DEFAULT_WEBHOOK_PORT = 8443
 
 
 def _env(name: str) -> AliasChoices:
@@ -148,12 +150,10 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         None, validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_SECRET")
     )
-    # Where the webhook server listens; the public URL above usually sits behind a proxy.
+    # host:port the webhook server of this worker listens on; the public URL above sits
+    # behind a proxy that spreads the POSTs over the workers.
     telegram_webhook_listen: str = Field(
-        "0.0.0.0", validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_LISTEN")
-    )
-    telegram_webhook_port: int = Field(
-        8443, ge=1, le=65535, validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_PORT")
+        f"0.0.0.0:{DEFAULT_WEBHOOK_PORT}", validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_LISTEN")
     )
 
     discord_bot_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_BOT_TOKEN"))
@@ -215,6 +215,14 @@ class Settings(BaseSettings):
         if name.lower() in ("off", "none", "0", "false"):
             return ""
         return name or self.llm_model.strip()
+
+    @property
+    def telegram_webhook_address(self) -> tuple[str, int]:
+        """ROUNDS_TELEGRAM_WEBHOOK_LISTEN as (host, port); a bare host listens on 8443."""
+        host, colon, port = self.telegram_webhook_listen.strip().rpartition(":")
+        if not colon or not port.isdigit():
+            return self.telegram_webhook_listen.strip() or "0.0.0.0", DEFAULT_WEBHOOK_PORT
+        return host.strip("[]") or "0.0.0.0", int(port)
 
     @property
     def max_upload_bytes(self) -> int:

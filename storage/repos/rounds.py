@@ -21,7 +21,7 @@ async def _write_first(
     """On SQLite, FOR UPDATE is ignored and a read takes no lock: two processes would both
     read the same state and both act on it. A no-op write first takes the database's one
     write lock, so the second waits for the first to commit and then reads what it did."""
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         await session.execute(update(table).where(table.id == row_id).values(id=table.id))
 
 
