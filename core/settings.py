@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     max_stored_mb: int = Field(
         DEFAULT_MAX_STORED_MB, ge=1, validation_alias=_env("ROUNDS_MAX_STORED_MB")
     )
+    # On PostgreSQL: whether a bot process also works the generation job queue; false leaves
+    # it to `python -m bot worker`, so question writing never competes with clicks.
+    jobs_in_bot: bool = Field(True, validation_alias=_env("ROUNDS_JOBS_IN_BOT"))
     # Per process: generation jobs running at once (the rest queue) and LLM calls in flight.
     max_generation_jobs: int = Field(
         DEFAULT_MAX_GENERATION_JOBS, ge=1, validation_alias=_env("ROUNDS_MAX_GENERATION_JOBS")
