@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     )
     discord_gateway_url: str = Field("", validation_alias=_env("DISCORD_GATEWAY_URL"))
     discord_guild_id: int | None = Field(None, validation_alias=_env("ROUNDS_DISCORD_GUILD_ID"))
+    # Sharding: how many shards the bot has in all, and which of them this process connects
+    # ("0,1"; empty = all). Unset count = Discord's recommendation.
+    discord_shard_count: int | None = Field(
+        None, ge=1, validation_alias=_env("ROUNDS_DISCORD_SHARD_COUNT")
+    )
+    discord_shard_ids_text: str = Field("", validation_alias=_env("ROUNDS_DISCORD_SHARD_IDS"))
 
     # Telegram sends an album's pictures as separate messages a moment apart: the album is
     # complete (and read as one material) once none has come for this many seconds.
@@ -218,6 +224,27 @@ class Settings(BaseSettings):
         if name.lower() in ("off", "none", "0", "false"):
             return ""
         return name or self.llm_model.strip()
+
+    @property
+    def discord_shard_ids(self) -> list[int] | None:
+        """ROUNDS_DISCORD_SHARD_IDS as a list; None = every shard of the count."""
+        ids = [
+            int(part) for part in self.discord_shard_ids_text.replace(" ", "").split(",") if part
+        ]
+        return ids or None
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        ids = self.discord_shard_ids
+        if ids is not None:
+            count = self.discord_shard_count
+            if count is None:
+                raise ValueError("ROUNDS_DISCORD_SHARD_IDS needs ROUNDS_DISCORD_SHARD_COUNT")
+            if any(not 0 <= shard < count for shard in ids):
+                raise ValueError(
+                    "ROUNDS_DISCORD_SHARD_IDS must be below ROUNDS_DISCORD_SHARD_COUNT"
+                )
+        return self
 
     @property
     def telegram_webhook_address(self) -> tuple[str, int]:
