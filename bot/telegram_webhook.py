@@ -7,9 +7,11 @@ update Telegram was told about is in the database, whichever worker the proxy ch
 worker then drains that chat: it claims the chat's oldest unprocessed update, feeds it to
 its runtime (PTB Application or aiogram Dispatcher), marks it processed, and repeats. A
 redelivered update is stored once; a chat's updates run one at a time in update_id order
-even when its POSTs land on different workers. A sweep picks up what a crashed worker
-held once its lease runs out (such an update may run a second time: at least once, in
-order).
+even when its POSTs land on different workers. (The order is that of the updates stored:
+Telegram sends them in update_id order, but two of one chat racing on two of its connections
+within milliseconds can be stored the wrong way round, and are then run in the order stored.)
+A sweep picks up what a crashed worker held once its lease runs out (such an update may run
+a second time: at least once, in order).
 """
 
 from __future__ import annotations
