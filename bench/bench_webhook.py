@@ -1,5 +1,5 @@
-"""The Telegram webhook inbox under load: 1 and 2 workers (each its own engine and aiohttp
-webhook server, as separate processes would have) behind a round-robin client.
+"""The Telegram webhook inbox under load: 1 and 2 worker processes (each its own engine and
+aiohttp webhook server) behind a round-robin client in this process.
 
 50 chats x 20 updates are POSTed as Telegram sends them, a chat's next update once its last
 was accepted, 20 chats at a time, alternating between the workers; every 10th update is sent
@@ -13,9 +13,9 @@ ROUNDS_BENCH_POSTGRES_URL is set. `python -m bench webhook`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -66,32 +66,55 @@ def _updates() -> list[dict[str, Any]]:
     return updates
 
 
-async def measure(url: str, workers: int) -> dict[str, Any]:
-    processed: list[tuple[int, int]] = []
-    all_done = asyncio.Event()
-    expected = CHATS * PER_CHAT
+def _worker_process(url: str, port: int, shared: tuple[Any, Any, Any, Any]) -> None:
+    asyncio.run(_worker(url, port, *shared))
+
+
+async def _worker(url: str, port: int, counter: Any, done: Any, stop: Any, results: Any) -> None:
+    """One worker: the webhook server over the inbox, feeding a no-op runtime that notes
+    what it was given; reports it once `stop` is set."""
+    processed: list[tuple[int, int, int]] = []
 
     async def feed(update: dict[str, Any]) -> None:
-        processed.append((update["message"]["chat"]["id"], update["update_id"]))
-        if len(processed) >= expected:
-            all_done.set()
+        # CLOCK_MONOTONIC is one clock for every process: the order across workers.
+        processed.append(
+            (time.monotonic_ns(), update["message"]["chat"]["id"], update["update_id"])
+        )
+        with counter.get_lock():
+            counter.value += 1
+            if counter.value >= CHATS * PER_CHAT:
+                done.set()
 
-    dbs = [Database(url) for _ in range(workers)]
-    await dbs[0].migrate()
-    inboxes = [
-        WebhookInbox(db=db, feed=feed, secret=SECRET, clock=lambda: datetime.now(UTC))
-        for db in dbs
+    db = Database(url)
+    receiver = WebhookInbox(db=db, feed=feed, secret=SECRET, clock=lambda: datetime.now(UTC))
+    server = web.Application()
+    server.router.add_post(PATH, receiver.receive)
+    runner = web.AppRunner(server, handle_signals=False, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    results.put(("ready", port))
+    await asyncio.to_thread(stop.wait)
+    await runner.cleanup()
+    await receiver.finish()
+    await db.dispose()
+    results.put(("processed", processed))
+
+
+async def measure(url: str, workers: int) -> dict[str, Any]:
+    database = Database(url)
+    await database.migrate()
+    await database.dispose()
+    spawn = multiprocessing.get_context("spawn")
+    counter, done, stop, results = spawn.Value("i", 0), spawn.Event(), spawn.Event(), spawn.Queue()
+    ports = [_port() for _ in range(workers)]
+    processes = [
+        spawn.Process(target=_worker_process, args=(url, port, (counter, done, stop, results)))
+        for port in ports
     ]
-    runners, ports = [], []
-    for inbox in inboxes:
-        server = web.Application()
-        server.router.add_post(PATH, inbox.receive)
-        runner = web.AppRunner(server, handle_signals=False, access_log=None)
-        await runner.setup()
-        port = _port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        runners.append(runner)
-        ports.append(port)
+    for process in processes:
+        process.start()
+    for _ in processes:
+        await asyncio.to_thread(results.get, True, 60)
     updates = _updates()
     latencies: list[float] = []
     slots = asyncio.Semaphore(IN_FLIGHT)
@@ -120,15 +143,16 @@ async def measure(url: str, workers: int) -> dict[str, Any]:
             chats.setdefault(update["message"]["chat"]["id"], []).append(update)
         await asyncio.gather(*(post_chat(chat_updates) for chat_updates in chats.values()))
     stored_s = time.perf_counter() - started
-    with contextlib.suppress(TimeoutError):  # what never came is reported as lost
-        await asyncio.wait_for(all_done.wait(), 120)
-    for inbox in inboxes:
-        await inbox.finish()
+    await asyncio.to_thread(done.wait, 120)  # what never came is reported as lost
     done_s = time.perf_counter() - started
-    for runner in runners:
-        await runner.cleanup()
-    for db in dbs:
-        await db.dispose()
+    stop.set()
+    noted: list[tuple[int, int, int]] = []
+    for _ in processes:
+        _kind, by_worker = await asyncio.to_thread(results.get, True, 60)
+        noted += by_worker
+    processed = [(chat, update_id) for _, chat, update_id in sorted(noted)]
+    for process in processes:
+        process.join(30)
     ids = [update_id for _, update_id in processed]
     by_chat: dict[int, list[int]] = {}
     for chat, update_id in processed:

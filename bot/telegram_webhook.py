@@ -116,14 +116,12 @@ class WebhookInbox:
         """Processes the chat's updates in order while this worker can claim them; returns
         how many it processed."""
         done = 0
-        while not self.closing:
-            now = self.clock()
-            async with self.db.session() as session:
-                claimed = await inbox.claim_next(
-                    session, chat_id=chat_id, worker=self.worker, now=now, until=now + LEASE
-                )
-            if claimed is None:
-                return done
+        now = self.clock()
+        async with self.db.session() as session:
+            claimed = await inbox.claim_next(
+                session, chat_id=chat_id, worker=self.worker, now=now, until=now + LEASE
+            )
+        while claimed is not None:
             update_id, update = claimed
             renewing = asyncio.create_task(self._renew(update_id))
             try:
@@ -132,11 +130,18 @@ class WebhookInbox:
                 log.exception("update %s in chat %s failed", update_id, chat_id)
             finally:
                 renewing.cancel()
+            done += 1
+            now = self.clock()
+            # Done with this one and the claim of the next in one transaction.
             async with self.db.session() as session:
                 await inbox.mark_processed(
-                    session, update_id=update_id, worker=self.worker, now=self.clock()
+                    session, update_id=update_id, worker=self.worker, now=now
                 )
-            done += 1
+                claimed = None
+                if not self.closing:
+                    claimed = await inbox.claim_next(
+                        session, chat_id=chat_id, worker=self.worker, now=now, until=now + LEASE
+                    )
         return done
 
     async def _renew(self, update_id: int) -> None:
