@@ -7,6 +7,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import aiohttp
 import pytest
@@ -220,6 +221,20 @@ async def test_webhook_mode_checks_the_secret_token(settings: Settings) -> None:
         await asyncio.sleep(0)
         assert len(fake.bot_messages(ALICE)) == 1
         assert fake.calls_of("getUpdates") == []
+
+
+def test_an_empty_webhook_secret_counts_as_unset(settings: Settings) -> None:
+    """docker-compose passes `${ROUNDS_TELEGRAM_WEBHOOK_SECRET:-}`: an empty secret would
+    let any POST in, so the token-derived one is used instead."""
+    token = SecretStr("123:abc")
+    empty = SimpleNamespace(
+        settings=settings.model_copy(
+            update={"telegram_bot_token": token, "telegram_webhook_secret": SecretStr("")}
+        )
+    )
+    unset = SimpleNamespace(settings=settings.model_copy(update={"telegram_bot_token": token}))
+    derived = webhook_secret(unset)  # type: ignore[arg-type]
+    assert len(derived) == 64 and webhook_secret(empty) == derived  # type: ignore[arg-type]
 
 
 async def test_a_failing_poll_is_retried_and_the_bot_carries_on(
