@@ -20,5 +20,7 @@ RUN pip install --no-cache-dir -c constraints.txt .
 RUN useradd --create-home rounds && mkdir -p /data && chown rounds /data
 USER rounds
 VOLUME ["/data"]
+# The Telegram webhook server (ROUNDS_TELEGRAM_WEBHOOK_LISTEN), behind the reverse proxy.
+EXPOSE 8443
 ENTRYPOINT ["python", "-m", "bot"]
 CMD ["all"]

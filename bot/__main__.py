@@ -1,4 +1,4 @@
-"""`python -m bot console | telegram | discord | all`."""
+"""`python -m bot console | telegram | discord | all | worker | health | runs`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from bot.app import configure_logging, offline_environment
 from core.settings import Settings
 
-MODES = ("console", "telegram", "discord", "all", "runs")
+MODES = ("console", "telegram", "discord", "all", "worker", "health", "runs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,9 +28,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_console(settings))
     configure_logging(settings)
+    if mode == "health":
+        from bot.health import health
+
+        return asyncio.run(health(settings))
     from bot.runner import run_platforms, startup_failure
+    from bot.worker import run_worker
 
     try:
+        if mode == "worker":
+            return asyncio.run(run_worker(settings))
         return asyncio.run(run_platforms(settings, mode))
     except Exception as error:  # the one place a fatal error becomes one line, no traceback
         print(f"rounds: cannot run {mode}: {startup_failure(error)}", file=sys.stderr)

@@ -15,7 +15,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -33,8 +32,6 @@ from aiogram.types import (
     User,
 )
 from aiogram.types import Document as TelegramDocument
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
 
 from bot.aiogram_ratelimit import OutboundRateLimiter
 from bot.aiogram_render import AiogramBotApi
@@ -62,6 +59,7 @@ from bot.telegram_events import (
     webhook_secret,
 )
 from bot.telegram_replies import BotApiForbidden
+from bot.telegram_webhook import serving as webhook_inbox
 from core.ratelimit import SLOW_DOWN_TEXT, EventLimiter, Verdict
 from core.settings import Settings
 from handlers.materials import is_picture
@@ -390,20 +388,12 @@ async def _receiving(app: App, dispatcher: Dispatcher, bot: Bot) -> AsyncIterato
 
 @asynccontextmanager
 async def _webhook(app: App, dispatcher: Dispatcher, bot: Bot, url: str) -> AsyncIterator[None]:
-    settings = app.settings
+    """The webhook inbox (bot/telegram_webhook.py) feeding the dispatcher."""
     secret = webhook_secret(app)
     await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-    requests = SimpleRequestHandler(dispatcher, bot, secret_token=secret)
-    server = web.Application()
-    # The route alone, not SimpleRequestHandler.register(): that would also close the bot's
-    # session on shutdown, before the updates in flight have finished.
-    server.router.add_post(urlsplit(url).path or "/", requests.handle)
-    runner = web.AppRunner(server, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(
-        runner, settings.telegram_webhook_listen, settings.telegram_webhook_port
-    ).start()
-    try:
+
+    async def feed(data: dict[str, Any]) -> None:
+        await dispatcher.feed_raw_update(bot, data)
+
+    async with webhook_inbox(app, feed, secret):
         yield
-    finally:
-        await runner.cleanup()

@@ -103,8 +103,13 @@ def configure_logging(settings: Settings) -> None:
         handler.addFilter(redactor)
 
 
-async def build_app(settings: Settings | None = None, services: Services | None = None) -> App:
-    """Builds a ready-to-serve app: the schema is migrated before the first event."""
+async def build_app(
+    settings: Settings | None = None, services: Services | None = None, *, job_worker: bool = False
+) -> App:
+    """Builds a ready-to-serve app: the schema is migrated before the first event.
+
+    `job_worker` (the `worker` role) works the PostgreSQL job queue even when
+    ROUNDS_JOBS_IN_BOT leaves it to a separate worker."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if services is None:
@@ -121,7 +126,7 @@ async def build_app(settings: Settings | None = None, services: Services | None 
             "start-up sweep removed %d orphaned uploads, %d index files, %d chart folders",
             len(swept.uploads), len(swept.indexes), len(swept.charts),
         )  # fmt: skip
-    await _add_generation_jobs(services)
+    await _add_generation_jobs(services, work=job_worker or settings.jobs_in_bot)
     limiter = limiter_for(settings)
     return App(settings=settings, services=services, router=Router(services), limiter=limiter)
 
@@ -133,7 +138,7 @@ def limiter_for(settings: Settings) -> EventLimiter:
     )
 
 
-async def _add_generation_jobs(services: Services) -> None:
+async def _add_generation_jobs(services: Services, *, work: bool = True) -> None:
     """Background question writing; its heartbeat also picks up a stopped process's runs."""
     if services.jobs is not None:
         return
@@ -144,7 +149,7 @@ async def _add_generation_jobs(services: Services) -> None:
     jobs.resume = partial(generation.resume, services)
     jobs.abandoned = partial(generation.abandoned, services)
     jobs.reports_for = partial(generation.reports_for, services)
-    await jobs.start()
+    await jobs.start(work=work)
 
 
 def _add_material_services(services: Services) -> None:

@@ -95,11 +95,23 @@ def discord_endpoints(settings: Settings) -> Iterator[None]:
         Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
-class RoundsDiscord(discord.Client):
-    """One Discord bot session serving the app's router."""
+class RoundsDiscord(discord.AutoShardedClient):
+    """This process's Discord shards (one gateway connection each) serving the app's router.
+
+    ROUNDS_DISCORD_SHARD_COUNT / ROUNDS_DISCORD_SHARD_IDS split the shards between processes
+    (e.g. 2 shards: ids 0 in one worker, 1 in the other); Discord routes a guild's events to
+    shard (guild_id >> 22) % count and DMs to shard 0. Unset, the count is Discord's
+    recommendation, all of them here (1 when DISCORD_GATEWAY_URL points elsewhere).
+    """
 
     def __init__(self, app: App) -> None:
-        super().__init__(intents=discord_intents())
+        settings = app.settings
+        super().__init__(
+            intents=discord_intents(),
+            shard_count=settings.discord_shard_count
+            or (1 if settings.discord_gateway_url else None),
+            shard_ids=settings.discord_shard_ids,
+        )
         self.app = app
         self.tree = app_commands.CommandTree(self)
         self._in_flight: set[asyncio.Task[Any]] = set()
@@ -116,10 +128,12 @@ class RoundsDiscord(discord.Client):
                 )
             )
         if not self.app.settings.discord_gateway_url:
-            # A plain Client never asks for the gateway URL; ask, so a proxy or fake API
-            # can announce its own gateway (Discord itself answers with the default one).
-            _shards, url, _limits = await self.http.get_bot_gateway()
+            # Asked here, not by discord.py, so that a proxy or fake API can announce its own
+            # gateway also when the shard count is set (Discord answers with its default).
+            shards, url, _limits = await self.http.get_bot_gateway()
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+            if self.shard_count is None:
+                self.shard_count = shards
         await self._sync_commands()
 
     async def _sync_commands(self) -> None:

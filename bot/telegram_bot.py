@@ -14,9 +14,9 @@ import asyncio
 import inspect
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, Message, Update
 from telegram import Document as TelegramDocument
@@ -59,6 +59,7 @@ from bot.telegram_events import (
 )
 from bot.telegram_render import PtbBotApi
 from bot.telegram_replies import BotApiForbidden
+from bot.telegram_webhook import serving as webhook_inbox
 from core.ratelimit import SLOW_DOWN_TEXT, EventLimiter, Verdict
 from handlers.materials import is_picture
 from handlers.types import Document, EventKind, Incoming
@@ -370,9 +371,10 @@ async def serve(app: App, stop: asyncio.Event, *, started: asyncio.Event | None 
         async with application:  # initialize() (getMe) ... shutdown()
             await _set_commands(app, application)
             try:
-                await _start_receiving(app, application)
-                await application.start()
-                async with reachable_through(app, PtbBotApi(application.bot)):
+                async with (
+                    _receiving(app, application),
+                    reachable_through(app, PtbBotApi(application.bot)),
+                ):
                     log.info("Telegram bot @%s is serving (ptb)", application.bot.username)
                     if started is not None:
                         started.set()
@@ -395,21 +397,30 @@ async def _set_commands(app: App, application: Application) -> None:
         log.warning("setMyCommands failed: %s", type(error).__name__)
 
 
-async def _start_receiving(app: App, application: Application) -> None:
-    updater = application.updater
-    assert updater is not None
+@asynccontextmanager
+async def _receiving(app: App, application: Application) -> AsyncIterator[None]:
+    """Updates arrive through the webhook inbox when ROUNDS_TELEGRAM_WEBHOOK_URL is set (bot/
+    telegram_webhook.py), else by long polling."""
     url = app.settings.telegram_webhook_url
-    if url:
-        await updater.start_webhook(
-            listen=app.settings.telegram_webhook_listen,
-            port=app.settings.telegram_webhook_port,
-            url_path=urlsplit(url).path.lstrip("/"),
-            webhook_url=url,
-            secret_token=webhook_secret(app),
-            allowed_updates=ALLOWED_UPDATES,
-            bootstrap_retries=3,
-        )
-    else:
+    if not url:
+        updater = application.updater
+        assert updater is not None
         await updater.start_polling(
             timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3
         )
+        await application.start()
+        yield
+        return
+    secret = webhook_secret(app)
+    await application.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+    await application.start()
+
+    async def feed(data: dict[str, Any]) -> None:
+        update = Update.de_json(data, application.bot)
+        # Through the update processor, as polling does: rate limits and the chat's turn.
+        await application.update_processor.process_update(
+            update, application.process_update(update)
+        )
+
+    async with webhook_inbox(app, feed, secret):
+        yield

@@ -105,10 +105,13 @@ def bot_token(app: App) -> str:
 
 
 def webhook_secret(app: App) -> str:
-    """The configured secret, else one derived from the bot token: stable across workers."""
+    """The configured secret, else one derived from the bot token: stable across workers.
+    An empty one (docker-compose's `${ROUNDS_TELEGRAM_WEBHOOK_SECRET:-}`) counts as unset: it
+    would let any POST through."""
     settings = app.settings
-    if settings.telegram_webhook_secret is not None:
-        return settings.telegram_webhook_secret.get_secret_value()
+    configured = settings.telegram_webhook_secret
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value()
     token = bot_token(app).encode()
     return hmac.new(token, b"rounds-telegram-webhook", hashlib.sha256).hexdigest()
 

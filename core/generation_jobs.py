@@ -261,11 +261,12 @@ class GenerationJobs:
 
     # --- liveness ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, work: bool = True) -> None:
         """Starts the heartbeat (stamps this process's runs, recovers a dead one's) and, on
-        PostgreSQL, the procrastinate worker (jobs deferred before a restart run now)."""
+        PostgreSQL with `work`, the procrastinate worker (jobs deferred before a restart run
+        now); without it this process only defers, for `python -m bot worker` to run."""
         if self.deferred is not None:
-            await self.deferred.open()
+            await self.deferred.open(work=work)
         if self._beating is None:
             self._beating = asyncio.create_task(self._keep_beating(), name="generation heartbeat")
 

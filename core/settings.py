@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -36,6 +36,8 @@ DEFAULT_MAX_OCR_PAGES = 100
 DEFAULT_OCR_TIMEOUT_S = 900.0
 DEFAULT_MAX_IMAGE_MEGAPIXELS = 60.0
 DEFAULT_APPROVAL_ALERT_MARGIN = 0.15
+# One of the ports Telegram delivers webhooks to; behind a proxy any port does.
+DEFAULT_WEBHOOK_PORT = 8443
 
 
 def _env(name: str) -> AliasChoices:
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
     max_stored_mb: int = Field(
         DEFAULT_MAX_STORED_MB, ge=1, validation_alias=_env("ROUNDS_MAX_STORED_MB")
     )
+    # On PostgreSQL: whether a bot process also works the generation job queue; false leaves
+    # it to `python -m bot worker`, so question writing never competes with clicks.
+    jobs_in_bot: bool = Field(True, validation_alias=_env("ROUNDS_JOBS_IN_BOT"))
     # Per process: generation jobs running at once (the rest queue) and LLM calls in flight.
     max_generation_jobs: int = Field(
         DEFAULT_MAX_GENERATION_JOBS, ge=1, validation_alias=_env("ROUNDS_MAX_GENERATION_JOBS")
@@ -148,12 +153,10 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         None, validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_SECRET")
     )
-    # Where the webhook server listens; the public URL above usually sits behind a proxy.
+    # host:port the webhook server of this worker listens on; the public URL above sits
+    # behind a proxy that spreads the POSTs over the workers.
     telegram_webhook_listen: str = Field(
-        "0.0.0.0", validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_LISTEN")
-    )
-    telegram_webhook_port: int = Field(
-        8443, ge=1, le=65535, validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_PORT")
+        f"0.0.0.0:{DEFAULT_WEBHOOK_PORT}", validation_alias=_env("ROUNDS_TELEGRAM_WEBHOOK_LISTEN")
     )
 
     discord_bot_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_BOT_TOKEN"))
@@ -162,6 +165,12 @@ class Settings(BaseSettings):
     )
     discord_gateway_url: str = Field("", validation_alias=_env("DISCORD_GATEWAY_URL"))
     discord_guild_id: int | None = Field(None, validation_alias=_env("ROUNDS_DISCORD_GUILD_ID"))
+    # Sharding: how many shards the bot has in all, and which of them this process connects
+    # ("0,1"; empty = all). Unset count = Discord's recommendation.
+    discord_shard_count: int | None = Field(
+        None, ge=1, validation_alias=_env("ROUNDS_DISCORD_SHARD_COUNT")
+    )
+    discord_shard_ids_text: str = Field("", validation_alias=_env("ROUNDS_DISCORD_SHARD_IDS"))
 
     # Telegram sends an album's pictures as separate messages a moment apart: the album is
     # complete (and read as one material) once none has come for this many seconds.
@@ -215,6 +224,35 @@ class Settings(BaseSettings):
         if name.lower() in ("off", "none", "0", "false"):
             return ""
         return name or self.llm_model.strip()
+
+    @property
+    def discord_shard_ids(self) -> list[int] | None:
+        """ROUNDS_DISCORD_SHARD_IDS as a list; None = every shard of the count."""
+        ids = [
+            int(part) for part in self.discord_shard_ids_text.replace(" ", "").split(",") if part
+        ]
+        return ids or None
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        ids = self.discord_shard_ids
+        if ids is not None:
+            count = self.discord_shard_count
+            if count is None:
+                raise ValueError("ROUNDS_DISCORD_SHARD_IDS needs ROUNDS_DISCORD_SHARD_COUNT")
+            if any(not 0 <= shard < count for shard in ids):
+                raise ValueError(
+                    "ROUNDS_DISCORD_SHARD_IDS must be below ROUNDS_DISCORD_SHARD_COUNT"
+                )
+        return self
+
+    @property
+    def telegram_webhook_address(self) -> tuple[str, int]:
+        """ROUNDS_TELEGRAM_WEBHOOK_LISTEN as (host, port); a bare host listens on 8443."""
+        host, colon, port = self.telegram_webhook_listen.strip().rpartition(":")
+        if not colon or not port.isdigit():
+            return self.telegram_webhook_listen.strip() or "0.0.0.0", DEFAULT_WEBHOOK_PORT
+        return host.strip("[]") or "0.0.0.0", int(port)
 
     @property
     def max_upload_bytes(self) -> int:

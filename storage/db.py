@@ -9,6 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -81,6 +83,19 @@ class Database:
             await conn.run_sync(
                 lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision)
             )
+
+    async def ping(self) -> None:
+        """Raises unless the database answers a trivial query."""
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    async def schema_revisions(self) -> tuple[str | None, str | None]:
+        """(the database's Alembic revision, None before any migration; the code's head)."""
+        async with self.engine.connect() as conn:
+            current = await conn.run_sync(
+                lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision()
+            )
+        return current, ScriptDirectory.from_config(alembic_config()).get_current_head()
 
     async def downgrade(self, revision: str = "base") -> None:
         async with self.engine.begin() as conn:

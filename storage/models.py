@@ -454,3 +454,21 @@ class Delivery(Base):
     error: Mapped[str] = mapped_column(sa.Text, default="")
     claimed_at: Mapped[datetime] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TelegramUpdate(Base):
+    """The webhook inbox: an update stored by whichever worker got the POST, processed once,
+    in update_id order within its chat (storage/repos/telegram_inbox.py)."""
+
+    __tablename__ = "telegram_updates"
+    __table_args__ = (sa.Index("ix_telegram_updates_chat_update", "chat_id", "update_id"),)
+
+    # Telegram's own id: unique, so a redelivered or twice-routed update is stored once.
+    update_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    # The Update JSON until it is processed, then dropped: a student's words are not kept.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    received_at: Mapped[datetime] = mapped_column()
+    claimed_by: Mapped[str] = mapped_column(sa.String(64), default="")
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,8 +15,19 @@ from storage.models import Chat, GroupRound, Question, RoundAnswer, RoundItem, U
 OPEN_STATES = (RoundState.COUNTDOWN, RoundState.RUNNING)
 
 
+async def _write_first(
+    session: AsyncSession, table: type[Chat] | type[GroupRound], row_id: int
+) -> None:
+    """On SQLite, FOR UPDATE is ignored and a read takes no lock: two processes would both
+    read the same state and both act on it. A no-op write first takes the database's one
+    write lock, so the second waits for the first to commit and then reads what it did."""
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(update(table).where(table.id == row_id).values(id=table.id))
+
+
 async def lock_chat(session: AsyncSession, chat_id: int) -> Chat | None:
-    """Locks the chat row (PostgreSQL) so two /round commands in one chat serialise."""
+    """Locks the chat row so two /round commands in one chat serialise."""
+    await _write_first(session, Chat, chat_id)
     return await session.scalar(select(Chat).where(Chat.id == chat_id).with_for_update())
 
 
@@ -41,8 +52,11 @@ async def open_rounds(session: AsyncSession) -> list[GroupRound]:
 async def get_round(
     session: AsyncSession, round_id: int, *, for_update: bool = False
 ) -> GroupRound | None:
+    """`for_update` locks the round until the caller's commit (a timer tick's claim of its
+    step: a second process ticking the round waits, then finds the step done)."""
     query = select(GroupRound).where(GroupRound.id == round_id)
     if for_update:
+        await _write_first(session, GroupRound, round_id)
         query = query.with_for_update()
     return await session.scalar(query)
 

@@ -220,6 +220,8 @@ class FakeDiscord:
         self.port = 0
         self.bot = FakeUser(BOT_ID, "rounds")
         self.allowed_privileged_intents = 0
+        # What GET /gateway/bot recommends.
+        self.recommended_shards = 1
         self.requests: list[RecordedRequest] = []
         self.messages: dict[int, FakeMessage] = {}
         self.interactions: dict[int, FakeInteraction] = {}
@@ -305,6 +307,10 @@ class FakeDiscord:
     def requests_to(self, method: str, path_part: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and path_part in r.path]
 
+    def shard_sessions(self) -> dict[int, list[dict[str, Any]]]:
+        """The events each identified shard connection received, by shard id."""
+        return {s.shard[0]: s.received for s in self._sockets if s.shard is not None}
+
     @property
     def connected(self) -> bool:
         return any(session.identified and not session.ws.closed for session in self._sockets)
@@ -345,7 +351,15 @@ class FakeDiscord:
         await self.wait_for(lambda: self.connected, within_s)
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """To every connection, or, when the bot identified with shards, as Discord routes:
+        a guild's events to shard (guild_id >> 22) % count, everything else to shard 0."""
         sessions = [s for s in self._sockets if s.identified and not s.ws.closed]
+        sharded = [s for s in sessions if s.shard is not None]
+        if sharded:
+            count = sharded[0].shard[1]  # type: ignore[index]
+            guild_id = data.get("guild_id")
+            wanted = (int(guild_id) >> 22) % count if guild_id else 0
+            sessions = [s for s in sharded if s.shard == (wanted, count)]
         if not sessions:
             raise RuntimeError(f"no bot is connected to receive {event}")
         for session in sessions:
@@ -682,7 +696,7 @@ class FakeDiscord:
             case "GET", ["gateway", "bot"]:
                 return {
                     "url": self.gateway_url,
-                    "shards": 1,
+                    "shards": self.recommended_shards,
                     "session_start_limit": {
                         "total": 1000, "remaining": 999, "reset_after": 0,
                         "max_concurrency": 1,
@@ -882,6 +896,9 @@ class _GatewaySession:
         self.sequence = 0
         self.identified = False
         self.session_id = f"session-{fake.next_id()}"
+        # (shard id, shard count) from IDENTIFY, and the events this connection was sent.
+        self.shard: tuple[int, int] | None = None
+        self.received: list[dict[str, Any]] = []
         self._compressor = zlib.compressobj() if zlib_stream else None
         self._send_lock = asyncio.Lock()
 
@@ -900,6 +917,7 @@ class _GatewaySession:
                 await self.ws.send_str(raw.decode())
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        self.received.append({"t": event, **data})
         await self.send(0, data, event)
 
     async def run(self) -> None:
@@ -926,9 +944,12 @@ class _GatewaySession:
         if any(refused & bit for bit in PRIVILEGED_INTENTS.values()):
             await self.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
+        if data.get("shard"):
+            self.shard = (int(data["shard"][0]), int(data["shard"][1]))
         await self.dispatch(
             "READY",
             {
+                **({"shard": list(self.shard)} if self.shard else {}),
                 "v": 10,
                 "user": {**self.fake.bot.payload(), "bot": True, "verified": True,
                          "mfa_enabled": False, "flags": 0},

@@ -414,6 +414,12 @@ class FakeTelegram:
         await self.wait_until(lambda: query.answered, within)
         return query
 
+    def take_updates(self) -> list[dict]:
+        """The updates the users' actions made so far, handed over for a webhook test to
+        deliver (as Telegram would POST them) instead of being polled."""
+        taken, self._updates = self._updates, []
+        return taken
+
     # ---- the HTTP side ---------------------------------------------------------------
 
     async def _notify(self) -> None:

@@ -12,7 +12,7 @@ from storage.models import Base
 EXPECTED_TABLES = {
     "users", "chats", "memberships", "scopes", "materials", "chunks", "generation_runs",
     "questions", "cards", "attempts", "quiz_sessions", "quiz_items", "group_rounds",
-    "round_items", "round_answers", "deliveries", "question_reports",
+    "round_items", "round_answers", "deliveries", "question_reports", "telegram_updates",
 }  # fmt: skip
 
 
