@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from storage.enums import ChunkKind, MaterialStatus
 from storage.models import Chunk, Material
@@ -50,12 +51,18 @@ async def chunk_ids_in_scope(
 
 
 async def ready_chunks(
-    session: AsyncSession, scope_id: int, ids: Sequence[int]
+    session: AsyncSession,
+    scope_id: int,
+    ids: Sequence[int],
+    *,
+    material_id: int | None = None,
+    kinds: Collection[ChunkKind] | None = None,
 ) -> dict[int, Chunk]:
-    """Those of `ids` that are chunks of the scope's ready materials, by id."""
+    """Those of `ids` that are chunks of the scope's ready materials (of one material, of
+    some kinds), by id, without their embeddings. One primary-key lookup per id."""
     if not ids:
         return {}
-    rows = await session.scalars(
+    query = (
         select(Chunk)
         .join(Material, Material.id == Chunk.material_id)
         .where(
@@ -63,5 +70,11 @@ async def ready_chunks(
             Material.scope_id == scope_id,
             Material.status == MaterialStatus.READY,
         )
+        # The vector is in the FAISS index already; its 1.5 KB a row is not read again.
+        .options(defer(Chunk.embedding, raiseload=True))
     )
-    return {row.id: row for row in rows}
+    if material_id is not None:
+        query = query.where(Chunk.material_id == material_id)
+    if kinds is not None:
+        query = query.where(Chunk.kind.in_(list(kinds)))
+    return {row.id: row for row in await session.scalars(query)}

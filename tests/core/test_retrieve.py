@@ -8,14 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.embed import Embedder
+from core.embed import Embedder, normalise_rows
 from core.ingest import ingest
-from core.retrieve import ChunkHit, mmr, retrieve
+from core.retrieve import ChunkHit, mmr, retrieve, search_by_vector
 from core.settings import Settings
 from storage.db import Database
-from storage.enums import ChunkKind
+from storage.enums import ChunkKind, MaterialStatus
 from storage.files import FileStore
-from storage.models import Material, Scope
+from storage.models import Chunk, Material, Scope
+from storage.repos.chats import bump_index_version
 from storage.vector_index import VectorIndexes
 from tests.materials_support import EXCERPT, HEART, slice_pdf, student_scope, text_pdf
 
@@ -163,3 +164,47 @@ async def test_an_empty_scope_or_query_returns_nothing(library: Library) -> None
     ada = await student_scope(library.db)
     assert await library.ask(ada, "anything") == []
     assert await library.ask(ada, "   ") == []
+
+
+async def test_a_narrow_filter_still_finds_its_passages_beyond_the_nearest_candidates(
+    db: Database, settings: Settings
+) -> None:
+    # Candidates are filtered by the database check; a material too small to appear among
+    # the nearest candidates of the whole scope is searched on its own ids instead.
+    rng = np.random.default_rng(7)
+    ada = await student_scope(db)
+    near = rng.normal(size=8).astype(np.float32)
+    big = [near + 0.1 * rng.normal(size=8).astype(np.float32) for _ in range(150)]
+    far = [-near + 0.1 * rng.normal(size=8).astype(np.float32) for _ in range(3)]
+    async with db.session() as session:
+        textbook, handout = (
+            Material(
+                scope_id=ada.id, filename=f"{name}.pdf", sha256=name[0] * 64, size_bytes=1,
+                status=MaterialStatus.READY,
+            )
+            for name in ("textbook", "handout")
+        )  # fmt: skip
+        session.add_all([textbook, handout])
+        await session.flush()
+        for material, vectors in ((textbook, big), (handout, far)):
+            session.add_all(
+                Chunk(
+                    material_id=material.id, ordinal=i, page_start=i + 1, page_end=i + 1,
+                    text=f"{material.filename} {i}",
+                    embedding=normalise_rows(vector)[0].astype("<f4").tobytes(),
+                )
+                for i, vector in enumerate(vectors)
+            )  # fmt: skip
+        await bump_index_version(session, ada.id)
+    indexes = VectorIndexes(settings.data_dir, dim=8)
+    query = normalise_rows(near)[0]
+    async with db.session() as session:
+        anywhere = await search_by_vector(
+            session, indexes=indexes, scope_id=ada.id, vector=query, k=3
+        )
+        handout_only = await search_by_vector(
+            session, indexes=indexes, scope_id=ada.id, vector=query, k=3,
+            material_id=handout.id, diversify=False,
+        )  # fmt: skip
+    assert {hit.chunk.material_id for hit in anywhere} == {textbook.id}
+    assert sorted(hit.chunk.text for hit in handout_only) == [f"handout.pdf {i}" for i in range(3)]
