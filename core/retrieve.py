@@ -90,27 +90,23 @@ async def search_by_vector(
     diversify: bool = True,
 ) -> list[ChunkHit]:
     """Like `retrieve`, for a query that is already a unit vector."""
-    index = await indexes.get(session, scope_id)
-    if len(index) == 0 or k <= 0:
+    if k <= 0:
         return []
     fetch = max(k * CANDIDATES_PER_HIT, MIN_CANDIDATES) if diversify else k
     filtered = material_id is not None or kinds is not None
     # A filter is applied by the database check of the nearest candidates: listing every
     # allowed id of a large scope first costs more than the search itself.
     wanted = fetch * FILTERED_OVERFETCH if filtered else fetch
-    candidates = await _nearest(index, vector, wanted)
-    rows = await ready_chunks(
-        session, scope_id, [chunk_id for chunk_id, _ in candidates],
-        material_id=material_id, kinds=kinds,
-    )  # fmt: skip
-    candidates = [hit for hit in candidates if hit[0] in rows]
+    index, candidates, rows = await _checked_nearest(
+        session, indexes, scope_id, vector, wanted, material_id=material_id, kinds=kinds
+    )
     if filtered and len(candidates) < fetch and len(index) > wanted:
         # A narrow filter (one small material among many): search only the allowed ids.
         allowed = await chunk_ids_in_scope(session, scope_id, material_id=material_id, kinds=kinds)
         if not allowed:
             return []
         candidates = await _nearest(index, vector, fetch, allowed=set(allowed))
-        rows = await ready_chunks(session, scope_id, [chunk_id for chunk_id, _ in candidates])
+        rows, _ = await ready_chunks(session, scope_id, [chunk_id for chunk_id, _ in candidates])
         candidates = [hit for hit in candidates if hit[0] in rows]
     candidates = candidates[:fetch]
     if diversify and len(candidates) > 1:
@@ -128,6 +124,45 @@ async def search_by_vector(
         ChunkHit(chunk=rows[chunk_id], score=score, page=rows[chunk_id].page_start)
         for chunk_id, score in candidates
     ]
+
+
+async def _checked_nearest(
+    session: AsyncSession,
+    indexes: VectorIndexes,
+    scope_id: int,
+    vector: NDArray[np.float32],
+    k: int,
+    *,
+    material_id: int | None,
+    kinds: Collection[ChunkKind] | None,
+) -> tuple[ScopeIndex, list[tuple[int, float]], dict[int, Chunk]]:
+    """The k nearest candidates that the database confirms, with their rows.
+
+    A cached index is searched before its version is checked: the one statement that
+    confirms the candidates also reads the scope's version, and only when that moved (a
+    material added or deleted meanwhile) is the index synced and searched again. That
+    saves a round trip per query over checking the version first.
+    """
+    index = indexes.cached(scope_id)
+    checked = index is None or len(index) == 0
+    if checked:
+        index = await indexes.get(session, scope_id)
+    assert index is not None
+    while True:
+        if len(index) == 0:
+            return index, [], {}
+        candidates = await _nearest(index, vector, k)
+        ids = [chunk_id for chunk_id, _ in candidates]
+        rows, version = await ready_chunks(
+            session, scope_id, ids, material_id=material_id, kinds=kinds
+        )
+        if checked or version == index.version:
+            break
+        searched_at = index.version
+        index, checked = await indexes.get(session, scope_id), True
+        if version is None and index.version == searched_at:
+            break  # nothing qualified, and the index was current: the answer stands
+    return index, [hit for hit in candidates if hit[0] in rows], rows
 
 
 async def _nearest(

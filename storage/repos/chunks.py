@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from storage.enums import ChunkKind, MaterialStatus
-from storage.models import Chunk, Material
+from storage.models import Chunk, Material, Scope
 
 
 async def chunks_for_material(
@@ -57,14 +57,16 @@ async def ready_chunks(
     *,
     material_id: int | None = None,
     kinds: Collection[ChunkKind] | None = None,
-) -> dict[int, Chunk]:
+) -> tuple[dict[int, Chunk], int | None]:
     """Those of `ids` that are chunks of the scope's ready materials (of one material, of
-    some kinds), by id, without their embeddings. One primary-key lookup per id."""
+    some kinds), by id, without their embeddings; and the scope's index_version as the same
+    statement read it (None when no id qualified). One primary-key lookup per id."""
     if not ids:
-        return {}
+        return {}, None
     query = (
-        select(Chunk)
+        select(Chunk, Scope.index_version)
         .join(Material, Material.id == Chunk.material_id)
+        .join(Scope, Scope.id == Material.scope_id)
         .where(
             Chunk.id.in_(list(ids)),
             Material.scope_id == scope_id,
@@ -77,4 +79,8 @@ async def ready_chunks(
         query = query.where(Chunk.material_id == material_id)
     if kinds is not None:
         query = query.where(Chunk.kind.in_(list(kinds)))
-    return {row.id: row for row in await session.scalars(query)}
+    rows: dict[int, Chunk] = {}
+    version: int | None = None
+    for chunk, scope_version in await session.execute(query):
+        rows[chunk.id], version = chunk, scope_version
+    return rows, version

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.embed import Embedder, normalise_rows
-from core.ingest import ingest
+from core.ingest import delete_material, ingest
 from core.retrieve import ChunkHit, mmr, retrieve, search_by_vector
 from core.settings import Settings
 from storage.db import Database
@@ -166,6 +166,27 @@ async def test_an_empty_scope_or_query_returns_nothing(library: Library) -> None
     assert await library.ask(ada, "   ") == []
 
 
+async def add_vectors(db: Database, scope: Scope, name: str, vectors: list[np.ndarray]) -> int:
+    """A ready material whose chunk i, with text "<name>.pdf i", has vectors[i]; its id."""
+    async with db.session() as session:
+        material = Material(
+            scope_id=scope.id, filename=f"{name}.pdf", sha256=name[0] * 64, size_bytes=1,
+            status=MaterialStatus.READY,
+        )  # fmt: skip
+        session.add(material)
+        await session.flush()
+        session.add_all(
+            Chunk(
+                material_id=material.id, ordinal=i, page_start=i + 1, page_end=i + 1,
+                text=f"{name}.pdf {i}",
+                embedding=normalise_rows(vector)[0].astype("<f4").tobytes(),
+            )
+            for i, vector in enumerate(vectors)
+        )  # fmt: skip
+        await bump_index_version(session, scope.id)
+        return material.id
+
+
 async def test_a_narrow_filter_still_finds_its_passages_beyond_the_nearest_candidates(
     db: Database, settings: Settings
 ) -> None:
@@ -174,28 +195,10 @@ async def test_a_narrow_filter_still_finds_its_passages_beyond_the_nearest_candi
     rng = np.random.default_rng(7)
     ada = await student_scope(db)
     near = rng.normal(size=8).astype(np.float32)
-    big = [near + 0.1 * rng.normal(size=8).astype(np.float32) for _ in range(150)]
-    far = [-near + 0.1 * rng.normal(size=8).astype(np.float32) for _ in range(3)]
-    async with db.session() as session:
-        textbook, handout = (
-            Material(
-                scope_id=ada.id, filename=f"{name}.pdf", sha256=name[0] * 64, size_bytes=1,
-                status=MaterialStatus.READY,
-            )
-            for name in ("textbook", "handout")
-        )  # fmt: skip
-        session.add_all([textbook, handout])
-        await session.flush()
-        for material, vectors in ((textbook, big), (handout, far)):
-            session.add_all(
-                Chunk(
-                    material_id=material.id, ordinal=i, page_start=i + 1, page_end=i + 1,
-                    text=f"{material.filename} {i}",
-                    embedding=normalise_rows(vector)[0].astype("<f4").tobytes(),
-                )
-                for i, vector in enumerate(vectors)
-            )  # fmt: skip
-        await bump_index_version(session, ada.id)
+    textbook = await add_vectors(
+        db, ada, "textbook", [near + 0.1 * rng.normal(size=8) for _ in range(150)]
+    )
+    handout = await add_vectors(db, ada, "handout", [-near + 0.1 * rng.normal(size=8)] * 3)
     indexes = VectorIndexes(settings.data_dir, dim=8)
     query = normalise_rows(near)[0]
     async with db.session() as session:
@@ -204,7 +207,32 @@ async def test_a_narrow_filter_still_finds_its_passages_beyond_the_nearest_candi
         )
         handout_only = await search_by_vector(
             session, indexes=indexes, scope_id=ada.id, vector=query, k=3,
-            material_id=handout.id, diversify=False,
+            material_id=handout, diversify=False,
         )  # fmt: skip
-    assert {hit.chunk.material_id for hit in anywhere} == {textbook.id}
+    assert {hit.chunk.material_id for hit in anywhere} == {textbook}
     assert sorted(hit.chunk.text for hit in handout_only) == [f"handout.pdf {i}" for i in range(3)]
+
+
+async def test_a_worker_with_a_cached_index_sees_another_workers_upload_and_deletion(
+    db: Database, settings: Settings
+) -> None:
+    rng = np.random.default_rng(3)
+    ada = await student_scope(db)
+    topic = rng.normal(size=8).astype(np.float32)
+    await add_vectors(db, ada, "old", [rng.normal(size=8) for _ in range(20)])
+    first, second = (VectorIndexes(settings.data_dir / n, dim=8) for n in ("a", "b"))
+
+    async def ask(indexes: VectorIndexes) -> list[str]:
+        async with db.session() as session:
+            hits = await search_by_vector(
+                session, indexes=indexes, scope_id=ada.id, vector=normalise_rows(topic)[0], k=2
+            )
+        return [hit.chunk.text for hit in hits]
+
+    assert all(text.startswith("old.pdf") for text in await ask(first))  # now cached
+    new = await add_vectors(db, ada, "new", [topic, topic + 0.5 * rng.normal(size=8)])
+    assert await ask(second) == await ask(first) == ["new.pdf 0", "new.pdf 1"]
+    async with db.session() as session:
+        await delete_material(session, material=await session.get(Material, new),
+                              indexes=second, files=FileStore(settings.data_dir))  # fmt: skip
+    assert all(text.startswith("old.pdf") for text in await ask(first))
