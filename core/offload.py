@@ -20,10 +20,13 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from core.memory import give_back_freed_memory, map_large_blocks
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,6 +39,9 @@ Job = Callable[..., Coroutine[Any, Any, T]]
 Notes = Callable[[Any], Awaitable[None]]
 # Added to the workers' nice value: when cores are short, a click goes before a textbook.
 WORKER_NICENESS = 10
+# A job that ran this long (an upload, a batch of questions) freed far more than it keeps:
+# the worker hands the freed memory back. A query embedding (ms) skips the cost.
+GIVE_BACK_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -188,10 +194,16 @@ def _start_worker(embedder: Any, notes: Any) -> None:
         os.nice(WORKER_NICENESS)
     except OSError:  # not allowed here: the worker runs at the normal priority
         log.info("worker process keeps its priority")
+    map_large_blocks()
     _worker["embedder"], _worker["notes"] = embedder, notes
 
 
 def _in_worker(job: int, fn: Job[T], args: tuple[Any, ...]) -> T:
     notes = _worker["notes"]
     context = WorkerContext(_worker["embedder"], lambda note: notes.put((job, note)))
-    return asyncio.run(fn(context, *args))
+    started = time.monotonic()
+    try:
+        return asyncio.run(fn(context, *args))
+    finally:
+        if time.monotonic() - started >= GIVE_BACK_AFTER_S:
+            give_back_freed_memory()
