@@ -1,13 +1,12 @@
-"""Ingest and retrieval speed on this machine.
+"""Ingest speed on this machine.
 
 Ingest: the 279-page benchmark PDF (A&P 2e, five chapters) through the real `ingest()` on a
 file-backed SQLite database: pages/s for text extraction, chunks/s for embedding, total
 time to `ready`, and the share of that time spent embedding (the same chunks embedded on
 their own / the whole ingest; goal >= 0.8, i.e. everything but the model is nearly free).
 
-Retrieval: `search_by_vector` (FAISS search, MMR over 32 candidates, chunk rows from SQL)
-for k=8 on one scope holding 100,000 chunks with synthetic unit vectors; p50/p99 over 200
-queries, plus the query-embedding latency on its own. Peak RSS of the whole run.
+Retrieval has its own bench (bench_retrieval.py), memory too (bench_memory.py). Peak RSS of
+this whole run (the model is loaded in this process).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import asyncio
 import json
 import os
 import resource
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -29,22 +27,16 @@ from core.chunking import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document
 from core.embed import MiniLMEmbedder
 from core.ingest import EMBED_BATCH, ingest
 from core.pdf_text import extract
-from core.retrieve import search_by_vector
 from core.settings import Settings
 from storage.db import Database
 from storage.enums import MaterialStatus, Platform
 from storage.files import FileStore
-from storage.models import Chunk, Material
-from storage.repos.chats import bump_index_version, personal_scope
+from storage.repos.chats import personal_scope
 from storage.repos.users import get_or_create_user
 from storage.vector_index import VectorIndexes
 
 CORPUS = shared_data_dir()
 BENCH_PDF = CORPUS / "ap2e_selected_chapters_benchmark.pdf"
-SYNTHETIC_CHUNKS = 100_000
-QUERIES = 200
-K = 8
-INSERT_BATCH = 5_000
 
 Row = tuple[str, str, Any, str, str]
 
@@ -125,86 +117,6 @@ async def _embed_only(embedder: MiniLMEmbedder, texts: list[str]) -> tuple[float
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-async def _seed_synthetic(db: Database, scope_id: int, count: int, dim: int) -> None:
-    rng = np.random.default_rng(0)
-    async with db.session() as session:
-        material = Material(
-            scope_id=scope_id, filename="synthetic.pdf", sha256="s" * 64, size_bytes=1,
-            status=MaterialStatus.READY, pages=count // 4,
-        )  # fmt: skip
-        session.add(material)
-        await session.flush()
-        material_id = material.id
-    for start in range(0, count, INSERT_BATCH):
-        vectors = rng.normal(size=(min(INSERT_BATCH, count - start), dim)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        async with db.session() as session:
-            await session.run_sync(
-                lambda sync, vs=vectors, s=start: sync.execute(
-                    Chunk.__table__.insert(),
-                    [
-                        {"material_id": material_id, "ordinal": s + i, "page_start": 1 + (s + i)
-                         // 4, "page_end": 1 + (s + i) // 4, "heading": "Synthetic",
-                         "kind": "body", "text": f"synthetic passage {s + i}",
-                         "embedding": v.astype("<f4").tobytes()}
-                        for i, v in enumerate(vs)
-                    ],
-                )
-            )  # fmt: skip
-    async with db.session() as session:
-        await bump_index_version(session, scope_id)
-
-
-async def _bench_retrieval(root: Path, embedder: MiniLMEmbedder) -> dict[str, float]:
-    settings = Settings(_env_file=None, data_dir=root / "retrieve")  # type: ignore[call-arg]
-    db = Database(settings.database_url)
-    await db.migrate()
-    scope = await _scope(db, "big")
-    started = time.perf_counter()
-    await _seed_synthetic(db, scope.id, SYNTHETIC_CHUNKS, embedder.dim)
-    seed_s = time.perf_counter() - started
-
-    indexes = VectorIndexes(settings.data_dir, dim=embedder.dim)
-    started = time.perf_counter()
-    async with db.session() as session:
-        index = await indexes.get(session, scope.id)
-    build_s = time.perf_counter() - started
-    assert len(index) == SYNTHETIC_CHUNKS
-    restarted = VectorIndexes(settings.data_dir, dim=embedder.dim)
-    started = time.perf_counter()
-    async with db.session() as session:
-        await restarted.get(session, scope.id)
-    load_s = time.perf_counter() - started
-
-    rng = np.random.default_rng(1)
-    queries = rng.normal(size=(QUERIES, embedder.dim)).astype(np.float32)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    latencies = []
-    for query in queries:
-        started = time.perf_counter()
-        async with db.session() as session:
-            hits = await search_by_vector(
-                session, indexes=indexes, scope_id=scope.id, vector=query, k=K
-            )
-        latencies.append((time.perf_counter() - started) * 1000)
-        assert len(hits) == K
-    embed_ms = []
-    for text in ("What does the sinoatrial node do?", "Where is ADH released?") * 10:
-        started = time.perf_counter()
-        await embedder.embed([text])
-        embed_ms.append((time.perf_counter() - started) * 1000)
-    await db.dispose()
-    ordered = sorted(latencies)
-    return {
-        "seed_s": seed_s,
-        "build_s": build_s,
-        "load_s": load_s,
-        "p50_ms": statistics.median(ordered),
-        "p99_ms": ordered[int(len(ordered) * 0.99) - 1],
-        "query_embed_p50_ms": statistics.median(embed_ms),
-    }
-
-
 async def run(results_dir: Path) -> list[Row]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     embedder = MiniLMEmbedder()
@@ -212,7 +124,6 @@ async def run(results_dir: Path) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="rounds-bench-ingest-") as tmp:
         root = Path(tmp)
         ingest_figures = await _bench_ingest(root, embedder)
-        retrieval = await _bench_retrieval(root, embedder)
     ing = ingest_figures
     embed_share = ing["embed_only_s"] / ing["total_s"]
     pieces_per_s = ing["chunks"] * ing["mean_word_pieces"] / ing["embed_only_s"]
@@ -231,21 +142,12 @@ async def run(results_dir: Path) -> list[Row]:
          f"{ing['embed_only_cpu_s'] / ing['total_cpu_s']:.3f}", "ratio", ">= 0.8"),
         ("ingest", "peak RSS after ingest (model loaded)",
          f"{ing['peak_rss_after_ingest_mb']:.0f}", "MB", ""),
-        ("retrieve", "100k-chunk scope: seed rows", f"{retrieval['seed_s']:.1f}", "s", ""),
-        ("retrieve", "100k-chunk scope: build index from SQL", f"{retrieval['build_s']:.2f}",
-         "s", ""),
-        ("retrieve", "100k-chunk scope: load file + verify", f"{retrieval['load_s']:.2f}", "s",
-         ""),
-        ("retrieve", f"k={K} p50 (FAISS + MMR + rows)", f"{retrieval['p50_ms']:.1f}", "ms", ""),
-        ("retrieve", f"k={K} p99 (FAISS + MMR + rows)", f"{retrieval['p99_ms']:.1f}", "ms", ""),
-        ("retrieve", "query embedding p50", f"{retrieval['query_embed_p50_ms']:.1f}", "ms", ""),
-        ("process", "peak RSS (with the 100k-vector scope)", f"{_peak_rss_mb():.0f}", "MB", ""),
+        ("process", "peak RSS", f"{_peak_rss_mb():.0f}", "MB", ""),
         ("process", "load average (1 min) at start", f"{load_at_start:.1f}", "", "2 cores"),
     ]  # fmt: skip
     load = os.getloadavg()
     payload = {
         "ingest": ing,
-        "retrieval": retrieval,
         "embed_share": embed_share,
         "peak_rss_mb": _peak_rss_mb(),
         "cpu_count": os.cpu_count(),

@@ -11,7 +11,7 @@ from functools import partial
 from core.embed import embedder_for
 from core.generation_jobs import GenerationJobs
 from core.housekeeping import sweep_orphans
-from core.offload import offload_for
+from core.offload import embedder_here, offload_for
 from core.ratelimit import EventLimiter, Rate
 from core.settings import Settings
 from handlers import generation
@@ -158,7 +158,11 @@ def _add_material_services(services: Services) -> None:
     settings = services.settings
     if services.embedder is None:
         offline_environment()
-        services.embedder = embedder_for(settings)
+        if services.offload is None:
+            model = embedder_for(settings)
+            services.offload = offload_for(model, workers=settings.cpu_workers)
+        # With worker processes the model is loaded only there (a click process's memory).
+        services.embedder = embedder_here(services.offload)
     if services.indexes is None:
         services.indexes = VectorIndexes(settings.data_dir, dim=services.embedder.dim)
     if services.files is None:

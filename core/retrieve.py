@@ -18,7 +18,7 @@ from core.embed import Embedder
 from storage.enums import ChunkKind
 from storage.models import Chunk
 from storage.repos.chunks import chunk_ids_in_scope, ready_chunks
-from storage.vector_index import VectorIndexes
+from storage.vector_index import ScopeIndex, VectorIndexes
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -31,6 +31,8 @@ CANDIDATES_PER_HIT = 4
 MIN_CANDIDATES = 32
 # A flat search over more vectors than this takes milliseconds: run it off the event loop.
 INLINE_SEARCH_MAX = 20_000
+# Candidates searched per needed one when a material or kinds filter will drop some.
+FILTERED_OVERFETCH = 2
 # Two chunks this similar say the same thing (overlap, repeated boxes); keep only one.
 NEAR_COPY = 0.97
 
@@ -88,21 +90,25 @@ async def search_by_vector(
     diversify: bool = True,
 ) -> list[ChunkHit]:
     """Like `retrieve`, for a query that is already a unit vector."""
-    index = await indexes.get(session, scope_id)
-    if len(index) == 0 or k <= 0:
+    if k <= 0:
         return []
-    allowed: set[int] | None = None
-    if material_id is not None or kinds is not None:
-        allowed = set(
-            await chunk_ids_in_scope(session, scope_id, material_id=material_id, kinds=kinds)
-        )
+    fetch = max(k * CANDIDATES_PER_HIT, MIN_CANDIDATES) if diversify else k
+    filtered = material_id is not None or kinds is not None
+    # A filter is applied by the database check of the nearest candidates: listing every
+    # allowed id of a large scope first costs more than the search itself.
+    wanted = fetch * FILTERED_OVERFETCH if filtered else fetch
+    index, candidates, rows = await _checked_nearest(
+        session, indexes, scope_id, vector, wanted, material_id=material_id, kinds=kinds
+    )
+    if filtered and len(candidates) < fetch and len(index) > wanted:
+        # A narrow filter (one small material among many): search only the allowed ids.
+        allowed = await chunk_ids_in_scope(session, scope_id, material_id=material_id, kinds=kinds)
         if not allowed:
             return []
-    fetch = max(k * CANDIDATES_PER_HIT, MIN_CANDIDATES) if diversify else k
-    if len(index) > INLINE_SEARCH_MAX:
-        candidates = await asyncio.to_thread(index.search, vector, fetch, allowed_ids=allowed)
-    else:
-        candidates = index.search(vector, fetch, allowed_ids=allowed)
+        candidates = await _nearest(index, vector, fetch, allowed=set(allowed))
+        rows, _ = await ready_chunks(session, scope_id, [chunk_id for chunk_id, _ in candidates])
+        candidates = [hit for hit in candidates if hit[0] in rows]
+    candidates = candidates[:fetch]
     if diversify and len(candidates) > 1:
         ids = [chunk_id for chunk_id, _ in candidates]
         picked = mmr(
@@ -114,12 +120,61 @@ async def search_by_vector(
         candidates = [candidates[i] for i in picked]
     else:
         candidates = candidates[:k]
-    rows = await ready_chunks(session, scope_id, [chunk_id for chunk_id, _ in candidates])
     return [
         ChunkHit(chunk=rows[chunk_id], score=score, page=rows[chunk_id].page_start)
         for chunk_id, score in candidates
-        if chunk_id in rows
     ]
+
+
+async def _checked_nearest(
+    session: AsyncSession,
+    indexes: VectorIndexes,
+    scope_id: int,
+    vector: NDArray[np.float32],
+    k: int,
+    *,
+    material_id: int | None,
+    kinds: Collection[ChunkKind] | None,
+) -> tuple[ScopeIndex, list[tuple[int, float]], dict[int, Chunk]]:
+    """The k nearest candidates that the database confirms, with their rows.
+
+    A cached index is searched before its version is checked: the one statement that
+    confirms the candidates also reads the scope's version, and only when that moved (a
+    material added or deleted meanwhile) is the index synced and searched again. That
+    saves a round trip per query over checking the version first.
+    """
+    index = indexes.cached(scope_id)
+    checked = index is None or len(index) == 0
+    if checked:
+        index = await indexes.get(session, scope_id)
+    assert index is not None
+    while True:
+        if len(index) == 0:
+            return index, [], {}
+        candidates = await _nearest(index, vector, k)
+        ids = [chunk_id for chunk_id, _ in candidates]
+        rows, version = await ready_chunks(
+            session, scope_id, ids, material_id=material_id, kinds=kinds
+        )
+        if checked or version == index.version:
+            break
+        searched_at = index.version
+        index, checked = await indexes.get(session, scope_id), True
+        if version is None and index.version == searched_at:
+            break  # nothing qualified, and the index was current: the answer stands
+    return index, [hit for hit in candidates if hit[0] in rows], rows
+
+
+async def _nearest(
+    index: ScopeIndex,
+    vector: NDArray[np.float32],
+    k: int,
+    *,
+    allowed: Collection[int] | None = None,
+) -> list[tuple[int, float]]:
+    if len(index) > INLINE_SEARCH_MAX:
+        return await asyncio.to_thread(index.search, vector, k, allowed_ids=allowed)
+    return index.search(vector, k, allowed_ids=allowed)
 
 
 def mmr(

@@ -1,7 +1,8 @@
 """The real `python -m bot console` process through a pipe over a real PDF: upload, quiz,
 answer, confidence, a reveal that cites the page, a card due tomorrow that comes back in
 /review once the clock has moved (ROUNDS_CLOCK_OFFSET, never a sleep), and a process killed
-right after an answer that loses nothing when started again."""
+right after an answer that loses nothing when started again; the process that answers is
+never the one holding the embedding model (torch is mapped only in its worker process)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,16 @@ class LiveConsole:
                 continue
         return flat(self.seen[start:])
 
+    def maps_torch(self, pid: int | None = None) -> bool:
+        """Whether libtorch is loaded in the process (default: the console itself)."""
+        maps = Path(f"/proc/{pid or self.process.pid}/maps").read_text()
+        return "libtorch" in maps
+
+    def workers(self) -> list[int]:
+        """The console's child processes (the CPU worker pool)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
     def kill(self) -> None:
         self.process.kill()
         self.process.wait(timeout=10)
@@ -117,10 +128,13 @@ def test_killed_after_an_answer_the_quiz_continues_where_it_stopped(
 ) -> None:
     console = LiveConsole(tmp_path)
     console.send(f"/upload {shared_data / EXCERPT}")
-    console.send("/quiz 2")
+    # A topic: its passages are found by a query embedding, done in the worker process.
+    console.send("/quiz heart 2")
     console.wait_for("Question 1 of 2")
     console.send("1")
     console.wait_for("How sure were you?")
+    assert not console.maps_torch(), "the embedding model was loaded in the console process"
+    assert any(console.maps_torch(pid) for pid in console.workers())
     console.kill()  # no /quit, no clean shutdown: as if the machine lost power
 
     again = LiveConsole(tmp_path)

@@ -7,10 +7,11 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.ingest import ingest_file
-from core.offload import WORKER_NICENESS, Offload, ProcessOffload, WorkerContext
+from core.offload import WORKER_NICENESS, Offload, ProcessOffload, WorkerContext, embedder_here
 from core.settings import Settings
 from core.upload_errors import TooSlowToRead
 from storage.db import Database
@@ -98,3 +99,16 @@ async def test_an_upload_read_and_embedded_in_a_worker_becomes_ready_with_its_pr
     assert any(note.startswith("Embedding passages") for note in notes)
     left = await leftovers(db, settings, scope.id)
     assert left.vectors == ingested.material.chunk_count
+
+
+async def test_the_pooled_embedder_encodes_in_the_worker_with_the_models_own_vectors(
+    pool: ProcessOffload,
+) -> None:
+    here = HashingEmbedder()
+    embedder = embedder_here(pool)
+    assert (embedder.name, embedder.dim) == (here.name, here.dim)
+    texts = ["the sinoatrial node paces the heart", "aldosterone acts on the distal nephron"]
+    vectors = await embedder.embed(texts)
+    np.testing.assert_allclose(vectors, here.embed_sync(texts), atol=1e-6)
+    # Without worker processes the model itself is used here.
+    assert embedder_here(Offload(here)) is here

@@ -8,14 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.embed import Embedder
-from core.ingest import ingest
-from core.retrieve import ChunkHit, mmr, retrieve
+from core.embed import Embedder, normalise_rows
+from core.ingest import delete_material, ingest
+from core.retrieve import ChunkHit, mmr, retrieve, search_by_vector
 from core.settings import Settings
 from storage.db import Database
-from storage.enums import ChunkKind
+from storage.enums import ChunkKind, MaterialStatus
 from storage.files import FileStore
-from storage.models import Material, Scope
+from storage.models import Chunk, Material, Scope
+from storage.repos.chats import bump_index_version
 from storage.vector_index import VectorIndexes
 from tests.materials_support import EXCERPT, HEART, slice_pdf, student_scope, text_pdf
 
@@ -163,3 +164,75 @@ async def test_an_empty_scope_or_query_returns_nothing(library: Library) -> None
     ada = await student_scope(library.db)
     assert await library.ask(ada, "anything") == []
     assert await library.ask(ada, "   ") == []
+
+
+async def add_vectors(db: Database, scope: Scope, name: str, vectors: list[np.ndarray]) -> int:
+    """A ready material whose chunk i, with text "<name>.pdf i", has vectors[i]; its id."""
+    async with db.session() as session:
+        material = Material(
+            scope_id=scope.id, filename=f"{name}.pdf", sha256=name[0] * 64, size_bytes=1,
+            status=MaterialStatus.READY,
+        )  # fmt: skip
+        session.add(material)
+        await session.flush()
+        session.add_all(
+            Chunk(
+                material_id=material.id, ordinal=i, page_start=i + 1, page_end=i + 1,
+                text=f"{name}.pdf {i}",
+                embedding=normalise_rows(vector)[0].astype("<f4").tobytes(),
+            )
+            for i, vector in enumerate(vectors)
+        )  # fmt: skip
+        await bump_index_version(session, scope.id)
+        return material.id
+
+
+async def test_a_narrow_filter_still_finds_its_passages_beyond_the_nearest_candidates(
+    db: Database, settings: Settings
+) -> None:
+    # Candidates are filtered by the database check; a material too small to appear among
+    # the nearest candidates of the whole scope is searched on its own ids instead.
+    rng = np.random.default_rng(7)
+    ada = await student_scope(db)
+    near = rng.normal(size=8).astype(np.float32)
+    textbook = await add_vectors(
+        db, ada, "textbook", [near + 0.1 * rng.normal(size=8) for _ in range(150)]
+    )
+    handout = await add_vectors(db, ada, "handout", [-near + 0.1 * rng.normal(size=8)] * 3)
+    indexes = VectorIndexes(settings.data_dir, dim=8)
+    query = normalise_rows(near)[0]
+    async with db.session() as session:
+        anywhere = await search_by_vector(
+            session, indexes=indexes, scope_id=ada.id, vector=query, k=3
+        )
+        handout_only = await search_by_vector(
+            session, indexes=indexes, scope_id=ada.id, vector=query, k=3,
+            material_id=handout, diversify=False,
+        )  # fmt: skip
+    assert {hit.chunk.material_id for hit in anywhere} == {textbook}
+    assert sorted(hit.chunk.text for hit in handout_only) == [f"handout.pdf {i}" for i in range(3)]
+
+
+async def test_a_worker_with_a_cached_index_sees_another_workers_upload_and_deletion(
+    db: Database, settings: Settings
+) -> None:
+    rng = np.random.default_rng(3)
+    ada = await student_scope(db)
+    topic = rng.normal(size=8).astype(np.float32)
+    await add_vectors(db, ada, "old", [rng.normal(size=8) for _ in range(20)])
+    first, second = (VectorIndexes(settings.data_dir / n, dim=8) for n in ("a", "b"))
+
+    async def ask(indexes: VectorIndexes) -> list[str]:
+        async with db.session() as session:
+            hits = await search_by_vector(
+                session, indexes=indexes, scope_id=ada.id, vector=normalise_rows(topic)[0], k=2
+            )
+        return [hit.chunk.text for hit in hits]
+
+    assert all(text.startswith("old.pdf") for text in await ask(first))  # now cached
+    new = await add_vectors(db, ada, "new", [topic, topic + 0.5 * rng.normal(size=8)])
+    assert await ask(second) == await ask(first) == ["new.pdf 0", "new.pdf 1"]
+    async with db.session() as session:
+        await delete_material(session, material=await session.get(Material, new),
+                              indexes=second, files=FileStore(settings.data_dir))  # fmt: skip
+    assert all(text.startswith("old.pdf") for text in await ask(first))

@@ -164,3 +164,31 @@ async def test_no_temporary_files_are_left_and_drop_removes_the_file(
     indexes.drop(scope.id)
     assert names_in(folder) == []
     assert indexes.cached(scope.id) is None
+
+
+async def test_a_large_scope_is_stored_as_float16_and_still_finds_the_exact_nearest(
+    db: Database, settings: Settings, indexes: VectorIndexes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The threshold is lowered so a small scope plays the large one.
+    monkeypatch.setattr("storage.vector_index.FP16_MIN_VECTORS", 50)
+    scope = await student_scope(db)
+    small = await add_material(db, scope, list(range(40)), name="a")
+    assert not (await get(db, indexes, scope)).fp16
+    big = await add_material(db, scope, list(range(100, 180)), name="b")
+    index = await get(db, indexes, scope)
+    assert index.fp16 and len(index) == 120
+    seeds = [*range(40), *range(100, 180)]
+    vectors = {cid: unit(seed) for cid, seed in zip(small + big, seeds, strict=True)}
+    ids = np.array(list(vectors))
+    stored = np.stack(list(vectors.values()))
+    for seed in range(1000, 1010):
+        query = unit(seed)
+        exact = ids[np.argsort(-(stored @ query))[:5]].tolist()
+        assert [cid for cid, _ in index.search(query, 5)] == exact
+    # A restart reads the float16 file back; a deleted material's vectors leave it.
+    restarted = VectorIndexes(settings.data_dir, dim=DIM)
+    async with db.session() as session:
+        await session.execute(delete(Chunk).where(Chunk.id.in_(small)))
+        await bump_index_version(session, scope.id)
+    again = await get(db, restarted, scope)
+    assert again.fp16 and again.ids() == set(big)
