@@ -1,16 +1,17 @@
 """The load test (issue 20): simulated students against real `python -m bot telegram` workers.
 
 `python -m bench load [--students 1000] [--workers 1|2] [--db sqlite|postgres] [--duration 60]
-[--upload-share 0.1] [--think-s 10] [--route chat|round-robin] [--reseed]`. Loopback only:
-the fake Telegram server and the students run in this process, the workers are child
-processes, PostgreSQL is a throwaway server (or the one ROUNDS_BENCH_POSTGRES_URL /
-ROUNDS_TEST_POSTGRES_URL names, in a database of the run's own). Without --workers/--db it
-runs SQLite x 1 worker, PostgreSQL x 1 and PostgreSQL x 2 (webhook mode, the bench the
-ingress). Reported per run: answers/s, click p50/p95/p99, errors, lost and duplicated
-attempts (confidence clicks sent against attempt rows), RSS and CPU% per worker and the load
-average, to stdout and bench/results/load.json. Goals: click p99 < 50 ms on PostgreSQL at
-1,000 students per worker; answers/s x1.7 from 1 to 2 workers (measure it with a short
---think-s, where the students click as fast as the workers answer).
+[--upload-share 0.1] [--think-s 45] [--route chat|round-robin] [--webhook]
+[--outbound-per-s N] [--reseed]`. Loopback only: the fake Telegram server and the students
+run in this process, the workers are child processes, PostgreSQL is a throwaway server (or
+the one ROUNDS_BENCH_POSTGRES_URL / ROUNDS_TEST_POSTGRES_URL names, in a database of the
+run's own). Without --workers/--db it runs SQLite x 1 worker, PostgreSQL x 1 and PostgreSQL
+x 2 (webhook mode, the bench the ingress). Reported per run: answers/s, click p50/p95/p99,
+errors, lost and duplicated attempts (confidence clicks sent against attempt rows), RSS and
+CPU per worker, the bench's own CPU and the load average, to stdout and
+bench/results/load.json. Goals: click p99 < 50 ms on PostgreSQL at 1,000 students per
+worker; answers/s x1.7 from 1 to 2 workers (measure it with a short --think-s, where the
+students click as fast as the workers answer).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ MATRIX = (("sqlite", 1), ("postgres", 1), ("postgres", 2))
 # Students who think less than this click faster than the per-user incoming limit allows (one
 # event a second): such a run measures capacity, so the workers run without those limits.
 HUMAN_THINK_S = 2.0
+# Median seconds a student reads a board-style question before answering (NBME paces 90 s
+# a question; a chapter's recall items are quicker); the confidence click takes a quarter.
+THINK_S = 45.0
 NO_EVENT_LIMITS = {
     "ROUNDS_RATE_USER_BURST": "0", "ROUNDS_RATE_USER_PER_MINUTE": "0",
     "ROUNDS_RATE_CHAT_BURST": "0", "ROUNDS_RATE_CHAT_PER_MINUTE": "0",
@@ -77,6 +81,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="webhook ingress: a chat to one worker, or round-robin",
     )
     parser.add_argument("--webhook", action="store_true", help="webhook mode with 1 worker too")
+    parser.add_argument(
+        "--outbound-per-s",
+        type=float,
+        default=None,
+        help="what-if: raise the bot's outbound cap (Telegram's: 30/s)",
+    )
     parser.add_argument("--reseed", action="store_true", help=f"rebuild {SEED_FILE.name}")
     parser.add_argument("--out", type=Path, default=None, help="results file (default load.json)")
     return parser.parse_args(argv)  # fmt: skip
@@ -120,9 +130,9 @@ async def run_one(args: argparse.Namespace, db_kind: str, workers: int) -> dict[
         data_dir = Path(work)
         if db_kind == "postgres":
             async with postgres_database() as url:
-                return await _measure(plan, seed, data_dir, url, workers, webhook, args.route)
+                return await _measure(plan, seed, data_dir, url, workers, webhook, args)
         url = f"sqlite+aiosqlite:///{data_dir / 'rounds.db'}"
-        return await _measure(plan, seed, data_dir, url, workers, webhook, args.route)
+        return await _measure(plan, seed, data_dir, url, workers, webhook, args)
 
 
 async def _measure(
@@ -132,7 +142,7 @@ async def _measure(
     url: str,
     count: int,
     webhook: bool,
-    route: str,
+    args: argparse.Namespace,
 ) -> dict[str, Any]:
     limited = plan.think_s >= HUMAN_THINK_S
     db = Database(url)
@@ -150,15 +160,17 @@ async def _measure(
             count, data_dir=data_dir, database_url=url, api_base_url=fake.api_base_url,
             file_base_url=fake.file_base_url, token=fake.token,
             webhook=(f"http://127.0.0.1:{fake.port}{WEBHOOK_PATH}", secret) if webhook else None,
-            extra_env={} if limited else NO_EVENT_LIMITS,
+            extra_env={} if limited else NO_EVENT_LIMITS, outbound_per_s=args.outbound_per_s,
         )  # fmt: skip
         if webhook:
-            ingress = Ingress([w.port for w in workers], WEBHOOK_PATH, secret, route)
+            ingress = Ingress([w.port for w in workers], WEBHOOK_PATH, secret, args.route)
             await ingress.open()
             fake.webhook_delivery = ingress.deliver
         sampler = asyncio.get_running_loop().create_task(sample(workers, stop_sampling))
         load_before = _load()
+        bench_cpu = _own_cpu_s()
         took = await simulate(plan, fake, watch)
+        bench_cpu = _own_cpu_s() - bench_cpu
         load_after = _load()
         stop_sampling.set()
         await sampler
@@ -181,7 +193,8 @@ async def _measure(
     return {
         "db": "postgres" if url.startswith("postgresql") else "sqlite",
         "workers": count,
-        "mode": ("webhook, " + route) if webhook else "polling",
+        "mode": ("webhook, " + args.route) if webhook else "polling",
+        "outbound_per_s": args.outbound_per_s or 30,
         "students": plan.students,
         "duration_s": plan.duration_s,
         "think_s": plan.think_s,
@@ -201,13 +214,27 @@ async def _measure(
         "lost": lost,
         "duplicated": duplicated + extra,
         "uploads": {"sent": log.uploads_sent, "ready": len(log.upload_seconds),
-                    "p50_s": round(_percentile(log.upload_seconds, 0.5), 1)},
+                    "p50_s": round(_percentile(log.upload_seconds, 0.5), 1),
+                    "clicks_behind_own_upload": len(log.behind_upload_ms),
+                    "their_p50_ms": round(_percentile(log.behind_upload_ms, 0.5), 1)},
         "rss_mb": {"max": [round(max(w.rss_mb, default=0), 0) for w in workers],
                    "median": [round(statistics.median(w.rss_mb or [0]), 0) for w in workers]},
         "cpu_percent_median": [round(statistics.median(w.cpu_percent or [0]), 0)
                                for w in workers],
+        # What a click costs the workers (CPU of the whole run, uploads too, over its clicks).
+        "worker_cpu_ms_per_click": round(1000 * sum(w.cpu_s[1] - w.cpu_s[0] for w in workers)
+                                         / max(1, len(clicks) + len(log.behind_upload_ms)), 1),
+        # The fake server and the students share this process: if it were saturated, the
+        # latencies would be the bench's own.
+        "bench_cpu_percent": round(100 * bench_cpu / took, 0),
         "load_average": {"before": load_before, "after": load_after},
+        "cpus": os.cpu_count(),
     }  # fmt: skip
+
+
+def _own_cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def _load() -> list[float]:
@@ -233,6 +260,8 @@ def _rows(reports: list[dict[str, Any]]) -> list[Row]:
              f"{r['errors']} / {r['lost']} / {r['duplicated']}", "", "0 / 0 / 0"),
             (name, "RSS max per worker", _joined(r["rss_mb"]["max"]), "MB", ""),
             (name, "CPU% median per worker", _joined(r["cpu_percent_median"]), "%", ""),
+            (name, "worker CPU per click", r["worker_cpu_ms_per_click"], "ms", ""),
+            (name, "bench process CPU%", r["bench_cpu_percent"], "%", ""),
             (name, "load average after", _joined(r["load_average"]["after"], "{:.2f}"), "", ""),
         ]  # fmt: skip
     pg = {r["workers"]: r for r in reports if r["db"] == "postgres"}

@@ -35,6 +35,7 @@ SORRY_MARK = "something went wrong"
 CONFIDENCE_SHARE = 0.25
 SPREAD = 0.6
 GAPS_TOLERATED = 3
+RAMP_S = 5.0
 
 
 @dataclass
@@ -44,6 +45,9 @@ class Log:
     latencies_ms: dict[str, list[float]] = field(
         default_factory=lambda: {"answer": [], "confidence": []}
     )
+    # Clicks a student made while their own upload was being read: one chat's updates are
+    # handled in order, so these wait for it by design and are reported apart.
+    behind_upload_ms: list[float] = field(default_factory=list)
     confidences_sent: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     uploads_sent: int = 0
@@ -159,8 +163,8 @@ class Plan:
 
     @property
     def ramp_s(self) -> float:
-        # Everyone starts within the first think time, so the load is steady early on.
-        return min(self.think_s, self.duration_s / 4)
+        """Everyone has opened a quiz by then; figures are taken from then to the deadline."""
+        return min(RAMP_S, self.duration_s / 4)
 
     def user_ids(self) -> list[int]:
         return [FIRST_USER_ID + i for i in range(self.students)]
@@ -184,17 +188,20 @@ class Student:
     async def run(self, deadline: float, pdf: bytes) -> None:
         await asyncio.sleep(self.rng.uniform(0, self.plan.ramp_s))
         if self.uploads:
-            self.watch.uploads[self.id] = time.monotonic()
-            self.watch.log.uploads_sent += 1
-            self.fake.send_document(self.user, self.plan.upload_pdf.name, pdf)
+            later = self.rng.uniform(0, self.plan.duration_s / 2)
+            asyncio.get_running_loop().call_later(later, self._upload, pdf)
         question: Message | None = None
+        # Met in the middle of a question: with think times of a minute, a run of one would
+        # otherwise have everyone answer at once after a long quiet start.
+        first = self.rng.uniform(0, self.plan.think_s * (1 + CONFIDENCE_SHARE))
         while time.monotonic() < deadline:
             if question is None:
                 self.fake.send_text(self.user, QUIZ)
-                question = await self._next_question(deadline)
+                question = await self._next_question()
                 if question is None:
                     continue
-            await asyncio.sleep(self.think(self.plan.think_s))
+            await asyncio.sleep(first if first else self.think(self.plan.think_s))
+            first = 0.0
             if time.monotonic() >= deadline:
                 break
             option = self.rng.choice([d for d in question.callback_data if d.startswith("ans:")])
@@ -215,18 +222,29 @@ class Student:
             self.watch.log.answers_at.append(time.monotonic())
             question = self._find_question()  # None when the quiz ended: a new one then
 
+    def _upload(self, pdf: bytes) -> None:
+        self.watch.uploads[self.id] = time.monotonic()
+        self.watch.log.uploads_sent += 1
+        self.fake.send_document(self.user, self.plan.upload_pdf.name, pdf)
+
     async def _click(self, kind: str, message: Message, data: str) -> bool:
         posted = time.monotonic()
         query_id = f"cq-{self.id}-{posted}"
         answered = self.watch.expect_answer(query_id)
+        behind_upload = self.id in self.watch.uploads
         self._press(message, data, query_id)
         try:
             call = await asyncio.wait_for(answered, REPLY_TIMEOUT_S)
         except TimeoutError:
             self.watch.answers.pop(query_id, None)
-            self.watch.log.errors[f"{kind} click unanswered"] += 1
+            where = " behind own upload" if behind_upload else ""
+            self.watch.log.errors[f"{kind} click{where} unanswered"] += 1
             return False
-        self.watch.log.latencies_ms[kind].append((call.at - posted) * 1000)
+        latency_ms = (call.at - posted) * 1000
+        if behind_upload:
+            self.watch.log.behind_upload_ms.append(latency_ms)
+        else:
+            self.watch.log.latencies_ms[kind].append(latency_ms)
         text = str(call.params.get("text") or "")
         if call.status >= 400 or SORRY_MARK in text.lower() or text == SLOW_DOWN_TEXT[:200]:
             self.watch.log.errors[f"{kind} click refused"] += 1
@@ -251,7 +269,7 @@ class Student:
             probe += 1
         return found
 
-    async def _next_question(self, deadline: float) -> Message | None:
+    async def _next_question(self) -> Message | None:
         limit = time.monotonic() + REPLY_TIMEOUT_S
         while True:
             self.changed.clear()

@@ -16,10 +16,13 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import psutil
 from sqlalchemy.engine import make_url
+
+from bench.load_worker import OUTBOUND_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Our own port, so a throwaway server never meets a sibling's or CI's (.ci/run).
@@ -42,6 +45,8 @@ class Worker:
     serving: asyncio.Event = field(default_factory=asyncio.Event)
     rss_mb: list[float] = field(default_factory=list)
     cpu_percent: list[float] = field(default_factory=list)
+    # CPU seconds (user + system, with the children) at the first and the latest sample.
+    cpu_s: list[float] = field(default_factory=lambda: [0.0, 0.0])
 
 
 def free_port() -> int:
@@ -72,9 +77,15 @@ async def start_workers(
     token: str,
     webhook: tuple[str, str] | None,
     extra_env: dict[str, str],
+    outbound_per_s: float | None = None,
 ) -> list[Worker]:
     """Starts `count` workers and returns once each says it is serving. `webhook` is
-    (ingress URL, secret) for webhook mode; None polls (one worker only)."""
+    (ingress URL, secret) for webhook mode; None polls (one worker only). `outbound_per_s`
+    raises the bot's outbound cap (bench/load_worker.py); None keeps Telegram's."""
+    command = ["-m", "bot", "telegram"]
+    if outbound_per_s is not None:
+        command = ["-m", "bench.load_worker"]
+        extra_env = {**extra_env, OUTBOUND_ENV: str(outbound_per_s)}
     workers = []
     for number in range(count):
         env = {
@@ -97,7 +108,7 @@ async def start_workers(
             port = free_port()
             env.update(webhook_env(port, *webhook))
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "telegram", cwd=REPO_ROOT, env=env,
+            sys.executable, *command, cwd=REPO_ROOT, env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         worker = Worker(process, port)
@@ -149,23 +160,34 @@ async def stop_workers(workers: list[Worker]) -> list[int | None]:
 async def sample(workers: list[Worker], stop: asyncio.Event, every_s: float = 1.0) -> None:
     """RSS (with the children: the CPU offload pool) and CPU% of each worker, every second."""
     handles = [psutil.Process(worker.process.pid) for worker in workers]
-    for handle in handles:
+    for worker, handle in zip(workers, handles, strict=True):
         handle.cpu_percent(None)
+        worker.cpu_s = [_cpu_s(_family(handle))] * 2
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every_s)
         for worker, handle in zip(workers, handles, strict=True):
             with contextlib.suppress(psutil.NoSuchProcess):
-                family = [handle, *handle.children(recursive=True)]
-                worker.rss_mb.append(sum(_rss(p) for p in family) / 2**20)
+                family = _family(handle)
+                worker.rss_mb.append(sum(_read(p.memory_info, "rss") for p in family) / 2**20)
                 worker.cpu_percent.append(handle.cpu_percent(None))
+                worker.cpu_s[1] = _cpu_s(family)
 
 
-def _rss(process: psutil.Process) -> int:
+def _family(handle: psutil.Process) -> list[psutil.Process]:
+    return [handle, *handle.children(recursive=True)]
+
+
+def _cpu_s(family: list[psutil.Process]) -> float:
+    return sum(_read(p.cpu_times, "user") + _read(p.cpu_times, "system") for p in family)
+
+
+def _read(method: Any, name: str) -> float:
+    """One figure of a process that may have ended meanwhile (then 0)."""
     try:
-        return int(process.memory_info().rss)
+        return float(getattr(method(), name))
     except psutil.NoSuchProcess:
-        return 0
+        return 0.0
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
