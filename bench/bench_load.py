@@ -22,7 +22,9 @@ import json
 import os
 import secrets
 import statistics
+import sys
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from bench.load_seed import SEED_FILE, build_seed_file, load_seed_file, seed_dat
 from bench.load_students import Ingress, Log, Plan, Watch, simulate
 from bench.load_workers import (
     WEBHOOK_PATH,
+    Worker,
     postgres_database,
     sample,
     start_workers,
@@ -43,6 +46,8 @@ from storage.enums import Platform
 from storage.models import Attempt, User
 from tests.fakes.telegram_server import FakeTelegram
 
+# Each run's worker logs, kept for a look after the run (git ignores this folder).
+LOG_DIR = Path(__file__).with_name("results") / "tmp" / "load"
 UPLOAD_PDF = shared_data_dir() / "ap2e_19-5_heart_development_excerpt.pdf"
 GOAL_P99_MS = 50.0
 GOAL_SCALING = 1.7
@@ -147,6 +152,7 @@ async def _measure(
     limited = plan.think_s >= HUMAN_THINK_S
     db = Database(url)
     await db.migrate()
+    _progress(f"seeding {plan.students} students on {url.split(':', 1)[0]}")
     await seed_database(db, seed, plan.user_ids())
     fake = await FakeTelegram().start()
     log = Log()
@@ -161,7 +167,10 @@ async def _measure(
             file_base_url=fake.file_base_url, token=fake.token,
             webhook=(f"http://127.0.0.1:{fake.port}{WEBHOOK_PATH}", secret) if webhook else None,
             extra_env={} if limited else NO_EVENT_LIMITS, outbound_per_s=args.outbound_per_s,
+            log_dir=LOG_DIR / f"{url.split(':', 1)[0]}-x{count}",
         )  # fmt: skip
+        _progress(f"{count} worker(s) serving; {plan.students} students click for "
+                  f"{plan.duration_s:.0f} s")  # fmt: skip
         if webhook:
             ingress = Ingress([w.port for w in workers], WEBHOOK_PATH, secret, args.route)
             await ingress.open()
@@ -169,7 +178,7 @@ async def _measure(
         sampler = asyncio.get_running_loop().create_task(sample(workers, stop_sampling))
         load_before = _load()
         bench_cpu = _own_cpu_s()
-        took = await simulate(plan, fake, watch)
+        took = await _unless_a_worker_dies(simulate(plan, fake, watch), workers, log)
         bench_cpu = _own_cpu_s() - bench_cpu
         load_after = _load()
         stop_sampling.set()
@@ -199,7 +208,8 @@ async def _measure(
         "duration_s": plan.duration_s,
         "think_s": plan.think_s,
         "event_limits": limited,
-        "answers": sum(sent.values()),
+        "answers": len(log.answers_at),  # confidence clicks answered by the bot
+        "attempts_expected": sum(sent.values()),  # confidence clicks sent
         "answers_per_s": round(log.per_second(log.answers_at), 2),
         "bot_messages_per_s": round(log.per_second(log.messages_at), 1),
         "drain_s": round(took - plan.duration_s, 1),
@@ -215,6 +225,7 @@ async def _measure(
         "duplicated": duplicated + extra,
         "uploads": {"sent": log.uploads_sent, "ready": len(log.upload_seconds),
                     "p50_s": round(_percentile(log.upload_seconds, 0.5), 1),
+                    "max_s": round(max(log.upload_seconds, default=float("nan")), 1),
                     "clicks_behind_own_upload": len(log.behind_upload_ms),
                     "their_p50_ms": round(_percentile(log.behind_upload_ms, 0.5), 1)},
         "rss_mb": {"max": [round(max(w.rss_mb, default=0), 0) for w in workers],
@@ -230,6 +241,27 @@ async def _measure(
         "load_average": {"before": load_before, "after": load_after},
         "cpus": os.cpu_count(),
     }  # fmt: skip
+
+
+async def _unless_a_worker_dies(
+    simulation: Coroutine[Any, Any, float], workers: list[Worker], log: Log
+) -> float:
+    """The simulation, cut short (and the run failed) if a worker process ends meanwhile."""
+    running = asyncio.ensure_future(simulation)
+    deaths = [asyncio.ensure_future(worker.exited.wait()) for worker in workers]
+    await asyncio.wait([running, *deaths], return_when=asyncio.FIRST_COMPLETED)
+    for death in deaths:
+        death.cancel()
+    if running.done():
+        return running.result()
+    running.cancel()
+    dead = next(w for w in workers if w.exited.is_set())
+    log.errors["worker died"] += 1
+    raise RuntimeError("a bot worker died during the run:\n" + "\n".join(list(dead.log)[-40:]))
+
+
+def _progress(message: str) -> None:
+    print(f"bench load: {message}", file=sys.stderr, flush=True)
 
 
 def _own_cpu_s() -> float:
@@ -281,7 +313,14 @@ async def run(results_dir: Path, argv: list[str] | None = None) -> list[Row]:
         for db, workers in MATRIX
         if (args.db is None or db == args.db) and (args.workers is None or workers == args.workers)
     ] or [(args.db or "postgres", args.workers or 1)]
-    reports = [await run_one(args, db, workers) for db, workers in matrix]
+    reports = []
+    for db, workers in matrix:
+        _progress(f"{db} x{workers}")
+        reports.append(await run_one(args, db, workers))
+        row = reports[-1]
+        _progress(f"{db} x{workers}: {row['answers_per_s']} answers/s, click p99 "
+                  f"{row['click_ms']['p99']} ms, errors {row['errors']}, lost {row['lost']}, "
+                  f"duplicated {row['duplicated']}")  # fmt: skip
     out = args.out or results_dir / "load.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"runs": reports}, indent=2) + "\n", encoding="utf-8")

@@ -12,6 +12,7 @@ is the public URL and posts each update to a worker (`Ingress`), by chat or roun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import math
 import random
@@ -36,6 +37,7 @@ CONFIDENCE_SHARE = 0.25
 SPREAD = 0.6
 GAPS_TOLERATED = 3
 RAMP_S = 5.0
+UPLOAD_GRACE_S = 300.0
 
 
 @dataclass
@@ -74,7 +76,8 @@ class Watch:
         self.log = log
         self.chat_changed: dict[int, asyncio.Event] = {}
         self.answers: dict[str, asyncio.Future[ApiCall]] = {}
-        self.uploads: dict[int, float] = {}
+        self.uploads: dict[int, float] = {}  # chat id -> when its upload was sent
+        self.all_read = asyncio.Event()  # no upload is being read
         fake.observers.append(self.saw)
 
     def saw(self, call: ApiCall) -> None:
@@ -93,6 +96,8 @@ class Watch:
             self.log.messages_at.append(call.at)
         if READY_MARK in str(call.params.get("text", "")) and chat_id in self.uploads:
             self.log.upload_seconds.append(call.at - self.uploads.pop(chat_id))
+            if not self.uploads:
+                self.all_read.set()
         if (event := self.chat_changed.get(chat_id)) is not None:
             event.set()
 
@@ -224,6 +229,7 @@ class Student:
 
     def _upload(self, pdf: bytes) -> None:
         self.watch.uploads[self.id] = time.monotonic()
+        self.watch.all_read.clear()
         self.watch.log.uploads_sent += 1
         self.fake.send_document(self.user, self.plan.upload_pdf.name, pdf)
 
@@ -295,4 +301,9 @@ async def simulate(plan: Plan, fake: FakeTelegram, watch: Watch) -> float:
     log.steady_from = log.started + plan.ramp_s
     log.deadline = log.started + plan.duration_s
     await asyncio.gather(*(student.run(log.deadline, pdf) for student in students))
+    # Uploads still being read are waited for (within reason), so the workers stop cleanly
+    # and the report says how long the last one took.
+    if watch.uploads:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(watch.all_read.wait(), UPLOAD_GRACE_S)
     return time.monotonic() - log.started

@@ -42,7 +42,9 @@ class Worker:
     process: asyncio.subprocess.Process
     port: int
     log: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    log_file: Path | None = None  # the whole log, when the run keeps one
     serving: asyncio.Event = field(default_factory=asyncio.Event)
+    exited: asyncio.Event = field(default_factory=asyncio.Event)
     rss_mb: list[float] = field(default_factory=list)
     cpu_percent: list[float] = field(default_factory=list)
     # CPU seconds (user + system, with the children) at the first and the latest sample.
@@ -78,6 +80,7 @@ async def start_workers(
     webhook: tuple[str, str] | None,
     extra_env: dict[str, str],
     outbound_per_s: float | None = None,
+    log_dir: Path | None = None,
 ) -> list[Worker]:
     """Starts `count` workers and returns once each says it is serving. `webhook` is
     (ingress URL, secret) for webhook mode; None polls (one worker only). `outbound_per_s`
@@ -110,8 +113,12 @@ async def start_workers(
         process = await asyncio.create_subprocess_exec(
             sys.executable, *command, cwd=REPO_ROOT, env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # its own process group: a kill reaches its CPU pool too
         )  # fmt: skip
         worker = Worker(process, port)
+        if log_dir is not None:
+            await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
+            worker.log_file = log_dir / f"worker-{number}.log"
         asyncio.get_running_loop().create_task(_follow_log(worker))
         workers.append(worker)
     try:
@@ -126,11 +133,16 @@ async def start_workers(
 async def _follow_log(worker: Worker) -> None:
     """Drains the worker's stderr (a full pipe would stall it) and notes when it serves."""
     assert worker.process.stderr is not None
-    async for raw in worker.process.stderr:
-        line = raw.decode(errors="replace").rstrip()
-        worker.log.append(line)
-        if SERVING_LINE in line:
-            worker.serving.set()
+    with contextlib.ExitStack() as files:
+        copy = files.enter_context(worker.log_file.open("w")) if worker.log_file else None
+        async for raw in worker.process.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            worker.log.append(line)
+            if copy is not None:
+                print(line, file=copy, flush=True)
+            if SERVING_LINE in line:
+                worker.serving.set()
+    worker.exited.set()  # stderr closes when the process ends
 
 
 async def _until_serving(worker: Worker) -> None:
@@ -152,7 +164,10 @@ async def stop_workers(workers: list[Worker]) -> list[int | None]:
         try:
             await asyncio.wait_for(worker.process.wait(), STOP_TIMEOUT_S)
         except TimeoutError:
-            worker.process.kill()
+            # The whole group: an orphaned pool process would hold the log pipe open, and
+            # asyncio's wait() returns only once that pipe closes.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.process.pid, signal.SIGKILL)
             await worker.process.wait()
     return [worker.process.returncode for worker in workers]
 
