@@ -1,7 +1,8 @@
 """Runs every `bench/bench_*.py` module's `run()` and prints one table of figures.
 
 Each benchmark returns rows of (benchmark, metric, value, unit, goal) and writes its own
-JSON under bench/results/. `python -m bench ingest` runs only the matching ones.
+JSON under bench/results/. `python -m bench ingest` runs only the matching ones; options
+after the names (`python -m bench load --students 20`) go to benchmarks whose `run` takes them.
 """
 
 from __future__ import annotations
@@ -37,13 +38,15 @@ def main(argv: list[str]) -> int:
     table = Table(title="Rounds benchmarks")
     for column in ("benchmark", "metric", "value", "unit", "goal"):
         table.add_column(column)
-    names = discover(argv)
+    first_option = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
+    names, options = discover(argv[:first_option]), argv[first_option:]
     if not names:
         table.add_row("(none)", "no bench_*.py modules match", "-", "-", "-")
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         started = time.perf_counter()
-        result = module.run(RESULTS_DIR)
+        takes_options = len(inspect.signature(module.run).parameters) > 1
+        result = module.run(RESULTS_DIR, options) if takes_options else module.run(RESULTS_DIR)
         rows = asyncio.run(result) if inspect.isawaitable(result) else result
         for row in rows:
             table.add_row(*(str(cell) for cell in row))

@@ -104,6 +104,7 @@ class CallbackQuery:
     answered: bool = False
     text: str = ""
     show_alert: bool = False
+    answered_at: float = 0.0  # monotonic, when the bot answered it
 
 
 @dataclass
@@ -189,6 +190,11 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.port = 0
+        # Called with every call once it is answered (a load test follows the bot this way
+        # instead of re-scanning all calls); and, when set, the webhook: every update goes to
+        # it instead of waiting for getUpdates, as after setWebhook on the real server.
+        self.observers: list[Callable[[ApiCall], None]] = []
+        self.webhook_delivery: Callable[[dict], None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -331,16 +337,22 @@ class FakeTelegram:
         return file_id
 
     def press(
-        self, user: dict, message: Message | int, data: str, chat_id: int | None = None
+        self,
+        user: dict,
+        message: Message | int,
+        data: str,
+        chat_id: int | None = None,
+        query_id: str = "",
     ) -> str:
-        """The user presses a button (or forges one) on a message; returns the query id."""
+        """The user presses a button (or forges one) on a message; returns the query id
+        (`query_id` names it, for a caller who waits for its answer before pressing)."""
         if isinstance(message, Message):
             chat_id, message_id = message.chat_id, message.message_id
         else:
             message_id = message
         chat_id = chat_id if chat_id is not None else user["id"]
         stored = self.messages.get((chat_id, message_id))
-        query_id = f"cq-{next(self._callback_ids)}"
+        query_id = query_id or f"cq-{next(self._callback_ids)}"
         self.callbacks[query_id] = CallbackQuery(query_id, user["id"], data)
         shown = self._message_json(stored) if stored else {
             "message_id": message_id, "date": int(time.time()), "chat": self.chats[chat_id],
@@ -428,6 +440,9 @@ class FakeTelegram:
 
     def _push(self, update: dict) -> None:
         update["update_id"] = next(self._update_ids)
+        if self.webhook_delivery is not None:
+            self.webhook_delivery(update)
+            return
         self._updates.append(update)
         asyncio.get_running_loop().create_task(self._notify())
 
@@ -518,6 +533,8 @@ class FakeTelegram:
             body = {"ok": False, "error_code": error.code, "description": error.description}
             if error.parameters:
                 body["parameters"] = error.parameters
+        for observer in self.observers:
+            observer(call)
         await self._notify()
         return web.json_response(body, status=call.status)
 
@@ -707,6 +724,7 @@ class FakeTelegram:
         if len(text) > MAX_CALLBACK_ANSWER:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         query.answered, query.text = True, text
+        query.answered_at = time.monotonic()
         query.show_alert = bool(params.get("show_alert"))
         return True
 
