@@ -446,6 +446,9 @@ def _case_of(
         return None
     position = {id(s): i for i, s in enumerate(sections)}
     pool.sort(key=lambda pair: abs(position[id(pair[1])] - index))
+    pool = _unlike_each_other(pool, key)
+    if len(pool) < CASE_OPTIONS - 1:
+        return None
     distractors = rng.sample(pool[:6], CASE_OPTIONS - 1)
     case = _case_sentences(left[index], [other for _, other in distractors], size, common)
     if case is None:
@@ -454,6 +457,28 @@ def _case_of(
     # The book's reading order is kept inside the case.
     case.sort(key=section.sentences.index)
     return _item(section, case, key, distractors, asks_cause, difficulty)
+
+
+def _unlike_each_other(pool: list[tuple[str, _Section]], key: str) -> list[tuple[str, _Section]]:
+    """At most one option per opening the key does not share: three "Gastroenteritis caused
+    by ..." beside "Hepatitis" leave the key the odd one out."""
+    key_lead = _lead(key)
+    seen: set[str] = set()
+    kept = []
+    for name, section in pool:
+        lead = _lead(name)
+        if lead and lead != key_lead:
+            if lead in seen:
+                continue
+            seen.add(lead)
+        kept.append((name, section))
+    return kept
+
+
+def _lead(name: str) -> str:
+    """The first two words of a name of three or more ("gastroenteritis caused")."""
+    words = name.lower().split()
+    return " ".join(words[:2]) if len(words) >= 3 else ""
 
 
 def _case_sentences(

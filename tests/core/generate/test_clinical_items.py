@@ -277,3 +277,25 @@ def test_a_disease_named_by_a_title_cased_heading_is_offered_as_the_text_writes_
     }
 
     assert "Brackish water fever" in options and "Brackish Water Fever" not in options
+
+
+def test_a_case_never_leaves_its_key_the_odd_one_out_among_alike_names() -> None:
+    # Three sections titled "Gastroenteritis caused by ...": a case of hepatitis offers at
+    # most one of them, or the key is told by its shape alone.
+    alike = {"Giardiasis": "giardias", "Cholera": "vibrios", "Shigellosis": "shigellae"}
+    chunks = []
+    for chunk in chapter():
+        title = chunk.heading.split(" › ")[-1]
+        if title in alike:
+            name = f"Gastroenteritis caused by {alike[title]}"
+            chunk = replace(chunk, heading=f"Infections of the Gut › {name}")
+        chunks.append(chunk)
+    items = [i for seed in range(6) for i in case_items(chunks, seed=seed, difficulty=3)]
+
+    assert any(i.options[i.correct_index] == "Hepatitis" for i in items)
+    for item in items:
+        key = item.options[item.correct_index]
+        if key.startswith("Gastroenteritis"):
+            continue
+        shaped = [o for o in item.options if o.startswith("Gastroenteritis caused by")]
+        assert len(shaped) <= 1, item.options
