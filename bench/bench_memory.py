@@ -13,10 +13,7 @@ import asyncio
 import contextlib
 import os
 import queue
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +21,11 @@ from typing import Any
 
 import psutil
 
+from bench.console_process import ConsoleProcess
 from bench.corpus import shared_data_dir
 from bench.load import LoadWindow, Row, write_results
 
 BENCH_PDF = shared_data_dir() / "ap2e_selected_chapters_benchmark.pdf"
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_S = 0.05
 IDLE_S = 3.0
 TIMEOUT_S = 600.0
@@ -46,8 +43,8 @@ class Peaks:
     worker_pids: set[int] = field(default_factory=set)
 
 
-class Console:
-    """The console process, fed lines through a pipe; its output is read on a thread."""
+class Console(ConsoleProcess):
+    """The console process with one CPU worker, sampled from outside."""
 
     def __init__(self, data_dir: Path) -> None:
         env = {
@@ -56,24 +53,8 @@ class Console:
         }  # fmt: skip
         for name in ("ROUNDS_DATABASE_URL", "ROUNDS_LLM_MODEL"):
             env.pop(name, None)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO_ROOT, env=env,
-        )  # fmt: skip
+        super().__init__(env)
         self.me = psutil.Process(self.process.pid)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen = ""
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
 
     def sample(self, peaks: Peaks) -> None:
         try:

@@ -11,13 +11,13 @@ import queue
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from bench.console_process import REPO_ROOT, ConsoleProcess
+
 EXCERPT = "ap2e_19-5_heart_development_excerpt.pdf"
 SOURCE = re.compile(r"Source: [^:]*\bp\. \d+ of " + re.escape(EXCERPT))
 TIMEOUT_S = 120
@@ -48,28 +48,11 @@ def run_script(script: str, data_dir: Path, clock_offset: str = "") -> str:
     return flat(result.stdout)
 
 
-class LiveConsole:
+class LiveConsole(ConsoleProcess):
     """A console process we type into line by line and read as it prints."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO_ROOT,
-            env=console_env(data_dir),
-        )  # fmt: skip
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen = ""
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
+        super().__init__(console_env(data_dir))
 
     def wait_for(self, text: str) -> str:
         """Reads output until `text` appears in what is printed from now on; returns that."""
