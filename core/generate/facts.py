@@ -16,6 +16,7 @@ from functools import cached_property
 
 from core.generate.glossary import GlossaryEntry, PhraseCounts, listed_pairs, parse_glossary
 from core.generate.kinds import KindLexicon, bare_category, build_lexicon
+from core.generate.tables import bare, entries, read_tables
 from core.generate.terms import NAMING, Term, TermBank, build_term_bank, key_name
 from core.generate.text import (
     FIGURE_REFERENCE,
@@ -77,6 +78,9 @@ _REFERRING = re.compile(r"\b(another|other|this|these|those|such|its|their|same)
 # one thing; "infection" in a drug chapter sits next to every drug.
 MIN_SPREAD = 3
 SPREAD_SHARE = 0.05
+# Cells of a table row that a distractor's explanation quotes, unless they hold no value.
+TABLE_CELLS_SAID = 2
+NO_VALUE = re.compile(r"^\s*(?:not applicable|none|n/?a|unknown|[-–—]+)\s*$", re.IGNORECASE)
 # Words either side of a term's mention that count as its surroundings.
 SURROUNDING_WORDS = 15
 # Statements about one thing: from this many words, and not longer than this.
@@ -160,12 +164,14 @@ class Material:
         unit = next((self.units[i] for i in fact.chunk_ids if i in self.units), "page")
         return cited_pages(fact.pages, unit)
 
-    def also_said_of(self, term: int, statement: str, key: int) -> bool:
+    def also_said_of(self, term: int, statement: str, key: int, category: str = "") -> bool:
         """Whether the material says something close to `statement` near `term` too: a word
         of the statement that singles out the key ("tapeworm", "ergosterol") also sits next
-        to this term, so that offering it as wrong could be wrong."""
+        to this term, so that offering it as wrong could be wrong. The category the stem
+        asks for ("a synthetic antiviral ...") is what distractors must share, not a clue."""
         rare = max(MIN_SPREAD, int(SPREAD_SHARE * len(self.bank)))
         own = clue_stems(self.bank.terms[term].text) | clue_stems(self.bank.terms[key].text)
+        own |= clue_stems(category)
         telling = {s for s in clue_stems(statement) - own if self.spread[s] <= rare}
         return bool(telling & self.surroundings.get(term, frozenset()))
 
@@ -558,6 +564,7 @@ def read_material(
         [sentence for c in body for sentence in sentences(c.text)],
         [t.text for t in bank.terms],
     )
+    _learn_from_tables(body, lookup, lexicon, notes)
     # Fill-in-the-blank lines are not questions (flaw F1): cloze facts only feed notes.
     asked = tuple(f for f in facts if f.kind != CLOZE)
     return Material(
@@ -570,3 +577,39 @@ def read_material(
         defined_on=defined_on,
         units=units,
     )
+
+
+def _learn_from_tables(
+    body: Sequence[SourceChunk],
+    lookup: dict[str, int],
+    lexicon: KindLexicon,
+    notes: dict[int, Note],
+) -> None:
+    """What the tables say of the terms they list: a drug chapter names most of its drugs
+    only in a table row ("Amantadine; inhibit escape of virus from endosomes; influenza"),
+    so without it they have no kind and nothing to explain them as distractors. The text's
+    own sentences, read first, keep precedence."""
+    for table in read_tables(body):
+        column = table.entry_column()
+        if column is None:
+            continue
+        kind = table.entry_kind(column)
+        described = [c for c in range(len(table.headers)) if c != column][:TABLE_CELLS_SAID]
+        for row in table.rows:
+            for name in entries(row.cells[column]):
+                index = lookup.get(normalise(bare(name)))
+                if index is None:
+                    continue
+                lexicon.add(name, kind)
+                if index in notes or not described:
+                    continue
+                where = locate(row.line, [row.chunk], [row.chunk])
+                telling = [c for c in described if not NO_VALUE.match(row.cells[c])]
+                if where is not None and telling:
+                    said = table.cells_said(row, telling)
+                    notes[index] = Note(
+                        f"the table lists it with {said}",
+                        row.chunk.heading,
+                        where[1],
+                        row.chunk.unit,
+                    )

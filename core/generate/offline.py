@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
-from core.generate.facts import ACTION, CLOZE, DEFINITION, TERM, WHICH, Fact, Material
+from core.chunking import HEADING_SEPARATOR
+from core.generate.facts import ACTION, CLOZE, DEFINITION, TERM, WHICH, Fact, Material, Note
 from core.generate.flaws import (
     asked_category,
     broken_options,
@@ -358,14 +359,18 @@ def _distractors(
             continue  # "Which ... are" must not rule options out by grammar
         if _class_and_member(key, term):
             continue  # "coronary veins" holds "great cardiac vein": both would be right
-        if statement and material.also_said_of(index, statement, fact.term):
+        if statement and material.also_said_of(index, statement, fact.term, asked):
             continue  # "tapeworm" sits next to praziquantel too: it may be right as well
         if fact.kind == DEFINITION and any(contains_phrase(text, name) for name in key.names()):
             continue  # a definition naming the key is a giveaway
         if not 0.4 <= len(text) / max(len(key_option), 1) <= 2.2:
             continue
-        if float(similarity[index]) < MIN_DISTRACTOR_SIMILARITY:
-            break  # ranked by similarity: everything after is further still
+        if float(similarity[index]) < MIN_DISTRACTOR_SIMILARITY and not (
+            kind.from_text and _in_section(fact.heading, material.notes.get(index))
+        ):
+            # Far from the key, unless the text files it beside the key: a drug's name says
+            # nothing to an embedding, its place among the section's drugs does.
+            continue
         if loose:
             if len(looser) < 1:
                 looser.append((index, text))
@@ -375,6 +380,7 @@ def _distractors(
             break
     if len(eligible) == OFFLINE_OPTIONS - 2:
         eligible += looser
+    eligible.sort(key=lambda e: -_sections_shared(fact.heading, material.notes.get(e[0])))
     # Siblings first: terms defined by the same head noun as the key ("vein" with "vein",
     # "phase" with "phase") are what a student could confuse; the family is the fallback.
     key_head = _head(fact, key, key_option)
@@ -393,6 +399,8 @@ def _distractors(
             siblings = same_name + others[: max(0, OFFLINE_OPTIONS - 1 - len(same_name))]
     if len(siblings) >= OFFLINE_OPTIONS - 1:
         eligible = siblings
+    else:
+        eligible = _nearest_section(eligible, fact.heading, material)
     low, high = DIFFICULTY_WINDOWS.get(difficulty, DIFFICULTY_WINDOWS[3])
     window = eligible[low:high]
     if len(window) < OFFLINE_OPTIONS - 1:
@@ -409,6 +417,40 @@ def _distractors(
         if len(picked) == OFFLINE_OPTIONS - 1:
             return _without_cue(picked, eligible, stem, key_option, material, vectors)
     return None
+
+
+def _sections_shared(heading: str, note: Note | None) -> int:
+    """How many levels of the key's heading path the term's own sentence sits under."""
+    if note is None or not heading or not note.heading:
+        return 0
+    shared = 0
+    for ours, theirs in zip(
+        heading.split(HEADING_SEPARATOR), note.heading.split(HEADING_SEPARATOR), strict=False
+    ):
+        if ours.strip() != theirs.strip():
+            break
+        shared += 1
+    return shared
+
+
+def _nearest_section(
+    eligible: list[tuple[int, str]], heading: str, material: Material
+) -> list[tuple[int, str]]:
+    """The eligible terms of the deepest part of the key's heading path that still holds
+    enough of them: the other antivirals of "Antiviral Drugs" are what a student mixes up
+    with pleconaril, not an antibiotic that merely reads alike."""
+    shared = [_sections_shared(heading, material.notes.get(i)) for i, _ in eligible]
+    for level in sorted({s for s in shared if s > 0}, reverse=True):
+        near = [e for e, s in zip(eligible, shared, strict=True) if s >= level]
+        if len(near) >= OFFLINE_OPTIONS - 1:
+            return near
+    return eligible
+
+
+def _in_section(heading: str, note: Note | None) -> bool:
+    """Whether the term's own sentence sits under the key's whole heading path."""
+    depth = len(heading.split(HEADING_SEPARATOR)) if heading else 0
+    return depth > 0 and _sections_shared(heading, note) == depth
 
 
 def _without_cue(

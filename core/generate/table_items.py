@@ -3,9 +3,8 @@
 A table's rows are its most quotable facts (a drug chapter keeps its drugs, mechanisms and
 uses in tables, not in sentences), and a table hands over what a good item needs: the
 options are the entries of one column, all of one kind and siblings a student could
-confuse, and each row's other cells say what singles its entry out. The readers write a
-row as one line, "Header: cell; Header: cell" (core.readers.tables); rows sharing their
-headers form a table, wherever the page break fell.
+confuse, and each row's other cells say what singles its entry out. The tables are read
+back from the readers' rows by core.generate.tables.
 
 An item describes one row by one or two of its descriptive cells and asks for the row's
 entry; a distractor is an entry of another row that the description does not fit.
@@ -16,53 +15,24 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import exclusive_kinds, kind_named, name_head, singular
 from core.generate.schema import RECALL, DraftItem
+from core.generate.tables import TYPE_OF, Row, Table, entries, read_tables
 from core.generate.terms import looks_plural
-from core.generate.text import TABLE_CELL, clean, clue_stems, normalise
+from core.generate.text import clean, clue_stems, normalise
 from core.readers.formats import cited_pages
 
 TABLE_KIND = "table"
 TABLE_OPTIONS = 4
-# A table needs this many rows to ask anything with three distractors from other rows.
-MIN_ROWS = TABLE_OPTIONS
-# An entry (an option) is a name: at most this many words. A description cell says
-# something: at least this many words.
-MAX_ENTRY_WORDS = 5
+# A description cell says something: at least this many words.
 MIN_DESCRIPTION_WORDS = 3
 MAX_DESCRIPTION_WORDS = 30
-# Share of a column's cells that must have an entry's shape for the column to hold entries.
-ENTRY_COLUMN_SHARE = 0.8
-# Share of a column's entries the text must mention outside the tables.
-DISCUSSED_SHARE = 0.5
-# A cell that says something rather than names it, or that a reader broke ("T )").
-_NOT_A_NAME = re.compile(r"[:;]|\(\s|\s\)|\s[,.]")
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
-# "Type of lymphocyte" asks for lymphocytes.
-_TYPE_OF = re.compile(r"^(?:types?|kinds?|classes?|forms?)\s+of\s+", re.IGNORECASE)
-# "Mechanism of Action: ..." at the start of the line or after "; ".
 # Text a reader could not place: a subscript or footnote digit left at the end of a cell
 # ("levels of O or CO 2 2"), a bracketed note.
 _STRAY = re.compile(r"(?:\s\d){1,3}$|[\[\]*†‡]")
-
-
-@dataclass(frozen=True)
-class _Row:
-    cells: tuple[str, ...]
-    line: str
-    chunk: SourceChunk
-
-
-@dataclass(frozen=True)
-class _Table:
-    headers: tuple[str, ...]
-    rows: tuple[_Row, ...]
-    topic: str
-    # The material's text outside its tables (normalised): where its entries are discussed.
-    prose: str
 
 
 def table_items(
@@ -75,7 +45,7 @@ def table_items(
     """Items from the table rows in these chunks, one per entry, tables taken in turn."""
     rng = random.Random(f"{seed}:tables")
     per_table = [
-        _items_of(table, chunks, rng, difficulty, avoid_keys) for table in _tables(chunks)
+        _items_of(table, chunks, rng, difficulty, avoid_keys) for table in read_tables(chunks)
     ]
     asked: set[str] = set()
     while per_table:
@@ -88,101 +58,19 @@ def table_items(
                 yield item
 
 
-def _tables(chunks: Sequence[SourceChunk]) -> list[_Table]:
-    by_headers: dict[tuple[str, ...], list[_Row]] = {}
-    topics: dict[tuple[str, ...], str] = {}
-    seen: set[str] = set()
-    prose: list[str] = []
-    for chunk in chunks:
-        for line in chunk.text.split("\n"):
-            parsed = _parse_row(line)
-            if parsed is None:
-                prose.append(line)
-            # Overlapping chunks repeat a line; it is one row.
-            if parsed is None or line in seen:
-                continue
-            seen.add(line)
-            headers, cells = parsed
-            by_headers.setdefault(headers, []).append(_Row(cells, line, chunk))
-            topics.setdefault(headers, chunk.heading)
-    text = f" {normalise(' '.join(prose))} "
-    return [
-        _Table(headers, tuple(rows), topics[headers], text)
-        for headers, rows in by_headers.items()
-        if len(rows) >= MIN_ROWS
-    ]
-
-
-def _parse_row(line: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    starts = list(TABLE_CELL.finditer(line))
-    if len(starts) < 2 or starts[0].start() != 0:
-        return None
-    headers = tuple(m.group("header") for m in starts)
-    ends = [m.start() for m in starts[1:]] + [len(line)]
-    cells = tuple(line[m.end() : end].strip() for m, end in zip(starts, ends, strict=True))
-    if len(set(headers)) != len(headers) or not all(cells):
-        return None
-    return headers, cells
-
-
-def _entries(cell: str) -> list[str]:
-    """The names a cell lists ("Imipenem, meropenem, doripenem"), or none if it is no list
-    of names."""
-    names = [name.strip() for name in cell.split(", ")]
-    if any(
-        not name
-        or _NOT_A_NAME.search(name)
-        or len(name.split()) > MAX_ENTRY_WORDS
-        or _NUMERAL.match(name)
-        for name in names
-    ):
-        return []
-    return names
-
-
-# "X", "IX", "12": a number says nothing as an option ("Which factor number ... ? IX").
-_NUMERAL = re.compile(r"^(?:[IVXLCDM]+|[\d.]+|\w)$")
-
-
-def _discussed(table: _Table, names: list[str]) -> bool:
-    """Whether the text around the tables talks about these names (a column of drugs or
-    hormones does; a column of values, "reabsorbed; symport", does not)."""
-    return any(f" {normalise(_bare(name))} " in table.prose for name in names)
-
-
-def _bare(name: str) -> str:
-    return _PARENTHESES.sub("", name).strip()
-
-
-def _entry_column(table: _Table) -> int | None:
-    """The column whose cells name the rows: short names, the most of them."""
-    best: tuple[int, int] | None = None
-    for column in range(len(table.headers)):
-        cells = [row.cells[column] for row in table.rows]
-        named = [_entries(cell) for cell in cells]
-        if sum(bool(names) for names in named) < ENTRY_COLUMN_SHARE * len(cells):
-            continue
-        if sum(_discussed(table, names) for names in named) < DISCUSSED_SHARE * len(cells):
-            continue
-        distinct = len({normalise(name) for names in named for name in names})
-        if distinct >= TABLE_OPTIONS and (best is None or distinct > best[1]):
-            best = (column, distinct)
-    return None if best is None else best[0]
-
-
 def _describes(cell: str) -> bool:
     words = cell.split()
     return MIN_DESCRIPTION_WORDS <= len(words) <= MAX_DESCRIPTION_WORDS and not _STRAY.search(cell)
 
 
 def _items_of(
-    table: _Table,
+    table: Table,
     chunks: Sequence[SourceChunk],
     rng: random.Random,
     difficulty: int,
     avoid_keys: frozenset[str],
 ) -> Iterator[DraftItem]:
-    entry = _entry_column(table)
+    entry = table.entry_column()
     if entry is None:
         return
     # Columns headed "PCT", "DCT", "Loop of Henle" are places side by side, not properties:
@@ -197,7 +85,7 @@ def _items_of(
     rows = list(table.rows)
     rng.shuffle(rows)
     for row in rows:
-        keys = [name for name in _entries(row.cells[entry]) if normalise(name) not in avoid_keys]
+        keys = [name for name in entries(row.cells[entry]) if normalise(name) not in avoid_keys]
         if not keys:
             continue
         item = _item(table, row, rng.choice(keys), entry, described, chunks, rng, difficulty)
@@ -212,13 +100,13 @@ def _property_header(header: str) -> bool:
     return bool(words) and not any(len(w) > 1 and w.isupper() for w in words)
 
 
-def _describes_column(table: _Table, column: int) -> bool:
+def _describes_column(table: Table, column: int) -> bool:
     return sum(_describes(row.cells[column]) for row in table.rows) >= len(table.rows) / 2
 
 
 def _item(
-    table: _Table,
-    row: _Row,
+    table: Table,
+    row: Row,
     key: str,
     entry: int,
     described: list[int],
@@ -237,7 +125,7 @@ def _item(
     usable.sort(
         key=lambda c: sum(normalise(r.cells[c]) == normalise(row.cells[c]) for r in table.rows)
     )
-    own = {normalise(name) for name in _entries(row.cells[entry])}
+    own = {normalise(name) for name in entries(row.cells[entry])}
     for size in (1, 2):
         columns = usable[:size]
         if len(columns) < size:
@@ -247,7 +135,7 @@ def _item(
             other
             for other in table.rows
             if not _overlaps([normalise(other.cells[c]) for c in columns], told)
-            and not own & {normalise(name) for name in _entries(other.cells[entry])}
+            and not own & {normalise(name) for name in entries(other.cells[entry])}
         ]
         names = _distractor_names(table, others, entry, own)
         if len(names) >= TABLE_OPTIONS - 1:
@@ -265,25 +153,25 @@ def _overlaps(cells: list[str], told: list[str]) -> bool:
     return True
 
 
-def _sharing(table: _Table, row: _Row, column: int) -> int:
+def _sharing(table: Table, row: Row, column: int) -> int:
     told = normalise(row.cells[column])
     return sum(normalise(other.cells[column]) == told for other in table.rows)
 
 
-def _distractor_names(table: _Table, others: list[_Row], entry: int, own: set[str]) -> list[str]:
+def _distractor_names(table: Table, others: list[Row], entry: int, own: set[str]) -> list[str]:
     """Entries of the other rows that the text discusses: a cell such as "Not used" or a name
     the text never mentions is no option a student could weigh."""
     names: dict[str, str] = {}
     for other in others:
-        for name in _entries(other.cells[entry]):
-            if normalise(name) not in own and _discussed(table, [name]):
+        for name in entries(other.cells[entry]):
+            if normalise(name) not in own and table.discussed([name]):
                 names.setdefault(normalise(name), name)
     return list(names.values())
 
 
 def _draft(
-    table: _Table,
-    row: _Row,
+    table: Table,
+    row: Row,
     key: str,
     entry: int,
     columns: list[int],
@@ -338,8 +226,8 @@ def _pick_distractors(key: str, names: list[str], rng: random.Random) -> list[st
 
 
 def _explanation(
-    table: _Table,
-    row: _Row,
+    table: Table,
+    row: Row,
     key: str,
     entry: int,
     columns: list[int],
@@ -349,18 +237,12 @@ def _explanation(
     where = cited_pages(pages, row.chunk.unit)
     parts = [
         f'The answer is "{_capital(key)}". Your material\'s table ({where}) lists it with '
-        f"{_cells_said(table, row, columns)}. The other options are other rows of the table:"
+        f"{table.cells_said(row, columns)}. The other options are other rows of the table:"
     ]
     for name in picked:
-        other = next(r for r in table.rows if name in _entries(r.cells[entry]))
-        parts.append(f"{_capital(name)} ({_cells_said(table, other, columns)});")
+        other = next(r for r in table.rows if name in entries(r.cells[entry]))
+        parts.append(f"{_capital(name)} ({table.cells_said(other, columns)});")
     return " ".join(parts).rstrip(";") + "."
-
-
-def _cells_said(table: _Table, row: _Row, columns: list[int]) -> str:
-    return "; ".join(
-        f'{table.headers[c].lower()} "{clean(row.cells[c]).rstrip(".")}"' for c in columns
-    )
 
 
 def _property(header: str) -> str:
@@ -379,7 +261,7 @@ def _quoted(cell: str) -> str:
     return text if first.isupper() or not first[1:].islower() else text[:1].lower() + text[1:]
 
 
-def _asked(table: _Table, entry: int) -> str:
+def _asked(table: Table, entry: int) -> str:
     """What the stem asks for: the entry column's noun, with the section's own words when its
     heading names that noun ("Other Factors Influencing Heart Rate" -> "factors influencing
     heart rate"), so the item says what the table is about."""
@@ -401,7 +283,7 @@ _NO_PHRASE_START = frozenset({"and", "or", "of", "vs", "versus"})
 
 
 def _plural(header: str) -> str:
-    words = [w if w.isupper() else w.lower() for w in _TYPE_OF.sub("", header).split()]
+    words = [w if w.isupper() else w.lower() for w in TYPE_OF.sub("", header).split()]
     last = words[-1]
     if singular(last) == last:
         if last.endswith(("s", "x", "ch", "sh")):
