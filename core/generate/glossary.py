@@ -123,8 +123,13 @@ def _sort_key(term: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", normalise(term))
 
 
-def _split_term(line: str, counts: PhraseCounts) -> tuple[str, str] | None:
-    """(term, rest of line) for a line that starts an entry, or None if none is plausible."""
+def _split_term(
+    line: str, counts: PhraseCounts, *, modifier_check: bool = True
+) -> tuple[str, str] | None:
+    """(term, rest of line) for a line that starts an entry, or None if none is plausible.
+
+    `modifier_check` lets a last word that reads more often with the definition's first
+    word join the definition; without it, the longer reading is returned."""
     line = clean(line)
     # An abbreviation belongs to the term: judge the words around it without it.
     probe = _ABBREVIATION.sub("", line)
@@ -158,9 +163,12 @@ def _split_term(line: str, counts: PhraseCounts) -> tuple[str, str] | None:
     # "testosterone steroid | hormone secreted by ...": a table cell pair ("Testosterone |
     # Steroid") made the longer prefix occur, but the last word is the definition's
     # modifier: it reads with the definition's first word far more often.
-    if 1 < matched < len(tokens) and counts.count(
-        f"{tokens[matched - 1]} {tokens[matched]}"
-    ) > 2 * counts.count(" ".join(tokens[:matched])):
+    if (
+        modifier_check
+        and 1 < matched < len(tokens)
+        and counts.count(f"{tokens[matched - 1]} {tokens[matched]}")
+        > 2 * counts.count(" ".join(tokens[:matched]))
+    ):
         matched -= 1
     # "target heart rate range in which ...": a definition never opens with "in" or "of",
     # so the last word belongs to the definition.
@@ -287,6 +295,14 @@ def parse_glossary(text: str, counts: PhraseCounts) -> list[GlossaryEntry]:
             forced = n == 0 or len(lines[n - 1]) < FULL_LINE_SHARE * longest
             weight = _FORCED_WEIGHT if forced else _LINE_START_WEIGHT
             candidates.append(_Candidate(start, split[0], head_keys[-1], weight))
+            # "deep femoral vein drains ...": "vein drains" is frequent in the body, which
+            # reads "deep femoral" as the term; the alphabetical order after "deep femoral
+            # artery" picks the longer reading.
+            longer = _split_term(
+                " ".join(words[start : start + _WINDOW]), counts, modifier_check=False
+            )
+            if longer and longer[0] != split[0]:
+                candidates.append(_Candidate(start, longer[0], _sort_key(longer[0]), weight))
     # Entries run together inside a line: a later term starts after a definition's last
     # word (never after "the", "of" or a semicolon) and sorts between this line's first
     # term and the next line's.

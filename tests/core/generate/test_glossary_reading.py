@@ -64,3 +64,26 @@ def test_term_meaning_lines_of_a_list_are_read_by_their_shape() -> None:
 
 def test_a_single_term_meaning_line_is_a_label_not_a_glossary() -> None:
     assert listed_pairs("Summary\nTachycardia – heart rate above 100 beats per minute") == []
+
+
+def test_a_vein_whose_definition_opens_with_a_frequent_verb_keeps_its_whole_name() -> None:
+    # "vein drains" is common in the body, which alone would read "deep tarsal" as the
+    # term and run the vein's entry into the artery's; the alphabetical order of the
+    # glossary (after "deep tarsal artery") says the term is "deep tarsal vein".
+    body = [
+        "The deep tarsal artery and the deep tarsal vein run along the foot. The deep "
+        "tarsal artery branches from the dorsal artery. The saphenous vein drains the "
+        "skin, the fibular vein drains the calf, and the plantar vein drains the arch; "
+        "each vein drains toward the heart."
+    ]
+    glossary = (
+        "deep tarsal artery branch of the dorsal artery that supplies the bones of the "
+        "foot; gives rise to the plantar arteries\n"
+        "deep tarsal vein drains the deep portions of the foot and leads to the fibular "
+        "vein\n"
+        "fibular vein drains the calf and leads to the popliteal vein"
+    )
+    found = {e.term: e.definition for e in parse_glossary(glossary, PhraseCounts(body))}
+
+    assert found["deep tarsal artery"].endswith("gives rise to the plantar arteries")
+    assert found["deep tarsal vein"].startswith("drains the deep portions of the foot")
