@@ -355,10 +355,10 @@ def _statement_for(
     """(kind, frame, priority) when the sentence states what the term is or does."""
     is_a = _IS_A.match(plain)
     if is_a and normalise(is_a.group("term")) in term.names():
-        rest = _CLAUSE_TAIL.sub("", is_a.group("rest").rstrip("."))
+        rest = _first_clause_of(is_a.group("rest"))
         # One clause only: "X is the A, and Y is the B" asks two things.
         single = not re.search(r"\b(is|are)\b", rest)
-        if single and len(rest.split()) >= 5 and not _term_pattern(term).search(rest):
+        if rest and single and len(rest.split()) >= 5 and not _term_pattern(term).search(rest):
             return WHICH, rest, 3
     category = _category(plain, term)
     if category:
@@ -414,9 +414,19 @@ def _cloze_for(sentence: str, term: Term, match: re.Match[str]) -> tuple[str, st
     return None
 
 
+def _first_clause_of(rest: str) -> str:
+    """A predicate up to where a second clause starts; "" when that cut would end inside a
+    list ("a collection of barriers, cells | , and soluble proteins")."""
+    rest = rest.rstrip(".")
+    tail = _CLAUSE_TAIL.search(rest)
+    if tail and tail.group().startswith(", and") and "," in rest[: tail.start()]:
+        return ""
+    return rest[: tail.start()].strip(" ,") if tail else rest.strip(" ,")
+
+
 def _one_statement(rest: str) -> str:
     """The predicate cut to one statement about one thing, or "" when it is not one."""
-    rest = _CLAUSE_TAIL.sub("", rest.rstrip(".")).strip(" ,")
+    rest = _first_clause_of(rest)
     # "that is responsible for ..." describes the object; "is", "which" elsewhere start
     # a second statement.
     if re.search(r"(?<!that )\b(is|are|was|were)\b|\band it\b|\bwhich\b", rest):

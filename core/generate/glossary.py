@@ -68,6 +68,7 @@ _NOT_IN_A_TERM = frozenset(
 # A word no phrase contains, standing in for punctuation in the counted corpus.
 _BREAK_TOKEN = "qqbreakqq"
 _BREAKS = re.compile(r"[,.;:()!?\[\]]")
+_LEADING_NOTE = re.compile(r"^\((?:[^()\s]+\s?){1,4}\)\s+")
 _ABBREVIATION = re.compile(r"\(([A-Z][A-Za-z0-9]{0,6})\)")
 
 
@@ -329,6 +330,9 @@ def parse_glossary(text: str, counts: PhraseCounts) -> list[GlossaryEntry]:
         rest = printed[len(here.term) :] if printed.startswith(here.term) else ""
         aliases = _aliases(rest)
         definition = clean(_PLURAL.sub("", _ALIAS.sub("", rest))).strip(" ;")
+        # "delayed hypersensitivity (type IV) T cell-mediated ...": a note on the term that
+        # the term's reading left at the definition's start is no part of what it says.
+        definition = _LEADING_NOTE.sub("", definition)
         if not MIN_DEFINITION_WORDS <= len(definition.split()) <= MAX_DEFINITION_WORDS:
             continue
         entries.append(GlossaryEntry(here.term, definition, aliases, printed))

@@ -246,8 +246,12 @@ def _explanation(
 
 
 def _property(header: str) -> str:
-    """A header as the stem says it: "Pathway(s)" -> "pathway"."""
-    return _lower(header.replace("(s)", ""))
+    """A header as the stem says it, of one thing: "Pathway(s)" -> "pathway", "Effects" ->
+    "effect" (a row's cell is what this entry has; "Signs and Symptoms" stays whole)."""
+    words = _lower(header.replace("(s)", "")).split()
+    if len(words) <= 2 and words[-1].islower() and not {"and", "or"} & set(words):
+        words[-1] = singular(words[-1])
+    return " ".join(words)
 
 
 def _lower(header: str) -> str:

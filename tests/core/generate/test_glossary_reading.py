@@ -87,3 +87,15 @@ def test_a_vein_whose_definition_opens_with_a_frequent_verb_keeps_its_whole_name
 
     assert found["deep tarsal artery"].endswith("gives rise to the plantar arteries")
     assert found["deep tarsal vein"].startswith("drains the deep portions of the foot")
+
+
+def test_a_note_left_at_a_definition_s_start_is_not_part_of_the_definition() -> None:
+    body = ["A late reaction comes days after contact. Every late reaction is a T cell one."]
+    glossary = (
+        "late reaction (type IV) T cell response against antigens in the skin that peaks "
+        "after two days\n"
+        "vein vessel that returns blood to the heart from the tissues of the body"
+    )
+    found = {e.term: e.definition for e in parse_glossary(glossary, PhraseCounts(body))}
+
+    assert found["late reaction"].startswith("T cell response against antigens")

@@ -159,3 +159,15 @@ def test_a_word_in_the_same_sentence_as_a_term_is_said_of_it_however_far_apart()
     trovacil, zelmorin = names["trovacil"], names["zelmorin"]
     assert found.also_said_of(zelmorin, "relieves migraine within an hour", trovacil)
     assert not found.also_said_of(names["pellodex"], "relieves migraine within an hour", trovacil)
+
+
+def test_a_statement_cut_inside_a_list_is_not_asked() -> None:
+    # Cut before ", and", the statement would end "... of bristles, hooks": a broken list.
+    listing = (
+        "The velamen organ is a collection of bristles, hooks, and glands that trap dust. "
+        "Botanists measure the velamen organ of every orchid they collect in the forest. "
+        "The velamen organ is thickest in plants of the dry season."
+    )
+    read = read_material([SourceChunk(1, 1, 0, ChunkKind.BODY, listing, 1, 1, "Roots")])
+    frames = [f.frame for f in read.facts if f.kind == WHICH]
+    assert not any(frame.endswith("bristles, hooks") for frame in frames), frames

@@ -203,3 +203,15 @@ def test_a_table_row_is_no_term_and_meaning_bullet() -> None:
     assert listed_pairs(rows) == []
     bullets = "\n".join(f"{row[0]}: {row[2]}" for row in HORMONES)
     assert {entry.term for entry in listed_pairs(bullets)} == {row[0] for row in HORMONES}
+
+
+def test_a_plural_header_is_said_of_the_one_row_the_item_describes() -> None:
+    plural = [
+        SourceChunk(
+            c.id, 1, c.ordinal, c.kind, c.text.replace("Main Effect:", "Effects:"), 4, 4, ""
+        )
+        for c in chunks(HORMONES, effect_first=True)
+    ]
+    items = list(table_items(plural, seed=1, difficulty=3))
+    described = [item.stem for item in items if " effect" in item.stem]
+    assert described and all(' has the effect "' in stem for stem in described), described
