@@ -88,8 +88,8 @@ _FAMILY_WORDS: dict[str, str] = {
 
 # A reviewer judges kind at the level the stem asks: "layer", "valve", "groove", not
 # "structure". Structure heads fall into these groups of interchangeable category nouns;
-# a structure head in no group ("area", "portion", "feature") is its own group, so only
-# options defined by the same noun count as its kind.
+# a structure head in no group ("feature", "tuft") is its own group, so only options
+# defined by the same noun count as its kind.
 _STRUCTURE_GROUPS: dict[str, str] = {
     "layer": "layer membrane lining coat tunic capsule sheath",
     "partition": "septum wall partition",
@@ -102,6 +102,9 @@ _STRUCTURE_GROUPS: dict[str, str] = {
     "attachment": "tendon ligament cord band cartilage",
     "organ": "organ gland lobe lobule tonsil follicle nodule tooth gum",
     "junction": "junction disc disk",
+    # "outer part of the kidney", "inner region of the kidney", "area at the base of the
+    # bladder": one kind, a region of an organ, whichever of these nouns a glossary uses.
+    "region": "region part area portion zone",
 }
 _GROUP_OF: dict[str, str] = {
     word: group for group, text in _STRUCTURE_GROUPS.items() for word in text.split()
@@ -199,8 +202,8 @@ _LEADING = frozenset(
 _PHRASE_END = frozenset(
     word_list(
         """
-    near around along across behind beyond inside outside toward towards against among
-    whereby wherein where whereas while
+    near beside alongside amid around along across behind beyond inside outside toward
+    towards against among whereby wherein where whereas while
     below above beneath underneath throughout via seen found made known given taken held
     built borne called termed
     """

@@ -226,12 +226,16 @@ def _name_contradicts_definition(term: Term) -> bool:
 def _class_and_member(a: Term, b: Term) -> bool:
     """One names a class ("coronary arteries") of which the other may be a member ("circumflex
     artery"): plural against singular with the same head word. Siblings told apart by a
-    modifier each ("anterior cardiac veins", "middle cardiac vein") are two members."""
-    if a.plural == b.plural:
-        return False
+    modifier each ("anterior cardiac veins", "middle cardiac vein") are two members. The bare
+    class word ("sphincter") holds every named member ("internal urinary sphincter"): what
+    defines a sphincter is true of that one too."""
     if _last_word(a.text) != _last_word(b.text) or _last_word(a.text) == "":
         return False
     mods_a, mods_b = _modifiers(a.text), _modifiers(b.text)
+    if not mods_a or not mods_b:
+        return mods_a != mods_b
+    if a.plural == b.plural:
+        return False
     return not (mods_a & mods_b and mods_a - mods_b and mods_b - mods_a)
 
 
@@ -349,7 +353,7 @@ def _distractors(
             or (fact.kind == DEFINITION and exclusive_kinds(named_kind, asked_category(text)))
         ):
             continue  # "branch of the left coronary artery" to define a vein
-        if asked and named_as_other(asked, term.text) and head_of(term.definition) != asked:
+        if _named_out(asked, key, term):
             continue  # "circumflex artery" for "a thin-walled vein that ..." rules itself out
         if not term.definition and index not in material.notes:
             continue  # its explanation could not say what it is
@@ -417,6 +421,19 @@ def _distractors(
         if len(picked) == OFFLINE_OPTIONS - 1:
             return _without_cue(picked, eligible, stem, key_option, material, vectors)
     return None
+
+
+def _named_out(asked: str, key: Term, term: Term) -> bool:
+    """Whether the term's name says it is not the asked category: an artery when a vein is
+    asked, or another vessel when the key is named by the asked noun itself (the detector's
+    rule, flaws.ruled_out_by_name). A sphincter stays a fair option for "smooth muscle ...":
+    the two nouns are no exclusive pair."""
+    if not asked or head_of(term.definition) == asked:
+        return False
+    head = name_head(term.text)
+    if exclusive_kinds(asked, head):
+        return True
+    return name_head(key.text) == asked and named_as_other(asked, term.text)
 
 
 def _sections_shared(heading: str, note: Note | None) -> int:
