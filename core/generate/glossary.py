@@ -124,6 +124,9 @@ def _sort_key(term: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", normalise(term))
 
 
+_NUMERAL = re.compile(r"[IVX]{1,4}")
+
+
 def _split_term(
     line: str, counts: PhraseCounts, *, modifier_check: bool = True
 ) -> tuple[str, str] | None:
@@ -159,7 +162,12 @@ def _split_term(
         # ..."): the term is the prefix just before the count falls to that one sentence.
         final = prefix_counts[-1]
         matched = next(k for k in range(1, len(prefix_counts)) if prefix_counts[k] == final)
-    while matched > 0 and normalise(tokens[matched - 1]) in STOPWORDS:
+    # "angiotensin I": a capital numeral ends a name, though "i" is a stopword.
+    while (
+        matched > 0
+        and normalise(tokens[matched - 1]) in STOPWORDS
+        and not _NUMERAL.fullmatch(tokens[matched - 1])
+    ):
         matched -= 1
     # "testosterone steroid | hormone secreted by ...": a table cell pair ("Testosterone |
     # Steroid") made the longer prefix occur, but the last word is the definition's

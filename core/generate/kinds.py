@@ -33,7 +33,7 @@ _FAMILY_WORDS: dict[str, str] = {
         "bulge muscle bone joint gland node lobe lobule duct canal tube sphincter nerve plexus "
         "ganglion sac pouch apex border margin junction disc disk fiber fibre cord cusp flap "
         "leaflet ring passage space pyramid papilla tract organelle tooth gum lumen villus "
-        "portion segment strand "
+        "portion segment strand capsule corpuscle apparatus window slit "
         "pore notch fossa process_anatomical ligament tendon cartilage tonsil nodule follicle"
     ),
     "vessel": (
@@ -48,7 +48,7 @@ _FAMILY_WORDS: dict[str, str] = {
         "molecule protein enzyme hormone antibody immunoglobulin antigen toxin exotoxin "
         "endotoxin receptor compound substance chemical pigment mediator ion peptide lipid "
         "glycoprotein cytokine neurotransmitter factor chemokine complex_molecular polymer "
-        "acid base salt sugar"
+        "acid base salt sugar polysaccharide carbohydrate steroid nucleotide lipoprotein"
     ),
     "drug": (
         "drug medication medicine antibiotic antibacterial antimicrobial antiviral antifungal "
@@ -63,7 +63,9 @@ _FAMILY_WORDS: dict[str, str] = {
     "condition": (
         "disease disorder condition infection syndrome inflammation illness cancer tumor fever "
         "lesion ulcer injury deficiency symptom sign complication intoxication poisoning "
-        "failure abnormality malformation defect dysfunction infestation"
+        "failure abnormality malformation defect dysfunction infestation "
+        # A finding named by what is present or lacking: "presence of glucose in the urine".
+        "absence presence excess lack softening hardening enlargement narrowing thickening"
     ),
     "process": (
         "process mechanism reaction response function event movement contraction relaxation "
@@ -124,7 +126,7 @@ _OF_HEADS = frozenset(
     group class family type kind form portion part piece branch cluster network
     collection bulk majority mass set pair series mass bundle one any some member
     category sort variety subset component combination division section region area
-    layer
+    layer tuft
     """
     )
 )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from rapidfuzz import fuzz
+from wordfreq import zipf_frequency
 
 from core.chunking import HEADING_SEPARATOR
 from core.generate.facts import ACTION, CLOZE, DEFINITION, TERM, WHICH, Fact, Material, Note
@@ -42,7 +43,14 @@ from core.generate.kinds import (
 )
 from core.generate.schema import RECALL, DraftItem
 from core.generate.terms import Term, key_name
-from core.generate.text import clean, contains_phrase, content_words, normalise, stem_hash
+from core.generate.text import (
+    clean,
+    contains_phrase,
+    content_words,
+    normalise,
+    stem_hash,
+    word_list,
+)
 
 OFFLINE_PROMPT_VERSION = "offline_v2"
 OFFLINE_MODEL = "offline"
@@ -118,6 +126,19 @@ def _stem_definition(definition: str) -> str:
     return clauses[0]
 
 
+_COUNTS = frozenset(word_list("two three four five six seven eight nine ten twelve several"))
+
+
+def _article_form_verb(word: str) -> bool:
+    """Whether a word ending in -s reads as a verb ("consists", "carries") rather than a
+    plural noun ("extensions"): its stem is more common as a verb form than the word as a
+    noun, judged by word frequency of the -ing form."""
+    stem = word[:-3] + "y" if word.endswith("ies") else word[:-1]
+    gerunds = {stem + "ing", stem.removesuffix("e") + "ing", word.removesuffix("es") + "ing"}
+    gerund = max(zipf_frequency(form, "en") for form in gerunds)
+    return gerund >= zipf_frequency(word, "en") - 0.5
+
+
 def _article_form(definition: str, plural: bool) -> str | None:
     """ "Which of the following is the <definition>?" when the definition reads as a noun
     phrase; None when it opens with a verb or preposition (then the quoted form is used)."""
@@ -125,13 +146,26 @@ def _article_form(definition: str, plural: bool) -> str | None:
     if not words:
         return None
     first, second = words[0].lower(), (words[1].lower() if len(words) > 1 else "")
+    key_plural = plural
     # The verb agrees with what the definition names: "is the stage in which ..." even for
     # "endocardial tubes", "are the walls or partitions ..." even for "septum".
     if first in {"the", "a", "an", "one", "any", "each"}:
         plural = plural and first == "the"
+    elif first in _COUNTS or first.isdigit():
+        plural = first != "1"  # "six to eight cone-shaped tissues ..."
     else:
         plural = bool(definition_names_many(definition))
     verb = "are" if plural else "is"
+    # "consists of the glomerulus and ...": a definition that opens with its verb asks
+    # itself after "Which of the following".
+    if (
+        not key_plural
+        and first.endswith("s")
+        and not first.endswith(("ss", "us", "is"))
+        and second in {"of", "into", "to", "from", "with", "as", "the", "a", "an", "its", "their"}
+        and _article_form_verb(first)
+    ):
+        return f"Which of the following {definition}?"
     if first in {"the", "a", "an", "one", "any", "each"}:
         return f"Which of the following {verb} {definition}?"
     # A definition opening with a verb or participle ("drains blood ...", "found on ...",
@@ -294,7 +328,11 @@ def _distractors(
     key_option: str,
     rng: random.Random,
     difficulty: int,
+    by_group: bool = True,
 ) -> list[tuple[int, str]] | None:
+    """Three options of the key's kind, or None. `by_group` asks structures and molecules
+    to share the key's group (a layer with layers); without it, the key's family is enough
+    (a layer beside a chamber), the standard the validator and the human grader hold."""
     bank = material.bank
     key = bank.terms[fact.term]
     # Judged as the validator will: a definition option by its own head noun, a term option
@@ -370,12 +408,14 @@ def _distractors(
         if not 0.4 <= len(text) / max(len(key_option), 1) <= 2.2:
             continue
         if float(similarity[index]) < MIN_DISTRACTOR_SIMILARITY and not (
-            kind.from_text and _in_section(fact.heading, material.notes.get(index))
+            kind.from_text
+            and (not by_group or _in_section(fact.heading, material.notes.get(index)))
         ):
             # Far from the key, unless the text files it beside the key: a drug's name says
-            # nothing to an embedding, its place among the section's drugs does.
+            # nothing to an embedding, its place among the section's drugs does. Once the
+            # close siblings are spent, the text's word on its kind is enough.
             continue
-        if loose:
+        if loose and by_group:
             if len(looser) < 1:
                 looser.append((index, text))
             continue
@@ -583,7 +623,11 @@ def offline_items(
     terms = material.bank.terms
     fresh = [i for i in order if key_of(terms[facts[i].term].text) not in request.avoid_keys]
     stale = [i for i in order if i not in set(fresh)]
-    for i in fresh + stale:
+    # A small glossary splits into many one-term groups (one enzyme, one pigment): once the
+    # items with same-group options run out, the rest are asked with options of the key's
+    # family, which a reviewer still reads as one kind.
+    passes = [(i, True) for i in fresh + stale] + [(i, False) for i in fresh + stale]
+    for i, by_group in passes:
         fact = facts[i]
         if fact.term in used:
             continue
@@ -594,7 +638,7 @@ def offline_items(
             continue
         rng = random.Random(f"{request.seed}:{fact.kind}:{fact.term}:{fact.support}")
         distractors = _distractors(
-            fact, material, vectors, stem, key_option, rng, request.difficulty
+            fact, material, vectors, stem, key_option, rng, request.difficulty, by_group
         )
         if distractors is None:
             continue

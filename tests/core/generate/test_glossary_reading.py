@@ -99,3 +99,19 @@ def test_a_note_left_at_a_definition_s_start_is_not_part_of_the_definition() -> 
     found = {e.term: e.definition for e in parse_glossary(glossary, PhraseCounts(body))}
 
     assert found["late reaction"].startswith("T cell response against antigens")
+
+
+def test_a_capital_numeral_ending_a_name_stays_with_the_term() -> None:
+    body = [
+        "Renin turns the precursor into tensin I, and a lung enzyme turns tensin I into "
+        "tensin II, which narrows the vessels. Tensin II also releases a hormone."
+    ]
+    glossary = (
+        "tensin I protein produced by the action of renin on the precursor\n"
+        "tensin II protein produced by the action of a lung enzyme on tensin I\n"
+        "vein vessel that returns blood to the heart from the tissues of the body"
+    )
+    found = {e.term: e.definition for e in parse_glossary(glossary, PhraseCounts(body))}
+
+    assert found["tensin I"].startswith("protein produced by the action of renin")
+    assert found["tensin II"].startswith("protein produced by the action of a lung")
