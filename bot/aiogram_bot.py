@@ -103,7 +103,9 @@ class OneChatAtATime(BaseMiddleware):
                 if verdict is Verdict.WARN:
                     await self._say_slow_down(event, key)
                 return None
-        async with self.turns.turn(key):
+        message = event.message
+        upload = message is not None and bool(message.document or message.photo)
+        async with self.turns.turn(key, heavy=upload):
             return await handler(event, data)
 
     async def _say_slow_down(self, update: Update, chat_id: int) -> None:

@@ -101,7 +101,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        async with self.turns.turn(_chat_key(update)):
+        async with self.turns.turn(_chat_key(update), heavy=_is_upload(update)):
             await coroutine
 
     def _counted(self, update: Update) -> bool:
@@ -123,6 +123,12 @@ def _chat_key(update: object) -> int:
         if update.effective_user is not None:
             return update.effective_user.id
     return 0
+
+
+def _is_upload(update: object) -> bool:
+    """A file or a photo: read (in the CPU pool) if the handlers take it."""
+    message = update.effective_message if isinstance(update, Update) else None
+    return message is not None and bool(message.document or message.photo)
 
 
 def _meant_for_us(update: Update) -> bool:

@@ -44,6 +44,12 @@ POLL_TIMEOUT_S = 25
 # waits for its chat first and takes one of these slots only when its turn comes, so one
 # chat holds at most one slot however much it sends (its excess is rate-limited away).
 MAX_CONCURRENT_UPDATES = 64
+# Uploads (a file or a photo to read) take one of these instead of an update slot. An upload
+# holds its slot, and a database connection, while it waits for the CPU pool, which reads one
+# file at a time per pool worker: with a hundred uploads on one shared slot pool, clicks of
+# other chats waited for a slot (and a connection) for half a minute. A few uploads in flight
+# keep the pool busy; the rest wait in their own line, holding neither.
+MAX_CONCURRENT_UPLOADS = 2
 # A 429 is retried this many times (after the retry_after Telegram names) before giving up.
 RATE_LIMIT_RETRIES = 3
 # Bots may download files up to 20 MB through getFile (decimal MB, as PTB's
@@ -119,10 +125,13 @@ def webhook_secret(app: App) -> str:
 class ChatTurns:
     """Concurrent across chats, in order within one: a double press is handled after the
     first press finished, so the answer check in the handler sees the first one. An update
-    waits for its chat, and only then for a global slot: a busy chat's queue holds no slot."""
+    waits for its chat, and only then for a global slot: a busy chat's queue holds no slot.
+    An upload takes an upload slot instead (`heavy`), so uploads never fill the slots clicks
+    need."""
 
-    def __init__(self, max_concurrent: int) -> None:
+    def __init__(self, max_concurrent: int, max_uploads: int = MAX_CONCURRENT_UPLOADS) -> None:
         self._slots = asyncio.Semaphore(max_concurrent)
+        self._upload_slots = asyncio.Semaphore(max_uploads)
         # chat id -> (its lock, how many updates hold or await it); dropped when idle.
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
         self._idle = asyncio.Event()
@@ -133,12 +142,12 @@ class ChatTurns:
         await self._idle.wait()
 
     @asynccontextmanager
-    async def turn(self, chat_id: int) -> AsyncIterator[None]:
+    async def turn(self, chat_id: int, *, heavy: bool = False) -> AsyncIterator[None]:
         lock, users = self._chats.get(chat_id, (asyncio.Lock(), 0))
         self._chats[chat_id] = (lock, users + 1)
         self._idle.clear()
         try:
-            async with lock, self._slots:
+            async with lock, self._upload_slots if heavy else self._slots:
                 yield
         finally:
             lock, users = self._chats[chat_id]
@@ -325,7 +334,7 @@ class Albums:
         ):
             return  # a group's album not sent with /upload (for this bot): not for us
         try:
-            async with self.turns.turn(first.chat_id):
+            async with self.turns.turn(first.chat_id, heavy=True):
                 await self._converse(parts, caption)
         except Exception as error:  # no library error handler runs for a gathered album
             log.error("album upload in chat %s failed: %s", first.chat_id, type(error).__name__,
