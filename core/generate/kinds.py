@@ -403,6 +403,13 @@ def head_of(phrase: str, follow_of: bool = True) -> str:
     return singular(run[-1]) if run else ""
 
 
+_ABNORMAL = re.compile(
+    r"\b(?:excessive|excess|abnormal(?:ly)?|below-normal|above-normal|insufficient|"
+    r"inadequate|deficient|impaired|uncontrolled|defective)\b",
+    re.IGNORECASE,
+)
+
+
 def kind_from_definition(definition: str, term: str = "") -> Kind:
     """The kind a definition gives its term (its head noun's family, else the term's shape)."""
     becomes = _BECOMES.match(clean(definition))
@@ -417,6 +424,10 @@ def kind_from_definition(definition: str, term: str = "") -> Kind:
         lead = _WORD.findall(clean(definition).split(head)[0])
         modifiers = [family_of_word(w) for w in lead if family_of_word(w)]
         family = modifiers[-1] if modifiers else family
+    if family == "process" and _ABNORMAL.search(clean(definition).split(head)[0]):
+        # "below-normal production of leukocytes", "excessive clot formation": a process
+        # gone wrong is a condition, offered beside disorders, not beside processes.
+        family = "condition"
     if not family:
         family, _ = shape_family(head) if head else ("", False)
     if not family and term:

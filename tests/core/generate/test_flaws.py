@@ -357,3 +357,26 @@ def test_an_option_cut_off_at_a_semicolon_is_broken_text() -> None:
         "cisterna chyli",
     ]
     assert NO_BROKEN_TEXT in fails(stem, options)
+
+
+def test_a_process_gone_wrong_is_a_disorder_not_a_process() -> None:
+    # Defining "clotting", the defined disorders are ruled out by their kind: a student who
+    # knows no physiology still sees "excessive ..." and "below-normal ..." are disorders.
+    stem = 'Which of the following best defines "clotting"?'
+    mixed = fails(
+        stem,
+        [
+            "formation of a blood clot that stops bleeding",
+            "production of the formed elements of blood",
+            "excessive clot formation inside an intact vessel",
+            "below-normal production of leukocytes",
+        ],
+    )
+    assert DISTRACTORS_OF_KEY_KIND in mixed
+    processes = [
+        "formation of a blood clot that stops bleeding",
+        "production of the formed elements of blood",
+        "dissolution of a clot once the vessel has healed",
+        "movement of leukocytes out through the vessel wall",
+    ]
+    assert DISTRACTORS_OF_KEY_KIND not in fails(stem, processes)
