@@ -24,7 +24,7 @@ from core.chunking import HEADING_SEPARATOR
 from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import family_of_word, head_of, is_binomial, shape_family, singular
 from core.generate.schema import APPLICATION, RECALL, DraftItem
-from core.generate.text import clean, clue_stems, normalise, sentences
+from core.generate.text import clean, clue_stems, normalise, quoted, sentences
 from core.readers.formats import cited_pages
 
 CASE_KIND = "case"
@@ -314,8 +314,9 @@ def _item(
     stem = f"A patient's illness is described as follows: {told} {_lead_in(asks_cause)}"
     others = "; ".join(f'{name} is described under "{other.title}"' for name, other in distractors)
     explanation = (
-        f'The answer is {key}. Your material says: "{support[0]}" The description comes from '
-        f'the section "{section.title}". The other options are described elsewhere: {others}.'
+        f"The answer is {key}. Your material says: {quoted(support[0])} "
+        f'The description comes from the section "{section.title}". '
+        f"The other options are described elsewhere: {others}."
     )
     return DraftItem(
         stem=stem,
@@ -667,7 +668,7 @@ def _treatment_item(
     )
     explanation = (
         f"The answer is {choice.key}.{described} Your material says ({cited}): "
-        f'"{choice.sentence}" The other options are drugs the material names for other '
+        f"{quoted(choice.sentence)} The other options are drugs the material names for other "
         f"diseases: {others}."
     )
     case_pages = {p for c in case_chunks for p in range(c.page_start, c.page_end + 1)}

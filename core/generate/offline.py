@@ -48,6 +48,7 @@ from core.generate.text import (
     contains_phrase,
     content_words,
     normalise,
+    quoted,
     stem_hash,
     word_list,
 )
@@ -582,10 +583,11 @@ def _explanation(fact: Fact, material: Material, distractors: list[tuple[int, st
     key = material.bank.terms[fact.term]
     where = material.cited(fact)
     # The supporting text is quoted as printed, so the student can find it on the page.
+    quote = quoted(fact.support)
     if fact.kind in (TERM, DEFINITION):
-        lead = f'The answer is "{key.text}". Your key terms list ({where}) says: "{fact.support}"'
+        lead = f'The answer is "{key.text}". Your key terms list ({where}) says: {quote}'
     else:
-        lead = f'The answer is "{key.text}". Your material says ({where}): "{fact.support}"'
+        lead = f'The answer is "{key.text}". Your material says ({where}): {quote}'
     others = "; ".join(_describe(material.bank.terms[i], material, i) for i, _ in distractors)
     return f"{lead} The other options are different things: {others}."
 

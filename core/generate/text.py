@@ -56,6 +56,12 @@ def normalise(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+def quoted(text: str) -> str:
+    """Text in quotation marks as a sentence of its own: a glossary line has no full stop,
+    and the explanation's next sentence must not run on from it."""
+    return f'"{text}"' + ("" if text.rstrip().endswith((".", "?", "!")) else ".")
+
+
 def stem_hash(stem: str) -> str:
     """The exact-duplicate key stored in questions.stem_hash (unique per scope)."""
     return hashlib.sha256(normalise(stem).encode("utf-8")).hexdigest()

@@ -25,7 +25,7 @@ HEART = "ap2e_ch19_heart.pdf"
 _TABLE_ROW = re.compile(
     r"Your material's table \([^)]*\) lists it with (?P<cells>.+?)\. The other"
 )
-_QUOTED = re.compile(r'says(?: \([^)]*\))?: "(?P<support>.+?)"(?: The other options|$)')
+_QUOTED = re.compile(r'says(?: \([^)]*\))?: "(?P<support>.+?)"\.?(?: The other options|$)')
 
 
 def page_texts(pdf: Path) -> list[str]:
@@ -232,6 +232,8 @@ async def test_offline_items_on_a_whole_chapter_are_sound(
             # and "coronary veins" never stands beside one of them ("great cardiac vein").
             numbers = {looks_plural(option) for option in question.options}
             assert len(numbers) == 1, question.options
+        # The quoted support closes its sentence before the next one starts.
+        assert not re.search(r'[^.?!]" The other options', question.explanation)
         # Each wrong option is explained with what it is and the page that says so.
         others = question.explanation.split("The other options are different things: ")[1]
         for i, option in enumerate(question.options):
