@@ -91,6 +91,9 @@ COPY_CONTAINMENT = 0.8
 MIN_COPY_WORDS = 5
 # ... and those shared words are at least this share of the stem's own.
 COPY_STEM_SHARE = 0.5
+# An item whose answer is among a book question's options copies it when it says this share
+# of the question's words: the same fact asked again, however reworded.
+KEYED_COPY_SHARE = 0.5
 
 # Greek and Latin word parts and the plain words that gloss them: a stem that says the
 # gloss ("inflammation of the colon") spells a key built from the part ("colitis").
@@ -210,6 +213,15 @@ _GENERIC_HEADS = frozenset(
 
 
 @dataclass(frozen=True)
+class BookQuestion:
+    """One of the book's own questions: its meaningful words, and its printed options
+    (normalised; none for a fill-in or critical-thinking question)."""
+
+    words: frozenset[str]
+    options: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class FlawContext:
     """What the detectors may consult beyond the item: the material's kinds and words."""
 
@@ -218,8 +230,8 @@ class FlawContext:
     epithets: frozenset[str] = frozenset()
     # Words the material only ever writes before another word ("columnar", "foodborne").
     modifiers: frozenset[str] = frozenset()
-    # Content words of each of the book's own questions (review, fill-in, critical thinking).
-    book_questions: Sequence[frozenset[str]] = ()
+    # Each of the book's own questions (review, fill-in, critical thinking).
+    book_questions: Sequence[BookQuestion] = ()
 
 
 def _root(word: str) -> str:
@@ -675,30 +687,65 @@ def cues(stem: str, options: Sequence[str], key_index: int) -> list[str]:
     return [found for detect in detectors if (found := detect(stem, options, key_index))]
 
 
-def copies_book_question(stem: str, book_questions: Sequence[frozenset[str]]) -> bool:
-    """Whether the stem restates one of the book's own questions (F7): nearly all of that
-    question's meaningful words are in the stem, whatever their order, and they make up a
-    good part of the stem."""
+def copies_book_question(
+    stem: str, options: Sequence[str], key_index: int, book_questions: Sequence[BookQuestion]
+) -> bool:
+    """Whether the item restates one of the book's own questions (F7). Either nearly all of
+    that question's meaningful words are in the stem, whatever their order, and make up a
+    good part of it; or the item's answer is one of the book question's printed options and
+    its stem and key say at least half of what the question says ("Which of these is a
+    vasoconstrictor?" asked again with angiotensin II as the key)."""
     item = set(content_words(BLANK.sub(" ", stem)))
+    answers = _answers(stem, options, key_index)
+    # What the item says is asked and answered: its stem and its key. A distractor's words
+    # are no part of it (the book's own distractor may be defined in an item of its own).
+    said = item | set(content_words(options[key_index])) if 0 <= key_index < len(options) else item
     for question in book_questions:
-        shared = len(question & item)
+        shared = len(question.words & item)
         if (
-            len(question) >= MIN_COPY_WORDS
-            and shared >= COPY_CONTAINMENT * len(question)
+            len(question.words) >= MIN_COPY_WORDS
+            and shared >= COPY_CONTAINMENT * len(question.words)
             and shared >= COPY_STEM_SHARE * len(item)
+        ):
+            return True
+        if (
+            answers & question.options
+            and question.words
+            and (len(question.words & said) >= KEYED_COPY_SHARE * len(question.words))
         ):
             return True
     return False
 
 
-def book_question_words(texts: Sequence[str]) -> list[frozenset[str]]:
-    """Content-word sets of each question in the book's question sections."""
-    found: list[frozenset[str]] = []
+def _answers(stem: str, options: Sequence[str], key_index: int) -> set[str]:
+    """What the item's answer is called: the key, or for "best defines 'X'" the term X."""
+    found = set()
+    if 0 <= key_index < len(options):
+        found.add(normalise(options[key_index]))
+    defined = _DEFINED_TERM.search(stem)
+    if defined:
+        found.add(normalise(defined["term"]))
+    return found
+
+
+# A numbered question, and the lettered options printed under it.
+_QUESTION_START = re.compile(r"^\s*\d+\.\s+", re.MULTILINE)
+_OPTION_LINE = re.compile(r"^\s*[a-eA-E][.)]\s+(?P<option>\S.*)$", re.MULTILINE)
+
+
+def book_questions_of(texts: Sequence[str]) -> list[BookQuestion]:
+    """The book's questions in its question sections, each with its printed options."""
+    found: list[BookQuestion] = []
     for text in texts:
-        for part in re.split(r"\n\s*(?:\d+\.|[A-E][.)])\s*|\?\s+|\n(?=[A-Z])", text):
-            part_words = frozenset(content_words(BLANK.sub(" ", part)))
-            if len(part_words) >= MIN_COPY_WORDS:
-                found.append(part_words)
+        for block in _QUESTION_START.split(text):
+            first_option = _OPTION_LINE.search(block)
+            asked = block[: first_option.start()] if first_option else block
+            options = frozenset(normalise(m["option"]) for m in _OPTION_LINE.finditer(block))
+            # A block without numbered structure (a re-flowed page) still yields its parts.
+            for part in re.split(r"\?\s+|\n(?=[A-Z])", asked):
+                words = frozenset(content_words(BLANK.sub(" ", part)))
+                if words and (options or len(words) >= MIN_COPY_WORDS):
+                    found.append(BookQuestion(words, options))
     return found
 
 
@@ -740,5 +787,5 @@ def flaw_context(
         lexicon=lexicon,
         epithets=epithets_of(body_texts),
         modifiers=modifiers_of(body_texts),
-        book_questions=book_question_words(book_question_texts),
+        book_questions=book_questions_of(book_question_texts),
     )

@@ -157,7 +157,9 @@ def _quote_in_source(item: DraftItem, ctx: ValidationContext) -> bool:
 
 
 def _not_a_review_question(item: DraftItem, ctx: ValidationContext) -> bool:
-    if flaws.copies_book_question(item.stem, ctx.flaws.book_questions):
+    if flaws.copies_book_question(
+        item.stem, item.options, item.correct_index, ctx.flaws.book_questions
+    ):
         return False
     # Lead-in formulas are shared by all questions; only what follows them can be copied.
     stem = _LEAD_IN.sub(" ", normalise(BLANK.sub(" ", item.stem))).strip()

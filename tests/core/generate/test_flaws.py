@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from core.generate.flaws import (
     FlawContext,
     asked_category,
-    book_question_words,
+    book_questions_of,
     epithets_of,
     named_as_other,
     shares_root,
@@ -63,7 +63,7 @@ def context(
         flaws=FlawContext(
             lexicon=lexicon,
             epithets=epithets_of(BODY),
-            book_questions=book_question_words(book or []),
+            book_questions=book_questions_of(book or []),
         ),
     )
 
@@ -226,6 +226,36 @@ def test_a_restated_book_question_is_a_copy_whatever_its_word_order() -> None:
     assert NOT_A_REVIEW_QUESTION in fails(copied, options, book=book)
     fresh = "Which of the following deposits forms when bacterial biofilm mineralises?"
     assert NOT_A_REVIEW_QUESTION not in fails(fresh, options, book=book)
+
+
+def test_the_fact_a_book_question_asks_asked_again_with_its_option_as_key_is_a_copy() -> None:
+    book = [
+        "22. Which of these is a vasodilator?\na. angiotensin II\nb. nitric oxide\n"
+        "c. endothelin\nd. aldosterone\n"
+        "23. The gut is separated from the skin by layers of tissue called ________.\n"
+        "a. serosa\nb. mucosa\nc. villi\nd. crypts"
+    ]
+    options = ["nitric oxide", "endothelin", "angiotensin II", "renin"]
+    # Reworded, and longer than the book's five-word question, but the same fact and key.
+    reworded = "Which of the following is a local vasodilator released by the endothelium?"
+    assert NOT_A_REVIEW_QUESTION in fails(reworded, options, key=0, book=book)
+    # A definition item on a term the book asks about, in the book's own words.
+    assert NOT_A_REVIEW_QUESTION in fails(
+        'Which of the following best defines "mucosa"?',
+        ["layer of tissue lining the gut", "layer under the skin", "outer layer", "fold"],
+        book=book,
+    )
+    # The same word with a key the book does not offer, or the same key asked about
+    # something else, is a question of its own.
+    assert NOT_A_REVIEW_QUESTION not in fails(
+        reworded, ["bradykinin", "endothelin", "renin", "ADH"], key=0, book=book
+    )
+    assert NOT_A_REVIEW_QUESTION not in fails(
+        "Which of the following gas is inhaled to treat pulmonary hypertension in newborns?",
+        options,
+        key=0,
+        book=book,
+    )
 
 
 def test_the_head_noun_of_a_definition_names_its_kind() -> None:
