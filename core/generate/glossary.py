@@ -67,6 +67,9 @@ _NOT_IN_A_TERM = frozenset(
 )
 # A word no phrase contains, standing in for punctuation in the counted corpus.
 _BREAK_TOKEN = "qqbreakqq"
+# A common word the body writes this often, and never last in a phrase, modifies what follows.
+MIN_MODIFIER_USES = 2
+MODIFIER_MIN_ZIPF = 4.0
 _BREAKS = re.compile(r"[,.;:()!?\[\]]")
 _LEADING_NOTE = re.compile(r"^\((?:[^()\s]+\s?){1,4}\)\s+")
 _ABBREVIATION = re.compile(r"\(([A-Z][A-Za-z0-9]{0,6})\)")
@@ -118,6 +121,14 @@ class PhraseCounts:
             )
         self._memo[needle] = found
         return found
+
+    def ends_a_phrase(self, word: str) -> bool:
+        """Whether the body ever writes the word last before punctuation or a text's end."""
+        tokens = self._tokens
+        return any(
+            p + 1 < len(tokens) and tokens[p + 1] == _BREAK_TOKEN
+            for p in self._where.get(normalise(word), ())
+        )
 
 
 def _sort_key(term: str) -> str:
@@ -267,6 +278,17 @@ def _term_like(split: tuple[str, str], before: str, counts: PhraseCounts) -> boo
     return len(term_words) > 1 or zipf_frequency(term_words[0], "en") < RARE_WORD_ZIPF
 
 
+def _modifier(word: str, counts: PhraseCounts) -> bool:
+    """An everyday word the body uses only before another word ("rapid", "smaller"): no
+    definition ends on it. A technical noun may by chance never end a phrase in a short
+    chapter ("vein"), so only common words are judged."""
+    return (
+        zipf_frequency(normalise(word), "en") >= MODIFIER_MIN_ZIPF
+        and counts.count(word) >= MIN_MODIFIER_USES
+        and not counts.ends_a_phrase(word)
+    )
+
+
 _BULLETS = "•▪◦·*-– "
 
 
@@ -326,6 +348,8 @@ def parse_glossary(text: str, counts: PhraseCounts) -> list[GlossaryEntry]:
                 continue
             if before[-1:] in ";,:(" or normalise(before) in _NOT_BEFORE_A_TERM:
                 continue
+            if _modifier(before, counts):
+                continue  # "allowing rapid | filtration": the body only writes it before a noun
             split = _split_term(" ".join(words[position : position + _WINDOW]), counts)
             if split and _term_like(split, before, counts):
                 candidates.append(_Candidate(position, split[0], _sort_key(split[0]), 1))

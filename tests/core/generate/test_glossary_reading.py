@@ -115,3 +115,23 @@ def test_a_capital_numeral_ending_a_name_stays_with_the_term() -> None:
 
     assert found["tensin I"].startswith("protein produced by the action of renin")
     assert found["tensin II"].startswith("protein produced by the action of a lung")
+
+
+def test_an_everyday_word_the_text_only_writes_before_a_noun_ends_no_definition() -> None:
+    # "rapid filtration" inside a line reads like a definition's end and a new entry; the
+    # body writes "rapid" only before a noun, so "filtration" is no entry of its own.
+    body = [
+        "Filtration moves water across the wall. Rapid flow needs pores, and rapid "
+        "exchange needs a thin wall. Filtration is passive. Fenestrations are pores.",
+        "The windows let substances cross without mixing with the cell's contents. The "
+        "filtration slits between podocytes hold back proteins.",
+    ]
+    glossary = (
+        "fenestrations small windows through a cell, allowing rapid filtration based on size; "
+        "formed so that substances cross without mixing with the cell's contents\n"
+        "filtration slits gaps between the feet of podocytes that filter the blood by size"
+    )
+    found = {e.term: e.definition for e in parse_glossary(glossary, PhraseCounts(body))}
+    assert "filtration" not in found
+    assert found["fenestrations"].startswith("small windows through a cell, allowing rapid filt")
+    assert found["filtration slits"].startswith("gaps between the feet")
