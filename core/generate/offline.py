@@ -361,6 +361,7 @@ def _distractors(
     order = sorted(range(len(bank)), key=lambda i: (-float(similarity[i]), i))
     eligible: list[tuple[int, str]] = []
     looser: list[tuple[int, str]] = []
+    same_group: set[int] = set()
     for index in order:
         if index == fact.term:
             continue
@@ -420,6 +421,8 @@ def _distractors(
             if len(looser) < 1:
                 looser.append((index, text))
             continue
+        if not loose:
+            same_group.add(index)
         eligible.append((index, text))
         if len(eligible) >= 40:
             break
@@ -454,7 +457,11 @@ def _distractors(
     # The window in random order, then the rest nearest first: two of the window may be
     # one thing ("superior"/"inferior vena cava" read alike) and leave a slot open.
     rest = [e for e in eligible if e not in window]
-    for index, text in rng.sample(window, len(window)) + rest:
+    candidates = rng.sample(window, len(window)) + rest
+    # Of the family, the key's own group first: an enzyme asked for is offered the other
+    # enzyme before a pigment.
+    candidates.sort(key=lambda e: e[0] not in same_group)
+    for index, text in candidates:
         term = bank.terms[index]
         if any(_same_thing(term, bank.terms[p], vectors.pair(index, p)) for p, _ in picked):
             continue

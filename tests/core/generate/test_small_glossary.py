@@ -74,3 +74,49 @@ async def test_a_definition_opening_with_its_verb_is_asked_as_a_question(embedde
         "Which of the following consists of the chamber, the lobes and the duct that drains them?"
     )
     assert set(on_body[0].options) <= STRUCTURES
+
+
+ENZYMES_GLOSSARY = (
+    "ferrochrome pigment that gives the secretion its brown color\n"
+    "glandulin hormone released by the gland that slows the heart\n"
+    "lysinase enzyme made by the lining that splits the secretion's proteins\n"
+    "mucopolyose polysaccharide that makes the secretion thick\n"
+    "peptonase enzyme of the duct that cuts short peptides into single amino acids\n"
+    "sorbitose sugar alcohol that sweetens the secretion\n"
+    "tensinogen inactive protein of the blood made by the liver\n"
+)
+ENZYMES_BODY = (
+    "Lysinase splits proteins in the lining. In the duct, peptonase cuts peptides. "
+    "Ferrochrome colors the secretion, sorbitose sweetens it and mucopolyose thickens it. "
+    "Glandulin slows the heart, while tensinogen circulates unused until an enzyme cuts it."
+)
+
+
+async def test_an_enzyme_is_offered_the_other_enzyme_before_other_substances(
+    embedder: Any,
+) -> None:
+    material = read_material(
+        [
+            SourceChunk(1, 1, 0, ChunkKind.BODY, ENZYMES_BODY, 1, 1, "The Secretion"),
+            SourceChunk(2, 1, 1, ChunkKind.KEY_TERMS, ENZYMES_GLOSSARY, 2, 2, "Key Terms"),
+        ]
+    )
+    vectors = await vectors_of(material, embedder)
+    enzymes = {
+        name: definition
+        for name, definition in (line.split(" ", 1) for line in ENZYMES_GLOSSARY.splitlines())
+        if definition.startswith("enzyme")
+    }
+    asked = 0
+    for seed in range(4):
+        for item in offline_items(material, vectors, OfflineRequest(seed=seed)):
+            named = item.stem.split('"')[1] if item.kind == DEFINITION else ""
+            key = named or item.options[item.correct_index]
+            if key not in enzymes:
+                continue
+            asked += 1
+            # Only two enzymes: the rest of the options are other substances, but the other
+            # enzyme, the one a student could confuse, is always among them.
+            other = next(name for name in enzymes if name != key)
+            assert (enzymes[other] if named else other) in item.options, (seed, item.options)
+    assert asked >= 2
