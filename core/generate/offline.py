@@ -274,6 +274,20 @@ def _class_and_member(a: Term, b: Term) -> bool:
     return not (mods_a & mods_b and mods_a - mods_b and mods_b - mods_a)
 
 
+def _defined_as_member(member: Term, group: Term) -> bool:
+    """Whether the member's definition opens with the group's name ("B cells: lymphocytes
+    that ..."): offered beside each other, the group is right wherever the member is."""
+    group_words = re.findall(r"[a-z0-9]+", re.sub(r"\([^)]*\)", " ", group.text.lower()))
+    if not group_words or not member.definition:
+        return False
+    opening = re.findall(r"[a-z0-9]+", member.definition.lower())
+    opening = opening[1:] if opening[:1] in (["a"], ["an"], ["the"]) else opening
+    if len(opening) < len(group_words):
+        return False
+    said = opening[: len(group_words)]
+    return said[:-1] == group_words[:-1] and singular(said[-1]) == singular(group_words[-1])
+
+
 def _modifiers(text: str) -> set[str]:
     words = re.findall(r"[A-Za-z]+", re.sub(r"\([^)]*\)", " ", text.lower()))
     return set(words[:-1])
@@ -403,6 +417,8 @@ def _distractors(
             continue  # "Which ... are" must not rule options out by grammar
         if _class_and_member(key, term):
             continue  # "coronary veins" holds "great cardiac vein": both would be right
+        if _defined_as_member(key, term) or _defined_as_member(term, key):
+            continue  # "lymphocytes" beside "B cells", which the glossary calls lymphocytes
         if statement and material.also_said_of(index, statement, fact.term, asked):
             continue  # "tapeworm" sits next to praziquantel too: it may be right as well
         if fact.kind == DEFINITION and any(contains_phrase(text, name) for name in key.names()):

@@ -1,0 +1,59 @@
+"""A glossary that calls one term a kind of another ("B cells: lymphocytes that ...") makes
+the two one answer: offered together, the group is right wherever its member is. The
+chapter is written for these tests, not taken from the shared PDFs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.generate.facts import DEFINITION, SourceChunk, read_material
+from core.generate.offline import OfflineRequest, offline_items
+from storage.enums import ChunkKind
+from tests.core.generate.test_named_kinds import vectors_of
+
+GLOSSARY = (
+    "basophils leukocytes with granules that release histamine in allergic reactions\n"
+    "B cells lymphocytes that mature in the marrow and become antibody-secreting cells\n"
+    "eosinophils leukocytes with granules that attack parasitic worms\n"
+    "lymphocytes leukocytes with a large round nucleus and a thin rim of cytoplasm\n"
+    "monocytes leukocytes with a kidney-shaped nucleus that become macrophages\n"
+    "neutrophils leukocytes with a lobed nucleus that engulf bacteria first\n"
+    "NK cells lymphocytes that kill infected cells without prior sensitisation\n"
+    "T cells lymphocytes that mature in the thymus and direct or kill other cells\n"
+)
+BODY = (
+    "Neutrophils arrive first at an infection. Eosinophils fight worms, basophils release "
+    "histamine, and monocytes leave the blood to become macrophages. Among lymphocytes, "
+    "B cells make antibodies. T cells mature in the thymus. NK cells kill without priming."
+)
+MEMBERS = {"B cells", "NK cells", "T cells"}
+
+
+async def test_a_group_is_never_offered_beside_a_member_the_glossary_puts_in_it(
+    embedder: Any,
+) -> None:
+    material = read_material(
+        [
+            SourceChunk(1, 1, 0, ChunkKind.BODY, BODY, 1, 1, "White Blood Cells"),
+            SourceChunk(2, 1, 1, ChunkKind.KEY_TERMS, GLOSSARY, 2, 2, "Key Terms"),
+        ]
+    )
+    names = ("basophils", "B cells", "eosinophils", "lymphocytes", "monocytes", "neutrophils",
+             "NK cells", "T cells")  # fmt: skip
+    named = {
+        line[len(name) + 1 :]: name
+        for line in GLOSSARY.splitlines()
+        for name in names
+        if line.startswith(f"{name} ")
+    }
+    vectors = await vectors_of(material, embedder)
+    checked = 0
+    for seed in range(4):
+        for item in offline_items(material, vectors, OfflineRequest(seed=seed)):
+            offered = (
+                {named[o] for o in item.options} if item.kind == DEFINITION else set(item.options)
+            )
+            if offered & MEMBERS:
+                checked += 1
+                assert "lymphocytes" not in offered, (item.stem, item.options)
+    assert checked >= 2
