@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.generate.facts import DEFINITION, SourceChunk, read_material
+from core.generate.facts import DEFINITION
 from core.generate.offline import OfflineRequest, offline_items
-from storage.enums import ChunkKind
-from tests.core.generate.test_named_kinds import vectors_of
+from tests.core.generate.test_named_kinds import chapter_of, vectors_of
 
 GLOSSARY = (
     "basophils leukocytes with granules that release histamine in allergic reactions\n"
@@ -32,12 +31,7 @@ MEMBERS = {"B cells", "NK cells", "T cells"}
 async def test_a_group_is_never_offered_beside_a_member_the_glossary_puts_in_it(
     embedder: Any,
 ) -> None:
-    material = read_material(
-        [
-            SourceChunk(1, 1, 0, ChunkKind.BODY, BODY, 1, 1, "White Blood Cells"),
-            SourceChunk(2, 1, 1, ChunkKind.KEY_TERMS, GLOSSARY, 2, 2, "Key Terms"),
-        ]
-    )
+    material = chapter_of(BODY, GLOSSARY, "White Blood Cells")
     names = ("basophils", "B cells", "eosinophils", "lymphocytes", "monocytes", "neutrophils",
              "NK cells", "T cells")  # fmt: skip
     named = {

@@ -47,13 +47,18 @@ BODY = (
 )
 
 
-def forearm() -> Material:
+def chapter_of(body: str, glossary: str, heading: str) -> Material:
+    """A written-for-the-test chapter: one page of body text under a heading, and its glossary."""
     return read_material(
         [
-            SourceChunk(1, 1, 0, ChunkKind.BODY, BODY, 1, 1, "Forearm"),
-            SourceChunk(2, 1, 1, ChunkKind.KEY_TERMS, GLOSSARY, 2, 2, "Key Terms"),
+            SourceChunk(1, 1, 0, ChunkKind.BODY, body, 1, 1, heading),
+            SourceChunk(2, 1, 1, ChunkKind.KEY_TERMS, glossary, 2, 2, "Key Terms"),
         ]
     )
+
+
+def forearm() -> Material:
+    return chapter_of(BODY, GLOSSARY, "Forearm")
 
 
 async def vectors_of(material: Material, embedder: Any) -> TermVectors:

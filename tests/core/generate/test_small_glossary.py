@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.generate.facts import DEFINITION, TERM, Material, SourceChunk, read_material
+from core.generate.facts import DEFINITION, TERM, Material
 from core.generate.offline import OfflineRequest, offline_items
-from storage.enums import ChunkKind
-from tests.core.generate.test_named_kinds import vectors_of
+from tests.core.generate.test_named_kinds import chapter_of, vectors_of
 
 GLOSSARY = (
     "calcitonin hormone released by the thyroid that lowers the calcium of the blood\n"
@@ -35,12 +34,7 @@ STRUCTURES = {"collecting chamber", "outer lobe", "secretory organ", "septal wal
 
 
 def chapter() -> Material:
-    return read_material(
-        [
-            SourceChunk(1, 1, 0, ChunkKind.BODY, BODY, 1, 1, "The Gland"),
-            SourceChunk(2, 1, 1, ChunkKind.KEY_TERMS, GLOSSARY, 2, 2, "Key Terms"),
-        ]
-    )
+    return chapter_of(BODY, GLOSSARY, "The Gland")
 
 
 async def test_each_one_of_a_kind_substance_is_asked_among_substances(embedder: Any) -> None:
@@ -95,12 +89,7 @@ ENZYMES_BODY = (
 async def test_an_enzyme_is_offered_the_other_enzyme_before_other_substances(
     embedder: Any,
 ) -> None:
-    material = read_material(
-        [
-            SourceChunk(1, 1, 0, ChunkKind.BODY, ENZYMES_BODY, 1, 1, "The Secretion"),
-            SourceChunk(2, 1, 1, ChunkKind.KEY_TERMS, ENZYMES_GLOSSARY, 2, 2, "Key Terms"),
-        ]
-    )
+    material = chapter_of(ENZYMES_BODY, ENZYMES_GLOSSARY, "The Secretion")
     vectors = await vectors_of(material, embedder)
     enzymes = {
         name: definition
