@@ -21,7 +21,7 @@ from core.generate.kinds import exclusive_kinds, kind_named, name_head, singular
 from core.generate.schema import RECALL, DraftItem
 from core.generate.tables import TYPE_OF, Row, Table, entries, read_tables
 from core.generate.terms import looks_plural
-from core.generate.text import clean, clue_stems, normalise
+from core.generate.text import clean, clue_stems, contains_phrase, normalise
 from core.readers.formats import cited_pages
 
 TABLE_KIND = "table"
@@ -187,6 +187,13 @@ def _draft(
     # "Digital arteries" among veins is told by its name alone.
     named = kind_named(key)
     names = [n for n in names if not (named and exclusive_kinds(named, name_head(n)))]
+    # "Skin (sweat/secretions)" beside "Skin": two rows of one site, both defensible; and
+    # two such rows as distractors are struck out together.
+    distinct: list[str] = []
+    for name in names:
+        if not any(_one_name(name, other) for other in (key, *distinct)):
+            distinct.append(name)
+    names = distinct
     picked = _pick_distractors(key, names, rng)
     if not picked:
         return None
@@ -209,6 +216,16 @@ def _draft(
         kind=TABLE_KIND,
         flags=(RECALL,),
     )
+
+
+def _one_name(a: str, b: str) -> bool:
+    """Whether two entries name one thing: told apart only by a note in brackets ("Skin",
+    "Skin (sweat/secretions)"), or one listing the other ("Estrogens and progesterone")."""
+    bare_a, bare_b = (normalise(re.sub(r"\([^)]*\)", " ", n)) for n in (a, b))
+    if bare_a == bare_b:
+        return True
+    shorter, longer = sorted((bare_a, bare_b), key=len)
+    return contains_phrase(longer, shorter) and bool(re.search(r"\b(?:and|or)\b", longer))
 
 
 def _pick_distractors(key: str, names: list[str], rng: random.Random) -> list[str]:

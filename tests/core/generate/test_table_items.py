@@ -215,3 +215,27 @@ def test_a_plural_header_is_said_of_the_one_row_the_item_describes() -> None:
     items = list(table_items(plural, seed=1, difficulty=3))
     described = [item.stem for item in items if " effect" in item.stem]
     assert described and all(' has the effect "' in stem for stem in described), described
+
+
+def test_two_rows_of_one_thing_never_stand_side_by_side() -> None:
+    # "Erythropoietin (recombinant)" is erythropoietin again: offered beside it, both fit.
+    rows = [
+        *HORMONES,
+        (
+            "Erythropoietin (recombinant)",
+            "Cultured hamster ovary cells",
+            "Treats the anemia of kidney failure",
+        ),
+        ("Insulin and amylin", "Beta cells, released together", "Slow the emptying of the gut"),
+    ]
+    prose = PROSE + " Recombinant erythropoietin treats anemia; amylin slows the gut."
+    seen = 0
+    for seed in range(8):
+        for item in table_items(chunks(rows, prose), seed=seed, difficulty=3):
+            bare = {re.sub(r"\s*\(.*\)", "", option) for option in item.options}
+            assert len(bare) == len(item.options), item.options
+            key = item.options[item.correct_index]
+            if key == "Insulin":
+                seen += 1
+                assert "Insulin and amylin" not in item.options, item.options
+    assert seen
