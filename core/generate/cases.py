@@ -251,6 +251,97 @@ def _as_told(sentence: str) -> str:
     )
 
 
+# Where a sentence lists what the patient shows: "Symptoms include a, b, and c", "It causes
+# a, b and c", "a, b, and c may occur".
+_FINDINGS_LIST = (
+    re.compile(
+        r"\b(?:signs|symptoms)\b[^.;]*?\b(?:include|includes|are|involve|consist of)\s+"
+        r"(?P<list>[^.;]+)\.?$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:causes?|causing|produces?|results? in|leads? to|leading to|includes?|"
+        r"including|characteri[sz]ed by|presents? with|associated with|develops?|"
+        r"experiences?|suffers? from)\s+"
+        r"(?P<list>[^.;]+)\.?$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^(?P<list>[^.;]+?)\s+(?:may|can|often|usually|commonly)?\s*"
+        r"(?:occur|develop|follow|appear|result)s?\b[^.;]*\.?$",
+        re.IGNORECASE,
+    ),
+)
+# A list part that is no finding of a living patient, or only a hedge around one.
+_NOT_A_FINDING = re.compile(
+    r"\b(death|mortality|fatal|complications?|infections?|signs?|symptoms?|affecting|"
+    r"severe|cases?|patients?|people|individuals|children)\b",
+    re.I,
+)
+_HEDGE = re.compile(
+    r"^(?:and|or|sometimes|possibl[ey]|occasionally|often|also|even|such as|a|an)\s+", re.I
+)
+# "When a liver abscess develops, fever ... may occur": the condition is no finding.
+_LEADING_CLAUSE = re.compile(r"^(?:when|if|once|after|as)\b[^,]{0,60},\s*", re.I)
+# "watery diarrhea that may contain pus, mucus ...": the rest describes that one finding.
+_RELATIVE = re.compile(r"\s+(?:that|which|who|whose)\s+.*$", re.I)
+MAX_FINDING_WORDS = 6
+MIN_FINDINGS = 2
+# A sentence telling how the patient came by the illness: the history of a case.
+_EXPOSURE = re.compile(
+    r"\b(transmi\w*|contaminat\w*|ingest\w*|acquired|consum\w*|undercooked|raw|eating|"
+    r"drinking|travel\w*|contact|exposure|day-care|outbreaks?)\b",
+    re.IGNORECASE,
+)
+
+
+def _findings_of(sentence: str) -> list[str]:
+    """What a patient shows, as the sentence lists it ("high fever", "a rash"); empty when
+    the sentence lists no findings."""
+    text = _LEADING_CLAUSE.sub("", clean(sentence))
+    for pattern in _FINDINGS_LIST:
+        match = pattern.search(text)
+        if not match:
+            continue
+        listed = re.sub(r"\([^)]*\)", " ", match.group("list")).replace("and/or", "or")
+        found: list[str] = []
+        for part in re.split(r",|\band\b|\bor\b", listed):
+            part = part.strip()
+            described = _RELATIVE.search(part)
+            part = _RELATIVE.sub("", part)
+            while _HEDGE.match(part):
+                part = _HEDGE.sub("", part, count=1).strip()
+            if part and len(part.split()) <= MAX_FINDING_WORDS and not _NOT_A_FINDING.search(part):
+                found.append(part if part[:2].isupper() else part[0].lower() + part[1:])
+            if described:
+                break
+        if len(found) >= MIN_FINDINGS and any(_FINDING.search(f) for f in found):
+            return found
+    return []
+
+
+def _joined(parts: Sequence[str]) -> str:
+    if len(parts) <= 2:
+        return " and ".join(parts)
+    return f"{', '.join(parts[:-1])}, and {parts[-1]}"
+
+
+def _patient(case: Sequence[str]) -> str | None:
+    """The case as a patient's findings and history: "A patient has fever, diarrhea, and
+    cramps." then how it was acquired. None when no sentence lists findings."""
+    findings: list[str] = []
+    history: list[str] = []
+    for sentence in case:
+        listed = _findings_of(sentence)
+        if listed:
+            findings.extend(f for f in listed if f.lower() not in {x.lower() for x in findings})
+        elif _EXPOSURE.search(sentence) and not _TREATS.search(sentence):
+            history.append(_as_told(sentence))
+    if not findings:
+        return None
+    return " ".join([f"A patient has {_joined(findings)}.", *history[:1]])
+
+
 def _describes(sentence: str, section: _Section, siblings: Sequence[_Section]) -> bool:
     """A self-contained clinical sentence naming neither this disease nor any sibling's."""
     sentence = _as_told(sentence)
@@ -310,8 +401,10 @@ def _item(
     where = locate(support[0], [support[1]], section.chunks)
     pages = {p for c in cited for p in range(c.page_start, c.page_end + 1)}
     pages.update(where[1] if where else range(support[1].page_start, support[1].page_end + 1))
-    told = " ".join(_as_told(sentence) for sentence in case)
-    stem = f"A patient's illness is described as follows: {told} {_lead_in(asks_cause)}"
+    told = _patient(case)
+    if told is None:
+        return None
+    stem = f"{told} {_lead_in(asks_cause)}"
     others = "; ".join(f'{name} is described under "{other.title}"' for name, other in distractors)
     explanation = (
         f"The answer is {key}. Your material says: {quoted(support[0])} "
@@ -490,16 +583,29 @@ def _case_sentences(
     # Only what the rivals' sections never say tells the key from them: a sentence without
     # such a clue ("Microscopic examination is used for diagnosis") fits them too.
     rival_words = set().union(common, *(other.clues for other in rivals))
-    clued = [s for s in unused if clue_stems(s) - rival_words]
-    if len(clued) < MIN_CASE_SENTENCES:
-        return None
-    # A case leads with what the patient shows.
-    findings = [s for s in clued if _FINDING.search(s)]
+    # A case tells what the patient shows and how it was acquired; how a disease is tested
+    # for or treated is no finding of the patient.
+    told = [
+        s for s in unused if _findings_of(s) or (_EXPOSURE.search(s) and not _TREATS.search(s))
+    ]
+    findings = [
+        s for s in told if _findings_of(s) and clue_stems(_patient([s]) or "") - rival_words
+    ]
     if not findings:
-        return None  # how it spreads and how it is found, with nothing the patient shows
+        return None  # nothing the patient shows tells this disease from the rivals
     first = findings[0]
-    case = [first, *[s for s in clued if s != first][: size - 1]]
-    if len(set().union(*(clue_stems(s) for s in case)) - rival_words) < MIN_CASE_CLUES:
+    history = [
+        s for s in told if s != first and not _findings_of(s) and clue_stems(s) - rival_words
+    ]
+    # One list of findings per case where it tells the disease apart: a second list makes
+    # a second case of the disease, unless the first needs it.
+    case = [first, *history[: min(1, size - 1)]]
+    for more in findings[1:]:
+        if len(clue_stems(_patient(case) or "") - rival_words) >= MIN_CASE_CLUES:
+            break
+        if len(case) < size:
+            case.append(more)
+    if len(clue_stems(_patient(case) or "") - rival_words) < MIN_CASE_CLUES:
         return None
     return case
 
@@ -625,7 +731,7 @@ def _treatment_case(
     difficulty: int,
     common: frozenset[str],
 ) -> DraftItem | None:
-    """ "A patient's illness ... Which of the following drugs is used to treat this illness?":
+    """ "A patient has ... Which of the following drugs is used to treat this illness?":
     the case must tell the disease from those the distractor drugs treat, and names no drug."""
     section = sections[index]
     unused = [s for s in left[index] if not _drugs(s) and not _TREATS.search(s)]
@@ -635,11 +741,10 @@ def _treatment_case(
         return None
     left[index] = [s for s in left[index] if s not in case]
     case.sort(key=section.sentences.index)
-    told = " ".join(_as_told(sentence) for sentence in case)
-    stem = (
-        f"A patient's illness is described as follows: {told} "
-        "Which of the following drugs is used to treat this illness?"
-    )
+    told = _patient(case)
+    if told is None:
+        return None
+    stem = f"{told} Which of the following drugs is used to treat this illness?"
     cited = [c for c in section.chunks if any(normalise(s) in normalise(c.text) for s in case)]
     return _treatment_item(section, sections, stem, choice, difficulty, APPLICATION, cited)
 

@@ -90,6 +90,11 @@ def test_a_case_describes_its_disease_without_naming_it_and_asks_among_siblings(
         key = item.options[item.correct_index]
         assert APPLICATION in item.flags
         assert item.stem.endswith(("most likely cause?", "most likely diagnosis?"))
+        # A patient with findings, not the book's sentences on how the disease is tested
+        # for or treated.
+        told = item.stem.split(" Which of the following")[0]
+        assert told.startswith("A patient has "), item.stem
+        assert not re.search(r"\b(diagnosis|microscopy|treat\w*)\b", told, re.I), told
         # Neither the key nor any option is named in the description.
         for option in item.options:
             first = re.findall(r"[A-Za-z]{5,}", option)[0].lower()
