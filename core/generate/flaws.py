@@ -38,6 +38,7 @@ from core.generate.text import (
     BLANK,
     STOPWORDS,
     clean,
+    contains_phrase,
     content_words,
     normalise,
     word_list,
@@ -72,6 +73,9 @@ _SUFFIXES = sorted(
     reverse=True,
 )
 MIN_ROOT_CHARS = 4
+# Shorter words are cues only when this rare and at least this long.
+SHORT_CUE_ZIPF = 3.2
+SHORT_CUE_CHARS = 3
 # A stem longer than this (words) with several sentences is a case: only its question counts.
 CASE_WORDS = 40
 # Words this common in English (Zipf) cue nothing ("second", "hour", "action").
@@ -148,6 +152,14 @@ _ROOT_GLOSSES: dict[str, tuple[str, ...]] = {
     "penia": ("deficiency", "low"),
     "rrhea": ("discharge", "flow"),
     "tox": ("poison", "poisonous", "toxic"),
+    "lact": ("milk",),
+    "uria": ("urine",),
+    "erythr": ("red",),
+    "leuk": ("white",),
+    "melan": ("dark", "black"),
+    "chol": ("bile",),
+    "chrom": ("color", "colour"),
+    "trigon": ("triangle",),
 }
 # A sentence ends at . ? or ! (a closing quote or bracket may follow) before a space.
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+|(?<=[.?!][\"”’')])\s+")
@@ -299,6 +311,17 @@ def is_case(stem: str) -> bool:
     return len(_SENTENCE_BREAK.split(text)) > 1 and len(text.split()) > CASE_WORDS
 
 
+def _words_and_parts(text: str) -> list[str]:
+    """The words of a text, and the parts of each hyphenated one: "thyroid-stimulating"
+    holds "thyroid", which a definition may repeat."""
+    found = []
+    for word in re.findall(r"[A-Za-z][A-Za-z'-]*", text):
+        found.append(word)
+        if "-" in word.strip("-"):
+            found.extend(part for part in word.split("-") if part)
+    return found
+
+
 def _cue_words(stem: str) -> list[str]:
     """The stem words that could cue a key: of a case, only its question sentence (a case's
     findings are meant to point at the answer); everyday words never count."""
@@ -313,9 +336,15 @@ def _cue_words(stem: str) -> list[str]:
     defined = _DEFINED_TERM.search(text)
     quoted = {w.lower() for w in re.findall(r"[A-Za-z]+", defined["term"])} if defined else set()
     found = []
-    for word in re.findall(r"[A-Za-z][A-Za-z'-]*", text):
+    for word in _words_and_parts(text):
         lower = word.lower()
-        if lower in STOPWORDS or lower in _LEAD_IN_WORDS or len(lower) < MIN_ROOT_CHARS:
+        short = len(lower) < MIN_ROOT_CHARS
+        # A short rare word ("fas" of "fas ligand") is a name, not a root of many words.
+        if short and (
+            len(lower) < SHORT_CUE_CHARS or zipf_frequency(lower, "en") >= SHORT_CUE_ZIPF
+        ):
+            continue
+        if lower in STOPWORDS or lower in _LEAD_IN_WORDS:
             continue
         if zipf_frequency(lower, "en") >= everyday and lower not in quoted:
             continue
@@ -328,10 +357,11 @@ def word_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
     key_words = _option_words(options[key_index])
     others = [_option_words(o) for i, o in enumerate(options) if i != key_index]
     for word in _cue_words(stem):
-        in_key = [k for k in key_words if shares_root(word, k)]
+        alike = _same_word if len(word) < MIN_ROOT_CHARS else shares_root
+        in_key = [k for k in key_words if alike(word, k)]
         if not in_key:
             continue
-        if any(shares_root(word, w) for ow in others for w in ow):
+        if any(alike(word, w) for ow in others for w in ow):
             # A distractor of the same root ("lymphoid") still leaves the key alone in
             # repeating the very word ("lymphatics" -> "lymphatic trunks").
             if any(_same_word(word, k) for k in key_words) and not any(
@@ -693,8 +723,9 @@ def copies_book_question(
     """Whether the item restates one of the book's own questions (F7). Either nearly all of
     that question's meaningful words are in the stem, whatever their order, and make up a
     good part of it; or the item's answer is one of the book question's printed options and
-    its stem and key say at least half of what the question says ("Which of these is a
-    vasoconstrictor?" asked again with angiotensin II as the key)."""
+    its stem and key say at least half of what the question asks, in its words or words of
+    the same root ("Which of these is a vasoconstrictor?" asked again with angiotensin II as
+    the key; "the taking in and digesting of antigen" as "internalization and digestion")."""
     item = set(content_words(BLANK.sub(" ", stem)))
     answers = _answers(stem, options, key_index)
     # What the item says is asked and answered: its stem and its key. A distractor's words
@@ -708,13 +739,29 @@ def copies_book_question(
             and shared >= COPY_STEM_SHARE * len(item)
         ):
             return True
-        if (
-            answers & question.options
-            and question.words
-            and (len(question.words & said) >= KEYED_COPY_SHARE * len(question.words))
-        ):
-            return True
+        asked = question.words - _NAMING_WORDS
+        if asked and _offers_answer(question.options, answers):
+            # Said in other words of the same root: "digesting" for "digestion".
+            restated = sum(1 for q in asked if any(q == w or shares_root(q, w) for w in said))
+            if restated >= KEYED_COPY_SHARE * len(asked):
+                return True
     return False
+
+
+# "... is called ________": words that name, not what the question asks about.
+_NAMING_WORDS = frozenset({"called", "termed", "known", "referred", "named"})
+
+
+def _offers_answer(options: frozenset[str], answers: set[str]) -> bool:
+    """Whether a book question prints the item's answer among its options, whole or with a
+    word more or less ("Th2" for "Th2 cells")."""
+    return any(
+        option == answer
+        or (len(option) >= MIN_ROOT_CHARS - 1 and contains_phrase(answer, option))
+        or (len(answer) >= MIN_ROOT_CHARS - 1 and contains_phrase(option, answer))
+        for option in options
+        for answer in answers
+    )
 
 
 def _answers(stem: str, options: Sequence[str], key_index: int) -> set[str]:

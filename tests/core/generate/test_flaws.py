@@ -258,6 +258,68 @@ def test_the_fact_a_book_question_asks_asked_again_with_its_option_as_key_is_a_c
     )
 
 
+def test_a_book_question_restated_in_words_of_the_same_root_is_a_copy() -> None:
+    book = [
+        "11. The taking in of antigen and digesting it for later presentation is called "
+        "________.\na. antigen presentation\nb. antigen processing\nc. endocytosis\n"
+        "d. exocytosis\n"
+        "12. T cells that secrete cytokines that help antibody responses are called ________.\n"
+        "a. Th1\nb. Th2\nc. regulatory T cells\nd. thymocytes"
+    ]
+    definitions = [
+        "internalization and digestion of antigen in an antigen-presenting cell",
+        "movement of material into the cell in vesicles",
+        "display of antigen fragments on the cell surface",
+        "release of material from the cell in vesicles",
+    ]
+    assert NOT_A_REVIEW_QUESTION in fails(
+        'Which of the following best defines "antigen processing"?', definitions, book=book
+    )
+    # The option printed as "Th2" is the key "Th2 cells".
+    assert NOT_A_REVIEW_QUESTION in fails(
+        "Which of the following are the cells that secrete cytokines that help B cells make "
+        "antibody?",
+        ["Th2 cells", "memory T cells", "plasma cells", "NK cells"],
+        book=book,
+    )
+    # The same key asked about something the book's question does not ask is no copy.
+    assert NOT_A_REVIEW_QUESTION not in fails(
+        "Which of the following cells are the target of the virus that causes AIDS?",
+        ["Th2 cells", "memory T cells", "plasma cells", "NK cells"],
+        book=book,
+    )
+
+
+def test_a_name_spelled_by_the_stem_is_a_cue_however_short_or_hyphenated() -> None:
+    # "thyroid-stimulating" holds "thyroid", which only the key's definition repeats.
+    assert NO_CUE_TO_KEY in fails(
+        'Which of the following best defines "thyroid-stimulating hormone"?',
+        [
+            "pituitary hormone that triggers secretion of thyroid hormones",
+            "pituitary hormone that promotes tissue building",
+            "pituitary hormone that stimulates the maturation of sex cells",
+            "hypothalamic hormone that signals the kidneys to keep water",
+        ],
+    )
+    # "fas" is short but no everyday word: the key is the only option that says it.
+    stem = "Which of the following molecules binds the fas molecule on a target cell?"
+    assert NO_CUE_TO_KEY in fails(stem, ["fas ligand", "perforin", "granzyme", "chemokine"])
+    # A plain word for a word part of the key alone: milk -> "lact-".
+    assert NO_CUE_TO_KEY in fails(
+        "Which of the following hormones promotes milk production by the mammary glands?",
+        ["prolactin", "oxytocin", "somatotropin", "corticotropin"],
+    )
+    # An everyday short word ("arm") or a part shared with a distractor is no cue.
+    assert NO_CUE_TO_KEY not in fails(
+        "Which of the following vessels runs along the arm?",
+        ["brachial artery", "arm vein", "radial artery", "ulnar artery"],
+    )
+    assert NO_CUE_TO_KEY not in fails(
+        "Which of the following hormones promotes milk production by the mammary glands?",
+        ["prolactin", "lactogen", "somatotropin", "corticotropin"],
+    )
+
+
 def test_the_head_noun_of_a_definition_names_its_kind() -> None:
     assert head_of("valves located between the atria and ventricles") == "valve"
     assert head_of("group of specialized conducting cells that transmit the impulse") == "cell"
