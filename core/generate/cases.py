@@ -285,6 +285,7 @@ _HEDGE = re.compile(
 _LEADING_CLAUSE = re.compile(r"^(?:when|if|once|after|as)\b[^,]{0,60},\s*", re.I)
 # "watery diarrhea that may contain pus, mucus ...": the rest describes that one finding.
 _RELATIVE = re.compile(r"\s+(?:that|which|who|whose)\s+.*$", re.I)
+_LATER_COURSE = re.compile(r"\b(complications?|untreated|if left|chronic carriers?)\b", re.I)
 MAX_FINDING_WORDS = 6
 MIN_FINDINGS = 2
 # A sentence telling how the patient came by the illness: the history of a case.
@@ -299,6 +300,8 @@ def _findings_of(sentence: str) -> list[str]:
     """What a patient shows, as the sentence lists it ("high fever", "a rash"); empty when
     the sentence lists no findings."""
     text = _LEADING_CLAUSE.sub("", clean(sentence))
+    if _LATER_COURSE.search(text):
+        return []  # what may follow later is no finding the patient presents with
     for pattern in _FINDINGS_LIST:
         match = pattern.search(text)
         if not match:

@@ -38,8 +38,9 @@ SECTIONS = {
     ),
     "Hepatitis": (
         "Hepatitis of this kind spreads through shared needles and transfusions. Jaundice, "
-        "dark urine and pale stools appear after months of fatigue. Cirrhosis develops in "
-        "chronic carriers after decades. Diagnosis is made by microscopy of a stool sample. "
+        "dark urine and pale stools appear after months of fatigue. Cirrhosis, ascites and "
+        "jaundice develop in chronic carriers after decades. Diagnosis is made by microscopy "
+        "of a stool sample. "
         "Chronic infection is treated with sofosbuvir for twelve weeks."
     ),
     "Shigellosis": (
@@ -304,3 +305,16 @@ def test_a_case_never_leaves_its_key_the_odd_one_out_among_alike_names() -> None
             continue
         shaped = [o for o in item.options if o.startswith("Gastroenteritis caused by")]
         assert len(shaped) <= 1, item.options
+
+
+def test_the_later_course_of_a_disease_is_no_finding_of_the_case() -> None:
+    # "Cirrhosis, ascites and jaundice develop in chronic carriers after decades": what may
+    # come decades later is not what the patient presents with.
+    told = [
+        item.stem
+        for seed in range(8)
+        for item in case_items(chapter(), seed=seed, difficulty=3)
+        if item.topic == "Hepatitis"
+    ]
+    assert told
+    assert not any("cirrhosis" in stem.lower() for stem in told), told
