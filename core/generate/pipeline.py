@@ -58,7 +58,7 @@ from core.generate.offline import (
 )
 from core.generate.prompts import load_prompt
 from core.generate.schema import DraftItem
-from core.generate.shuffle import shuffle_options
+from core.generate.shuffle import KeyPositions, shuffle_options
 from core.generate.table_items import table_items
 from core.generate.text import content_words, stem_hash
 from core.generate.validate import (
@@ -163,6 +163,7 @@ class _Run:
         self.stored = stored
         self.topic = topic
         self.rng = rng
+        self.key_positions = KeyPositions(rng)
         self.material_of = material_of
         # Read before the slow part: the scope's stem hashes and the chunks' embeddings.
         self.known_hashes = known_hashes
@@ -222,7 +223,8 @@ class _Run:
                 self.tally.semantic += 1
                 continue
             self.guard.keep(digest, vector)
-            await self._store(shuffle_options(item, self.rng), digest)
+            key_at = self.key_positions.next(len(item.options))
+            await self._store(shuffle_options(item, self.rng, key_at), digest)
         if self.progress is not None:
             await self.progress(self.tally.inserted, self.n)
 

@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import chisquare
 
 from core.generate.schema import DraftItem
-from core.generate.shuffle import shuffle_options
+from core.generate.shuffle import KeyPositions, shuffle_options
 from core.generate.validate import (
     DISTINCT_OPTIONS,
     EXPLANATION_PRESENT,
@@ -146,3 +146,18 @@ def test_shuffled_key_positions_are_uniform_over_500_items() -> None:
     assert chisquare(counts).pvalue > 0.05, counts
     shuffled = shuffle_options(items[0], random.Random(1))
     assert shuffled.key == "B"
+
+
+def test_a_quiz_puts_its_keys_at_every_letter_equally_often() -> None:
+    # A student who always answers "A" must not be rewarded by a lopsided quiz.
+    item = DraftItem("Question?", ("A", "B", "C", "D"), correct_index=0)
+    for seed in range(20):
+        rng = random.Random(f"shuffle:{seed}")
+        positions = KeyPositions(rng)
+        keys = [shuffle_options(item, rng, positions.next(4)).correct_index for _ in range(24)]
+        assert [keys.count(p) for p in range(4)] == [6, 6, 6, 6], (seed, keys)
+        # Each key goes where it was dealt, with the other options in a random order.
+        dealt = KeyPositions(random.Random(seed))
+        at = dealt.next(4)
+        placed = shuffle_options(item, random.Random(seed), at)
+        assert placed.correct_index == at and placed.key == "A"
