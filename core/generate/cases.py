@@ -287,6 +287,8 @@ _LEADING_CLAUSE = re.compile(r"^(?:when|if|once|after|as)\b[^,]{0,60},\s*", re.I
 _RELATIVE = re.compile(r"\s+(?:that|which|who|whose)\s+.*$", re.I)
 _LATER_COURSE = re.compile(r"\b(complications?|untreated|if left|chronic carriers?)\b", re.I)
 MAX_FINDING_WORDS = 6
+# A case shows the patient with at least this many findings.
+MIN_CASE_FINDINGS = 2
 MIN_FINDINGS = 2
 # A sentence telling how the patient came by the illness: the history of a case.
 _EXPOSURE = re.compile(
@@ -340,7 +342,7 @@ def _patient(case: Sequence[str]) -> str | None:
             findings.extend(f for f in listed if f.lower() not in {x.lower() for x in findings})
         elif _EXPOSURE.search(sentence) and not _TREATS.search(sentence):
             history.append(_as_told(sentence))
-    if not findings:
+    if len(findings) < MIN_CASE_FINDINGS:
         return None
     return " ".join([f"A patient has {_joined(findings)}.", *history[:1]])
 
@@ -373,12 +375,27 @@ def _describes(sentence: str, section: _Section, siblings: Sequence[_Section]) -
 
 
 def _support(section: _Section, key: str) -> tuple[str, SourceChunk] | None:
-    """A sentence of the section that names the key (what makes it right), and its chunk."""
-    for chunk in section.chunks:
-        for sentence in sentences(chunk.text):
-            if normalise(key) in normalise(sentence):
-                return sentence, chunk
-    return None
+    """A sentence of the section that names the key (what makes it right), and its chunk;
+    one without a link to elsewhere ("(the related section)") when there is one."""
+    found = [
+        (sentence, chunk)
+        for chunk in section.chunks
+        for sentence in sentences(chunk.text)
+        if normalise(key) in normalise(sentence)
+    ]
+    plain = [pair for pair in found if not _LINK.search(pair[0])]
+    return next(iter(plain or found), None)
+
+
+def _without_links(sentence: str) -> str:
+    return re.sub(r"\s+([.,;])", r"\1", _LINK.sub("", sentence)).strip()
+
+
+# The book's pointer to another place, which the student reading the quote cannot follow.
+_LINK = re.compile(
+    r"\((?:see\s+)?(?:the\s+)?(?:related\s+)?(?:section|chapter|figure|table|appendix)\b[^)]*\)",
+    re.IGNORECASE,
+)
 
 
 def _lead_in(asks_cause: bool) -> str:
@@ -410,7 +427,7 @@ def _item(
     stem = f"{told} {_lead_in(asks_cause)}"
     others = "; ".join(f'{name} is described under "{other.title}"' for name, other in distractors)
     explanation = (
-        f"The answer is {key}. Your material says: {quoted(support[0])} "
+        f"The answer is {key}. Your material says: {quoted(_without_links(support[0]))} "
         f'The description comes from the section "{section.title}". '
         f"The other options are described elsewhere: {others}."
     )

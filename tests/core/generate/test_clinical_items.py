@@ -180,7 +180,8 @@ def test_a_plain_title_whose_section_describes_patients_is_a_disease_in_a_clinic
     clinical = _chunks({**SECTIONS, "Marsh Wasting": WASTING})
     diagnoses = {
         option
-        for item in case_items(clinical, seed=1, difficulty=3)
+        for seed in range(6)
+        for item in case_items(clinical, seed=seed, difficulty=3)
         if item.stem.endswith("diagnosis?")
         for option in item.options
     }
@@ -318,3 +319,15 @@ def test_the_later_course_of_a_disease_is_no_finding_of_the_case() -> None:
     ]
     assert told
     assert not any("cirrhosis" in stem.lower() for stem in told), told
+
+
+def test_a_case_explanation_quotes_no_link_the_student_cannot_follow() -> None:
+    linked = [
+        replace(c, text=c.text.replace("invades the colon wall", "invades the colon wall "
+                                       "(the related section)"))
+        for c in chapter()
+    ]  # fmt: skip
+    items = [i for seed in range(6) for i in case_items(linked, seed=seed, difficulty=3)]
+    assert any(i.topic == "Amoebiasis" for i in items)
+    for item in items:
+        assert "related section" not in item.explanation, item.explanation
