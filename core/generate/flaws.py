@@ -42,7 +42,6 @@ from core.generate.text import (
     content_words,
     normalise,
     word_list,
-    words,
 )
 
 # Words of the lead-in formula itself: never a cue.
@@ -90,6 +89,10 @@ MIN_SHARED_CHARS = 4
 # A key this much longer than every distractor (both margins) stands out as the key.
 LONG_KEY_RATIO = 1.7
 LONG_KEY_EXTRA_CHARS = 25
+# Among definitions of one kind a key this much longer reads as the careful, right one: the
+# grader marked keys a quarter longer than every other definition (and 20+ characters).
+LONG_DEFINITION_RATIO = 1.2
+LONG_DEFINITION_EXTRA_CHARS = 20
 # Content words of one of the book's own questions this fully inside an item copy it.
 COPY_CONTAINMENT = 0.8
 MIN_COPY_WORDS = 5
@@ -100,9 +103,13 @@ COPY_STEM_SHARE = 0.5
 KEYED_COPY_SHARE = 0.5
 
 # Greek and Latin word parts and the plain words that gloss them: a stem that says the
-# gloss ("inflammation of the colon") spells a key built from the part ("colitis").
+# gloss ("inflammation of the colon") spells a key built from the part ("colitis"), and a
+# definition that says it ("pigment giving urine its color") is spelled by the term asked
+# ("urochrome"). A part written "acro-" must open a word, "-ogen" must end one; a bare part
+# may sit anywhere in it. These are the textbook word parts of medical terminology, not words
+# of any one chapter.
 _ROOT_GLOSSES: dict[str, tuple[str, ...]] = {
-    "itis": ("inflammation", "inflamed"),
+    "-itis": ("inflammation", "inflamed"),
     "emia": ("blood",),
     "gastr": ("stomach", "gastric"),
     "enter": ("intestine", "intestinal", "intestines", "bowel"),
@@ -137,12 +144,13 @@ _ROOT_GLOSSES: dict[str, tuple[str, ...]] = {
     "arteri": ("artery", "arteries"),
     "lip": ("fat", "fats"),
     "glyc": ("sugar", "glucose"),
-    "hem": ("blood",),
-    "haem": ("blood",),
+    "gluc": ("sugar", "glucose"),
+    "hem": ("blood", "bloody", "bleeding", "bleed"),
+    "haem": ("blood", "bloody", "bleeding", "bleed"),
     "ren": ("kidney", "kidneys"),
     "cerebr": ("brain",),
     "encephal": ("brain",),
-    "ot": ("ear",),
+    "ot-": ("ear",),
     "ophthalm": ("eye", "eyes"),
     "rhin": ("nose", "nasal"),
     "dent": ("tooth", "teeth"),
@@ -154,16 +162,48 @@ _ROOT_GLOSSES: dict[str, tuple[str, ...]] = {
     "tox": ("poison", "poisonous", "toxic"),
     "lact": ("milk",),
     "uria": ("urine",),
+    "uro-": ("urine", "urinary"),
+    "diure": ("urine", "water"),
     "erythr": ("red",),
     "leuk": ("white",),
     "melan": ("dark", "black"),
     "chol": ("bile",),
     "chrom": ("color", "colour"),
     "trigon": ("triangle",),
+    "phren": ("diaphragm",),
+    "thorac": ("chest",),
+    "pector": ("chest",),
+    "cost": ("rib", "ribs"),
+    "crani": ("skull",),
+    "cephal": ("head",),
+    "acro-": ("extremities", "hands", "feet"),
+    "-ogen": ("inactive", "precursor"),
+    "mineral": ("electrolyte", "electrolytes", "salt", "salts"),
+    "calc": ("calcium", "ca"),
+    "natr": ("sodium",),
+    "kalem": ("potassium",),
+    "circulat": ("flow",),
+    "continen": ("control",),
+    "dwarf": ("retardation", "stunted", "short"),
+    "gigant": ("giant", "tall"),
+    "hydr": ("water",),
+    "aqu": ("water",),
+    "phag": ("eating", "engulf", "engulfing", "ingest", "ingesting"),
+    "troph": ("nourishment", "growth"),
+    "poie": ("production", "producing", "formation"),
+    "genesis": ("formation", "production", "origin"),
+    "stasis": ("stable", "steady", "balance"),
+    "-stat": ("stable", "steady"),
+    "febr": ("fever",),
+    "pyr": ("fever",),
+    "noct": ("night",),
+    "mamm": ("breast",),
 }
 # A sentence ends at . ? or ! (a closing quote or bracket may follow) before a space.
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+|(?<=[.?!][\"”’')])\s+")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
+# "Insulin (beta cells)": the name without what the brackets add.
+_PARENTHESIS = re.compile(r"\s*\([^)]*\)")
 _PAREN_ABBREVIATION = re.compile(r"\(([A-Z][A-Za-z0-9-]{1,7})\)")
 _ANTECEDENT = re.compile(
     r"\b(?:this|these|those|such)\s+(?!patient|woman|man|child|infant|boy|girl|person|"
@@ -171,6 +211,9 @@ _ANTECEDENT = re.compile(
     r"day|point)[a-z]+",
     re.IGNORECASE,
 )
+# "... the capillary network that follows that arteriole?": a demonstrative "that" closing
+# the sentence on a noun, cut from the sentence that named the arteriole.
+_CLOSING_THAT = re.compile(r"\bthat\s+(?P<noun>[A-Za-z]+)\s*(?:[?.;]|$)")
 # "the precursor to angiotensin, mentioned earlier": the book's own cross-reference back
 # ("labs are shown below" points inside the stem itself).
 _CROSS_REFERENCE = re.compile(
@@ -398,17 +441,39 @@ def _same_word(a: str, b: str) -> bool:
     return singular(a) == singular(b) or a.rstrip("s") == b.rstrip("s")
 
 
+def _has_part(word: str, part: str) -> bool:
+    if part.startswith("-"):
+        return word.endswith(part[1:])
+    if part.endswith("-"):
+        return word.startswith(part[:-1])
+    return part in word
+
+
+def _letter_words(text: str) -> set[str]:
+    # Letters only: "Ca2+" is the word "ca".
+    return set(re.findall(r"[a-z]+", clean(text).lower()))
+
+
 def gloss_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
-    """A plain word of the stem that glosses a word part found only in the key (F4)."""
-    stem_words = set(words(stem))
-    key = normalise(options[key_index]).replace(" ", "")
-    others = [normalise(o).replace(" ", "") for i, o in enumerate(options) if i != key_index]
+    """A plain word that glosses a word part, said on one side and built into the other
+    (F4): "inflammation" in the stem, "-itis" in the key only; or "urochrome" asked and
+    "color" in the key's definition only."""
+    stem_words = _letter_words(stem)
+    key_words = _letter_words(options[key_index])
+    other_words = [_letter_words(o) for i, o in enumerate(options) if i != key_index]
+
+    def built(part: str, in_words: set[str]) -> bool:
+        return any(_has_part(w, part) for w in in_words)
+
     for part, glosses in _ROOT_GLOSSES.items():
-        if part not in key or any(part in o for o in others):
-            continue
-        said = stem_words.intersection(glosses)
-        if said and not any(part in w for w in stem_words):
-            return f"'{sorted(said)[0]}' glosses '-{part}-' of the key only"
+        if built(part, key_words) and not any(built(part, o) for o in other_words):
+            said = stem_words.intersection(glosses)
+            if said and not built(part, stem_words):
+                return f"'{sorted(said)[0]}' glosses '{part}' of the key only"
+        if built(part, stem_words) and not built(part, key_words):
+            said = key_words.intersection(glosses)
+            if said and not any(o.intersection(said) for o in other_words):
+                return f"the key's '{sorted(said)[0]}' glosses '{part}' of the stem"
     return None
 
 
@@ -498,10 +563,14 @@ def definition_names_many(definition: str) -> bool | None:
     return None
 
 
-def longest_key_cue(options: Sequence[str], key_index: int) -> str | None:
+def longest_key_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
+    """A key that stands out by its length (F4); among definitions a smaller margin shows."""
     key = len(clean(options[key_index]))
     longest_other = max(len(clean(o)) for i, o in enumerate(options) if i != key_index)
-    if key >= LONG_KEY_RATIO * longest_other and key - longest_other >= LONG_KEY_EXTRA_CHARS:
+    ratio, extra = LONG_KEY_RATIO, LONG_KEY_EXTRA_CHARS
+    if _BEST_DEFINES.search(stem):
+        ratio, extra = LONG_DEFINITION_RATIO, LONG_DEFINITION_EXTRA_CHARS
+    if key >= ratio * longest_other and key - longest_other >= extra:
         return f"the key is {key / max(longest_other, 1):.1f}x the longest distractor"
     return None
 
@@ -561,8 +630,32 @@ def off_kind_distractors(
 
 
 def ruled_out_by_name(stem: str, options: Sequence[str], key_index: int) -> list[int]:
-    """Distractors whose own name says they are another thing of the kind the stem asks:
-    "pulmonary arteries" for "the veins that ...", when the key is named a vein too; and
+    """Distractors the stem rules out by name: one the stem itself names ("inhibits insulin
+    and glucagon release" beside "Insulin (beta cells)"), and one whose own name says it is
+    another thing of the kind the stem asks."""
+    return sorted(
+        {*_named_in_stem(stem, options, key_index), *_named_other_kind(stem, options, key_index)}
+    )
+
+
+def _named_in_stem(stem: str, options: Sequence[str], key_index: int) -> list[int]:
+    if _BEST_DEFINES.search(stem) or is_case(stem):
+        # Definitions are no names; a case's history may well name an option ("was given
+        # epinephrine") that is still a fair answer to its question.
+        return []
+    names = [_PARENTHESIS.sub("", option) for option in options]
+    return [
+        i
+        for i, name in enumerate(names)
+        if i != key_index
+        and len(normalise(name)) >= MIN_ROOT_CHARS
+        and content_words(name)
+        and contains_phrase(stem, name)
+    ]
+
+
+def _named_other_kind(stem: str, options: Sequence[str], key_index: int) -> list[int]:
+    """ "pulmonary arteries" for "the veins that ...", when the key is named a vein too; and
     for "best defines 'middle cardiac vein'", definitions of another kind of vessel
     ("branch of the left coronary artery ...")."""
     defined = _DEFINED_TERM.search(stem)
@@ -703,6 +796,9 @@ def unfocused_lead_in(stem: str) -> str | None:
     )
     if pointer and not quoted and "?" not in first_sentence[: pointer.start()]:
         return f"'{pointer.group(0)}' points at text the student cannot see"
+    closing = None if is_case(stem) else _CLOSING_THAT.search(text)
+    if closing and family_of_word(singular(closing["noun"].lower())):
+        return f"'that {closing['noun']}' points at text the student cannot see"
     return None
 
 

@@ -389,6 +389,10 @@ def head_of(phrase: str, follow_of: bool = True) -> str:
         participle = lower.endswith(("ed", "ing")) and not family_of_word(lower)
         if run and participle and (not following or following in STOPWORDS):
             break
+        # After a noun of a known kind a participle opens its clause ("vessels containing
+        # unique endothelial cells" are vessels, not cells).
+        if run and participle and family_of_word(singular(run[-1])):
+            break
         if lower == "of":
             head = singular(run[-1]) if run else ""
             if follow_of and not of_list and (head in _OF_HEADS or not head):

@@ -97,7 +97,7 @@ def _no_all_none(item: DraftItem, ctx: ValidationContext) -> bool:
 def _key_not_longest(item: DraftItem, ctx: ValidationContext) -> bool:
     if not 0 <= item.correct_index < len(item.options) or len(item.options) < 2:
         return True
-    return flaws.longest_key_cue(item.options, item.correct_index) is None
+    return flaws.longest_key_cue(item.stem, item.options, item.correct_index) is None
 
 
 def _stem_is_question(item: DraftItem, ctx: ValidationContext) -> bool:

@@ -28,6 +28,7 @@ from core.generate.validate import (
     DISTRACTORS_OF_KEY_KIND,
     FOCUSED_LEAD_IN,
     KEY_NOT_ALONE_OF_ITS_KIND,
+    KEY_NOT_LONGEST,
     NO_BROKEN_TEXT,
     NO_CATEGORY_DISTRACTOR,
     NO_CUE_TO_KEY,
@@ -472,3 +473,62 @@ def test_a_process_gone_wrong_is_a_disorder_not_a_process() -> None:
         "movement of leukocytes out through the vessel wall",
     ]
     assert DISTRACTORS_OF_KEY_KIND not in fails(stem, processes)
+
+
+def test_a_word_part_of_the_asked_term_glossed_by_the_key_alone_is_a_cue() -> None:
+    stem = 'Which of the following best defines "ferrochrome"?'
+    options = [
+        "pigment that gives the secretion its brown color",
+        "enzyme made by the lining that splits proteins",
+        "polysaccharide that makes the secretion thick",
+        "hormone released by the gland that lowers blood calcium",
+    ]
+    assert NO_CUE_TO_KEY in fails(stem, options)
+    options[0] = "pigment that tints the secretion brown"
+    assert NO_CUE_TO_KEY not in fails(stem, options)
+
+
+def test_a_plain_gloss_of_a_word_part_at_the_start_or_end_of_the_key_is_a_cue() -> None:
+    stem = "Which of the following is the loss of ability to control the bladder?"
+    assert NO_CUE_TO_KEY in fails(stem, ["incontinence", "polyuria", "nocturia", "anuria"])
+    inactive = "Which of the following is the inactive protein the liver releases into the blood?"
+    assert NO_CUE_TO_KEY in fails(inactive, ["tensinogen", "lysinase", "ferritin", "albumin"])
+    # Without the gloss the same key is asked cleanly.
+    assert NO_CUE_TO_KEY not in fails(
+        inactive.replace("inactive", "main"), ["tensinogen", "lysinase", "ferritin", "albumin"]
+    )
+
+
+def test_a_key_a_quarter_longer_than_every_other_definition_stands_out() -> None:
+    stem = 'Which of the following best defines "lipase"?'
+    options = [
+        "enzyme secreted by the pancreas that breaks dietary fats into fatty acids and glycerol",
+        "enzyme that digests proteins in the acidic stomach",
+        "enzyme that digests starch into sugars",
+        "enzyme of the small intestine that digests proteins",
+    ]
+    assert KEY_NOT_LONGEST in fails(stem, options)
+    options[0] = "enzyme that breaks down dietary fats into fatty acids"
+    assert KEY_NOT_LONGEST not in fails(stem, options)
+    # Among names and phrases (a board item's options) only a far longer key stands out.
+    assert KEY_NOT_LONGEST not in fails(
+        "Which of the following is the most appropriate next step in management?",
+        ["Intravenous ciprofloxacin and vancomycin", "Oral amoxicillin", "Observation", "Surgery"],
+    )
+
+
+def test_a_distractor_the_stem_names_is_ruled_out() -> None:
+    stem = 'Which of the following hormones has the effect "inhibits lipase and amylase release"?'
+    options = ["pepsin", "lipase (acinar cells)", "amylase", "trypsin"]
+    assert DISTRACTORS_OF_KEY_KIND in fails(stem, options)
+    assert DISTRACTORS_OF_KEY_KIND not in fails(
+        stem.replace("lipase and amylase", "bile"), options
+    )
+
+
+def test_a_closing_that_noun_cut_from_its_sentence_is_unfocused() -> None:
+    options = ["pyloric sphincter", "lower esophageal sphincter", "ileocecal valve", "cardia"]
+    stem = "Which of the following relaxes to let chyme into the segment that follows that valve?"
+    assert FOCUSED_LEAD_IN in fails(stem, options)
+    whole = "Which of the following relaxes to let chyme pass into the duodenum?"
+    assert FOCUSED_LEAD_IN not in fails(whole, options)

@@ -15,13 +15,13 @@ from tests.core.generate.test_named_kinds import chapter_of, vectors_of
 GLOSSARY = (
     "calcitonin hormone released by the thyroid that lowers the calcium of the blood\n"
     "collecting chamber hollow space of the gland where the secretion gathers\n"
-    "ferrochrome pigment that gives the secretion its brown color\n"
+    "ferrochrome pigment that tints the secretion brown\n"
     "lysinase enzyme made by the lining that splits the secretion's proteins\n"
     "mucopolyose polysaccharide that makes the secretion thick\n"
     "outer lobe part of the gland that makes most of the secretion\n"
     "secretory organ consists of the chamber, the lobes and the duct that drains them\n"
     "septal wall partition between the chamber and the outer lobe\n"
-    "tensinogen inactive protein of the blood made by the liver\n"
+    "tensinogen protein of the blood made by the liver and cut by an enzyme\n"
 )
 BODY = (
     "The secretory organ holds the collecting chamber and the outer lobe, split by the septal "
@@ -71,13 +71,13 @@ async def test_a_definition_opening_with_its_verb_is_asked_as_a_question(embedde
 
 
 ENZYMES_GLOSSARY = (
-    "ferrochrome pigment that gives the secretion its brown color\n"
+    "ferrochrome pigment that tints the secretion brown\n"
     "glandulin hormone released by the gland that slows the heart\n"
     "lysinase enzyme made by the lining that splits the secretion's proteins\n"
     "mucopolyose polysaccharide that makes the secretion thick\n"
     "peptonase enzyme of the duct that cuts short peptides into single amino acids\n"
     "sorbitose sugar alcohol that sweetens the secretion\n"
-    "tensinogen inactive protein of the blood made by the liver\n"
+    "tensinogen protein of the blood made by the liver and cut by an enzyme\n"
 )
 ENZYMES_BODY = (
     "Lysinase splits proteins in the lining. In the duct, peptonase cuts peptides. "
