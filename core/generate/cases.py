@@ -24,7 +24,7 @@ from core.chunking import HEADING_SEPARATOR
 from core.generate.facts import SourceChunk, locate
 from core.generate.kinds import family_of_word, head_of, is_binomial, shape_family, singular
 from core.generate.schema import APPLICATION, RECALL, DraftItem
-from core.generate.text import clean, clue_stems, normalise, quoted, sentences
+from core.generate.text import clean, clue_stems, contains_phrase, normalise, quoted, sentences
 from core.readers.formats import cited_pages
 
 CASE_KIND = "case"
@@ -275,20 +275,29 @@ _FINDINGS_LIST = (
 # A list part that is no finding of a living patient, or only a hedge around one.
 _NOT_A_FINDING = re.compile(
     r"\b(death|mortality|fatal|complications?|infections?|signs?|symptoms?|affecting|"
-    r"severe|cases?|patients?|people|individuals|children)\b",
+    r"severe|cases?|patients?|people|individuals|children|to become|may|however)\b|:"
+    # "painful" of "painful, frequent diarrhea": a lone adjective describes the next finding.
+    r"|^[a-z]+(?:ful|ous|ive|less|ed)$",
     re.I,
 )
 _HEDGE = re.compile(
-    r"^(?:and|or|sometimes|possibl[ey]|occasionally|often|also|even|such as|a|an)\s+", re.I
+    r"^(?:and|or|with|sometimes|possibl[ey]|occasionally|often|also|even|such as|a|an)\s+",
+    re.I,
 )
 # "When a liver abscess develops, fever ... may occur": the condition is no finding.
-_LEADING_CLAUSE = re.compile(r"^(?:when|if|once|after|as)\b[^,]{0,60},\s*", re.I)
+_LEADING_CLAUSE = re.compile(
+    r"^(?:(?:when|if|once|after|as)\b[^,]{0,60}|however|therefore|thus|also|additionally|"
+    r"in addition|moreover|furthermore),\s*",
+    re.I,
+)
 # "watery diarrhea that may contain pus, mucus ...": the rest describes that one finding.
 _RELATIVE = re.compile(r"\s+(?:that|which|who|whose)\s+.*$", re.I)
+_ASIDE = re.compile(r",\s*(?:which|who|whose)\b[^,]*,")
 _LATER_COURSE = re.compile(r"\b(complications?|untreated|if left|chronic carriers?)\b", re.I)
 MAX_FINDING_WORDS = 6
-# A case shows the patient with at least this many findings.
-MIN_CASE_FINDINGS = 2
+# A case shows the patient with at least this many findings: two ("hemorrhaging and
+# lesions in the colon") read as one lesion, not a presentation a reader can place.
+MIN_CASE_FINDINGS = 3
 MIN_FINDINGS = 2
 # A sentence telling how the patient came by the illness: the history of a case.
 _EXPOSURE = re.compile(
@@ -302,7 +311,9 @@ def _findings_of(sentence: str) -> list[str]:
     """What a patient shows, as the sentence lists it ("high fever", "a rash"); empty when
     the sentence lists no findings."""
     text = _LEADING_CLAUSE.sub("", clean(sentence))
-    if _LATER_COURSE.search(text):
+    # "This serious illness, which has an untreated mortality rate of 10%, causes ...": an
+    # aside between commas says nothing of when the findings appear.
+    if _LATER_COURSE.search(_ASIDE.sub(",", text)):
         return []  # what may follow later is no finding the patient presents with
     for pattern in _FINDINGS_LIST:
         match = pattern.search(text)
@@ -338,9 +349,13 @@ def _patient(case: Sequence[str]) -> str | None:
     history: list[str] = []
     for sentence in case:
         listed = _findings_of(sentence)
-        if listed:
-            findings.extend(f for f in listed if f.lower() not in {x.lower() for x in findings})
-        elif _EXPOSURE.search(sentence) and not _TREATS.search(sentence):
+        for finding in listed:
+            # "bleeding" and "occasional bleeding" are one finding, said once.
+            if any(contains_phrase(had, finding) for had in findings):
+                continue
+            findings = [had for had in findings if not contains_phrase(finding, had)]
+            findings.append(finding)
+        if not listed and _EXPOSURE.search(sentence) and not _TREATS.search(sentence):
             history.append(_as_told(sentence))
     if len(findings) < MIN_CASE_FINDINGS:
         return None
@@ -372,6 +387,15 @@ def _describes(sentence: str, section: _Section, siblings: Sequence[_Section]) -
     for sibling in siblings:
         names |= sibling.name_words()
     return not any(_shares_name(w, names) for w in re.findall(r"[A-Za-z]{4,}", sentence))
+
+
+def _usable(sentence: str, section: _Section, siblings: Sequence[_Section]) -> bool:
+    """Whether a case may use the sentence: whole, or, for a list of findings, the list
+    alone ("Salmonella causes fever, ..." names its cause, the patient's fever does not)."""
+    if _describes(sentence, section, siblings):
+        return True
+    findings = _findings_of(sentence)
+    return bool(findings) and _describes(f"A patient has {_joined(findings)}.", section, siblings)
 
 
 def _support(section: _Section, key: str) -> tuple[str, SourceChunk] | None:
@@ -496,7 +520,7 @@ def _cases(
     left: dict[int, list[str]] = {}
     for index in order:
         siblings = [s for i, s in enumerate(sections) if i != index]
-        usable = [s for s in sections[index].sentences if _describes(s, sections[index], siblings)]
+        usable = [s for s in sections[index].sentences if _usable(s, sections[index], siblings)]
         rng.shuffle(usable)
         left[index] = usable
     second: list[tuple[int, bool]] = []
@@ -608,24 +632,27 @@ def _case_sentences(
     told = [
         s for s in unused if _findings_of(s) or (_EXPOSURE.search(s) and not _TREATS.search(s))
     ]
-    findings = [
-        s for s in told if _findings_of(s) and clue_stems(_patient([s]) or "") - rival_words
-    ]
+    findings = [s for s in told if clue_stems(" ".join(_findings_of(s))) - rival_words]
     if not findings:
         return None  # nothing the patient shows tells this disease from the rivals
     first = findings[0]
     history = [
         s for s in told if s != first and not _findings_of(s) and clue_stems(s) - rival_words
     ]
-    # One list of findings per case where it tells the disease apart: a second list makes
-    # a second case of the disease, unless the first needs it.
+
+    def enough(case: list[str]) -> bool:
+        patient = _patient(case)
+        return patient is not None and len(clue_stems(patient) - rival_words) >= MIN_CASE_CLUES
+
+    # One list of findings per case where it tells the disease apart and shows enough: a
+    # second list makes a second case of the disease, unless the first needs it.
     case = [first, *history[: min(1, size - 1)]]
     for more in findings[1:]:
-        if len(clue_stems(_patient(case) or "") - rival_words) >= MIN_CASE_CLUES:
+        if enough(case):
             break
         if len(case) < size:
             case.append(more)
-    if len(clue_stems(_patient(case) or "") - rival_words) < MIN_CASE_CLUES:
+    if not enough(case):
         return None
     return case
 
@@ -723,6 +750,8 @@ def _treatment_choice(
     for sentence in section.sentences:
         if not _TREATS.search(sentence) or _ACRONYM.search(sentence):
             continue
+        if _treats_a_subtype(sentence, section):
+            continue  # "Hepatitis C can be treated with ... sofosbuvir": not every hepatitis
         keys = [d for d in _drugs(sentence) if named_in.get(d) == {index}]
         if not keys:
             continue
@@ -741,6 +770,20 @@ def _treatment_choice(
             return None
         return _TreatmentChoice(sentence, key, rng.sample(others[:6], CASE_OPTIONS - 1))
     return None
+
+
+def _treats_a_subtype(sentence: str, section: _Section) -> bool:
+    """Whether the sentence names one type of the section's illness ("Hepatitis C",
+    "type 2 diabetes"), whose drug a case of the section's other types would not take."""
+    for name in (section.disease, section.title):
+        last = name.split()[-1] if name.split() else ""
+        if len(last) < 4:
+            continue
+        word = re.escape(last)
+        named = rf"(?i:{word})"
+        if re.search(rf"\b{named}\s+(?:[A-Z]|[0-9]+|[IVX]+)\b|\btype\s+\w+\s+{named}", sentence):
+            return True
+    return False
 
 
 def _treatment_case(

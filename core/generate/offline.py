@@ -26,6 +26,7 @@ from core.generate.flaws import (
     broken_options,
     cues,
     definition_names_many,
+    longest_key_cue,
     named_as_other,
     ruled_out_by_name,
 )
@@ -73,6 +74,14 @@ MIN_STEM_DEFINITION_WORDS = 6
 # Definition options longer than this are cut at a clause boundary or not offered.
 MAX_DEFINITION_OPTION_CHARS = 140
 # A definition opening with these means "like the entry before", which the student never saw.
+# A first clause that only places the term ("branch of the deep femoral artery") fits every
+# sibling placed there alike; the clause after it ("supplies the thigh") tells them apart.
+_RELATION_ONLY = re.compile(
+    r"^(?:[\w-]+\s+){0,2}(?:branch|part|portion|segment|region|division|type|kind|member|"
+    r"continuation|extension|one)(?:es|s)?\s+of\s+(?:the\s+|an?\s+)?"
+    r"(?!.*\b(?:that|which|where|who|whose|with|between|to|from|into)\b)[\w\s-]+$",
+    re.IGNORECASE,
+)
 _LEANING = frozenset({"another", "other", "same", "also", "similar", "likewise"})
 # "lead out of a lymph node": a verb with its particle, not a noun phrase.
 _PARTICLES = frozenset({"out", "into", "through", "across", "along", "away", "off", "back"})
@@ -122,7 +131,9 @@ def _stem_definition(definition: str) -> str:
     clauses = [clean(c).rstrip(" ,.") for c in definition.split(";") if clean(c)]
     if not clauses or clauses[0].split()[0].lower() in _LEANING:
         return ""
-    if len(clauses[0].split()) < MIN_STEM_DEFINITION_WORDS and len(clauses) > 1:
+    if len(clauses) > 1 and (
+        len(clauses[0].split()) < MIN_STEM_DEFINITION_WORDS or _RELATION_ONLY.match(clauses[0])
+    ):
         return f"{clauses[0]}; {clauses[1]}"
     return clauses[0]
 
@@ -545,7 +556,7 @@ def _without_cue(
     """The picked distractors, with one swapped for a sibling that shares the stem's word
     when only the key did ("primitive heart tube" in the stem: "primitive ventricle" joins
     "primitive atrium"), so the word no longer points at the key."""
-    if not cues(stem, (key_option, *(t for _, t in picked)), 0):
+    if not _cued(stem, (key_option, *(t for _, t in picked))):
         return picked
     bank = material.bank
     chosen = {i for i, _ in picked}
@@ -556,9 +567,14 @@ def _without_cue(
             continue
         for slot in range(len(picked) - 1, -1, -1):
             trial = [*picked[:slot], (index, text), *picked[slot + 1 :]]
-            if not cues(stem, (key_option, *(t for _, t in trial)), 0):
+            if not _cued(stem, (key_option, *(t for _, t in trial))):
                 return trial
     return picked
+
+
+def _cued(stem: str, options: Sequence[str]) -> bool:
+    """Whether anything but knowledge points at the key (first): a word, or its length."""
+    return bool(cues(stem, options, 0) or longest_key_cue(stem, options, 0))
 
 
 def _category_asked(fact: Fact, key: Term) -> str:
@@ -668,7 +684,7 @@ def offline_items(
         if distractors is None:
             continue
         options = (key_option, *(text for _, text in distractors))
-        if cues(stem, options, 0) or ruled_out_by_name(stem, options, 0):
+        if _cued(stem, options) or ruled_out_by_name(stem, options, 0):
             continue  # the term's other form (definition <-> term) may ask it cleanly
         used.add(fact.term)
         yield DraftItem(

@@ -21,13 +21,16 @@ from core.generate.kinds import exclusive_kinds, kind_named, name_head, singular
 from core.generate.schema import RECALL, DraftItem
 from core.generate.tables import TYPE_OF, Row, Table, entries, read_tables
 from core.generate.terms import looks_plural
-from core.generate.text import clean, clue_stems, contains_phrase, normalise
+from core.generate.text import clean, clue_stems, contains_phrase, content_words, normalise
 from core.readers.formats import cited_pages
 
 TABLE_KIND = "table"
 TABLE_OPTIONS = 4
 # A description cell says something: at least this many words.
-MIN_DESCRIPTION_WORDS = 3
+MIN_DESCRIPTION_WORDS = 4
+# ... of which this many say something: "role in appetite" or "raises blood pressure" fits
+# many hormones besides the row's own, which a student cannot rule out.
+MIN_DESCRIPTION_CONTENT_WORDS = 3
 MAX_DESCRIPTION_WORDS = 30
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 # Text a reader could not place: a subscript or footnote digit left at the end of a cell
@@ -60,7 +63,11 @@ def table_items(
 
 def _describes(cell: str) -> bool:
     words = cell.split()
-    return MIN_DESCRIPTION_WORDS <= len(words) <= MAX_DESCRIPTION_WORDS and not _STRAY.search(cell)
+    return (
+        MIN_DESCRIPTION_WORDS <= len(words) <= MAX_DESCRIPTION_WORDS
+        and len(content_words(cell)) >= MIN_DESCRIPTION_CONTENT_WORDS
+        and not _STRAY.search(cell)
+    )
 
 
 def _items_of(
@@ -233,6 +240,12 @@ def _pick_distractors(key: str, names: list[str], rng: random.Random) -> list[st
     among singulars is a cue. Never the key alone in its number."""
     if len(names) < TABLE_OPTIONS - 1:
         return []
+    # Arteries with an artery when the table has enough: a vena cava or a sinus beside
+    # "branch of the aorta" is ruled out by its name.
+    head = name_head(key)
+    same_head = [name for name in names if name_head(name) == head]
+    if len(same_head) >= TABLE_OPTIONS - 1:
+        names = same_head
     same = [name for name in names if looks_plural(name) == looks_plural(key)]
     if len(same) >= TABLE_OPTIONS - 1:
         return rng.sample(same, TABLE_OPTIONS - 1)

@@ -32,7 +32,7 @@ SECTIONS = {
     "Cholera": (
         "Cholera is caused by Vibrio cholerae, and Vibrio cholerae thrives in brackish "
         "estuaries. Profuse rice-water diarrhea causes rapid dehydration within hours. Sunken "
-        "eyes and muscle cramps appear as electrolytes are lost. Diagnosis is made by "
+        "eyes, thirst and muscle cramps appear as electrolytes are lost. Diagnosis is made by "
         "microscopy of a stool sample. Rehydration saves lives, and doxycycline shortens "
         "the illness."
     ),
@@ -45,9 +45,9 @@ SECTIONS = {
     ),
     "Shigellosis": (
         "Shigellosis is caused by Shigella dysenteriae, and Shigella dysenteriae spreads in "
-        "crowded nurseries. Small bloody stools with high fever and seizures appear within "
-        "two days. Toddlers in daycare centres pass it on through soiled hands. Diagnosis "
-        "is made by microscopy of a stool sample. Severe illness is treated with "
+        "crowded nurseries. Small bloody stools with high fever, vomiting and seizures "
+        "appear within two days. Toddlers in daycare centres pass it on through soiled "
+        "hands. Diagnosis is made by microscopy of a stool sample. Severe illness is treated with "
         "ciprofloxacin for three days."
     ),
     "Ascariasis": (
@@ -210,30 +210,30 @@ def test_physiology_sections_that_mention_symptoms_are_no_diseases() -> None:
 # diagnosis were asked.
 MORE_FINDINGS = {
     "Giardiasis": (
-        "Symptoms include foul floating stools and abdominal distension. Signs include "
+        "Symptoms include foul floating stools, cramps and abdominal distension. Signs include "
         "sulphurous belching and lactose intolerance for months. Symptoms include pale "
         "steatorrhoea that is hard to flush. Signs include vitamin deficiency with night "
         "blindness in children."
     ),
     "Amoebiasis": (
-        "Signs include tenesmus and mucoid stools with flecks of blood. Symptoms include "
-        "pleuritic pain and hepatomegaly below the ribs. Signs include flask-shaped ulcers "
-        "seen on colonoscopy. Symptoms include anchovy-paste pus from a drained cavity."
+        "Signs include tenesmus, weight loss and mucoid stools with flecks of blood. Symptoms "
+        "include pleuritic pain and hepatomegaly below the ribs. Signs include flask-shaped "
+        "ulcers seen on colonoscopy. Symptoms include anchovy-paste pus from a drained cavity."
     ),
     "Hepatitis": (
-        "Signs include itching skin and tea-coloured urine. Symptoms include anorexia and "
+        "Signs include itching skin, nausea and tea-coloured urine. Symptoms include anorexia and "
         "arthralgia of small joints. Signs include spider naevi and ascites in late stages. "
         "Symptoms include confusion and asterixis when the liver fails."
     ),
     "Shigellosis": (
-        "Symptoms include painful straining and febrile convulsions. Signs include rectal "
+        "Symptoms include painful straining, chills and febrile convulsions. Signs include rectal "
         "prolapse in straining toddlers. Symptoms include meningism and haemolysis in some "
         "children. Signs include reactive arthritis weeks after recovery."
     ),
     "Ascariasis": (
-        "Symptoms include colicky pain and stunted growth. Signs include biliary colic and "
-        "pancreatitis in adults. Symptoms include eosinophilic pneumonitis with wheezing "
-        "at night. Signs include malnutrition and poor school performance."
+        "Symptoms include colicky pain, vomiting and stunted growth. Signs include biliary "
+        "colic and pancreatitis in adults. Symptoms include eosinophilic pneumonitis with "
+        "wheezing at night. Signs include malnutrition and poor school performance."
     ),
 }
 
@@ -331,3 +331,56 @@ def test_a_case_explanation_quotes_no_link_the_student_cannot_follow() -> None:
     assert any(i.topic == "Amoebiasis" for i in items)
     for item in items:
         assert "related section" not in item.explanation, item.explanation
+
+
+def test_a_findings_list_is_used_even_when_its_sentence_names_the_cause() -> None:
+    # Every findings sentence of this section names its organism: the case takes the list
+    # alone, and the name never reaches the stem.
+    named = {
+        **SECTIONS,
+        "Brucellosis": (
+            "Brucellosis is caused by Brucella melitensis, which lives in goats. Brucella "
+            "melitensis causes undulant fever, drenching sweats, and aching joints. Infection "
+            "with Brucella melitensis also brings testicular swelling and backache. Raw goat "
+            "cheese is the usual source. Doxycycline with rifampin is the preferred treatment."
+        ),
+    }
+    stems = [
+        item.stem
+        for seed in range(6)
+        for item in case_items(_chunks(named), seed=seed, difficulty=3)
+        if item.topic == "Brucellosis"
+    ]
+    assert any("undulant fever" in stem for stem in stems), stems
+    assert not any("brucell" in stem.lower() or "melitensis" in stem for stem in stems)
+
+
+def test_a_case_shows_three_findings_each_said_once() -> None:
+    stems = [
+        item.stem
+        for seed in range(6)
+        for item in clinical_items(_chunks(SECTIONS), seed=seed, difficulty=3)
+        if item.stem.startswith("A patient has")
+    ]
+    assert stems
+    for stem in stems:
+        findings = re.split(
+            r",\s*(?:and\s+)?|\s+and\s+", stem.split(".")[0][len("A patient has ") :]
+        )
+        assert len(findings) >= 3, stem
+        assert len({f.split()[-1] for f in findings}) == len(findings) or len(findings) > 3, stem
+
+
+def test_a_drug_for_one_type_of_an_illness_is_not_asked_for_the_illness() -> None:
+    typed = {
+        **SECTIONS,
+        "Hepatitis": SECTIONS["Hepatitis"].replace(
+            "Chronic infection is treated with sofosbuvir",
+            "Hepatitis C is treated with sofosbuvir",
+        ),
+    }
+    items = [
+        i for seed in range(6) for i in treatment_items(_chunks(typed), seed=seed, difficulty=3)
+    ]
+    assert items, "the other sections still give treatment items"
+    assert not any(i.options[i.correct_index] == "sofosbuvir" for i in items)
