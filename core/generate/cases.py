@@ -17,11 +17,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import chain
 
 from wordfreq import zipf_frequency
 
 from core.chunking import HEADING_SEPARATOR
 from core.generate.facts import SourceChunk, locate
+from core.generate.flaws import shares_root
 from core.generate.kinds import family_of_word, head_of, is_binomial, shape_family, singular
 from core.generate.schema import APPLICATION, RECALL, DraftItem
 from core.generate.text import clean, clue_stems, contains_phrase, normalise, quoted, sentences
@@ -479,7 +481,10 @@ def clinical_items(
     # A disease whose treatment a case asks is not asked again by name: one item would
     # answer the other. The recall items are read lazily, after the treatment cases.
     treated: set[int] = set()
-    recall = _treatments(sections, seed=seed, difficulty=difficulty, skip=treated)
+    recall = chain(
+        _treatments(sections, seed=seed, difficulty=difficulty, skip=treated),
+        _causes(sections, seed=seed, difficulty=difficulty),
+    )
     yield from _cases(sections, seed=seed, difficulty=difficulty, treated=treated, then=recall)
 
 
@@ -770,6 +775,87 @@ def _treatment_choice(
             return None
         return _TreatmentChoice(sentence, key, rng.sample(others[:6], CASE_OPTIONS - 1))
     return None
+
+
+CAUSE_KIND = "cause"
+
+
+def _causes(sections: list[_Section], *, seed: int, difficulty: int) -> Iterator[DraftItem]:
+    """ "Which of the following organisms causes hydatid disease?", from a sentence naming
+    both, with the organisms of sibling sections as distractors: none of them is named in
+    the disease's own section, so none may cause it too."""
+    rng = random.Random(f"causes:{seed}")
+    order = list(range(len(sections)))
+    rng.shuffle(order)
+    for index in order:
+        section = sections[index]
+        if not section.organism or not section.disease:
+            continue
+        if _named_alike(section.disease, section.organism):
+            continue  # "trichinosis" spells Trichinella, whatever the other options
+        support = next(
+            (
+                (sentence, chunk)
+                for chunk in section.chunks
+                for sentence in sentences(chunk.text)
+                if contains_phrase(sentence, section.organism)
+                and contains_phrase(sentence, section.disease)
+                and not _LINK.search(sentence)
+            ),
+            None,
+        )
+        if support is None:
+            continue
+        own_text = " ".join(section.sentences)
+        pool: dict[str, tuple[int, _Section]] = {}
+        for at, other in enumerate(sections):
+            name = other.organism
+            if at == index or not name or other.parent != section.parent:
+                continue
+            if contains_phrase(own_text, name) or _genus(name) == _genus(section.organism):
+                continue  # named beside the disease, or its kin: it may be a cause as well
+            pool.setdefault(name, (at, other))
+        ranked = sorted(pool.items(), key=lambda pair: abs(pair[1][0] - index))
+        if len(ranked) < CASE_OPTIONS - 1:
+            continue
+        picked = rng.sample(ranked[:6], CASE_OPTIONS - 1)
+        where = locate(support[0], [support[1]], section.chunks)
+        if where is None:
+            continue
+        chunk_ids, pages = where
+        disease = section.disease.lower().replace(section.organism.lower(), section.organism)
+        others = "; ".join(
+            f'{name} is described under "{other.title}"' for name, (_, other) in picked
+        )
+        yield DraftItem(
+            stem=f"Which of the following organisms causes {disease}?",
+            options=(section.organism, *(name for name, _ in picked)),
+            correct_index=0,
+            explanation=(
+                f"The answer is {section.organism}. Your material says "
+                f"({cited_pages(pages, support[1].unit)}): {quoted(_without_links(support[0]))} "
+                f"The other options cause other diseases: {others}."
+            ),
+            source_chunk_ids=chunk_ids,
+            source_pages=pages,
+            support=support[0],
+            topic=section.title,
+            difficulty=difficulty,
+            kind=CAUSE_KIND,
+            flags=(RECALL,),
+        )
+
+
+def _named_alike(disease: str, organism: str) -> bool:
+    return any(
+        shares_root(a, b)
+        for a in re.findall(r"[A-Za-z]{4,}", disease)
+        for b in re.findall(r"[A-Za-z]{4,}", organism)
+    )
+
+
+def _genus(binomial: str) -> str:
+    return binomial.split()[0].rstrip(".").lower() if binomial.split() else ""
 
 
 def _treats_a_subtype(sentence: str, section: _Section) -> bool:

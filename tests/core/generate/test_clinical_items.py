@@ -384,3 +384,29 @@ def test_a_drug_for_one_type_of_an_illness_is_not_asked_for_the_illness() -> Non
     ]
     assert items, "the other sections still give treatment items"
     assert not any(i.options[i.correct_index] == "sofosbuvir" for i in items)
+
+
+def test_which_organism_causes_a_disease_is_asked_only_when_the_names_do_not_tell() -> None:
+    sections = {
+        **SECTIONS,
+        "Swamp Fever": (
+            "Swamp fever is caused by Leptospira paludis, and rats shed Leptospira paludis "
+            "into still water. "
+            "Waders develop fever, calf pain, and red eyes within two weeks. Doxycycline is "
+            "the preferred treatment."
+        ),
+    }
+    items = [
+        item
+        for seed in range(6)
+        for item in clinical_items(_chunks(sections), seed=seed, difficulty=3)
+        if item.stem.startswith("Which of the following organisms causes")
+    ]
+    asked = {item.topic for item in items}
+    assert "Swamp Fever" in asked
+    # "giardiasis" spells Giardia, "amoebiasis" Entamoeba: no item at all.
+    assert not asked & {"Giardiasis", "Amoebiasis", "Shigellosis", "Ascariasis"}
+    for item in items:
+        assert item.options[item.correct_index] in sections[item.topic]
+        others = [o for i, o in enumerate(item.options) if i != item.correct_index]
+        assert not any(o in sections[item.topic] for o in others), item.options
