@@ -687,6 +687,15 @@ def _drug_class(drug: str) -> str:
     return drug
 
 
+_DRUG_STEM = re.compile(r"(azole|cillin|mycin|micin|cycline|floxacin|penem|bactam|vir)$")
+
+
+def _drug_stem(drug: str) -> str:
+    """The stem naming a drug's group ("-azole", "-cycline"), else the drug itself."""
+    found = _DRUG_STEM.search(drug.lower())
+    return found.group(1) if found else drug
+
+
 def _drugs(text: str) -> list[str]:
     """Drug names of a text, by their shape ("metronidazole", "erythromycin")."""
     return list(
@@ -771,6 +780,11 @@ def _treatment_choice(
         ]
         # Drugs of the nearest sections first: what the student read beside this one.
         others.sort(key=lambda pair: (abs(pair[1] - index), pair[0]))
+        # One drug per name stem: two azoles fall together, which leaves two real options.
+        by_class: dict[str, tuple[str, int]] = {}
+        for drug, at in others:
+            by_class.setdefault(_drug_stem(drug), (drug, at))
+        others = list(by_class.values())
         if len(others) < CASE_OPTIONS - 1:
             return None
         return _TreatmentChoice(sentence, key, rng.sample(others[:6], CASE_OPTIONS - 1))

@@ -410,3 +410,29 @@ def test_which_organism_causes_a_disease_is_asked_only_when_the_names_do_not_tel
         assert item.options[item.correct_index] in sections[item.topic]
         others = [o for i, o in enumerate(item.options) if i != item.correct_index]
         assert not any(o in sections[item.topic] for o in others), item.options
+
+
+def test_treatment_distractors_are_of_different_drug_classes() -> None:
+    azoles = {
+        **SECTIONS,
+        "Hookworm": (
+            "Hookworm infection follows barefoot walking on soil where larvae wait. Anemia, "
+            "fatigue, and an itchy rash on the feet develop over months. Albendazole is the "
+            "preferred treatment."
+        ),
+        "Trench Mouth": (
+            "Trench mouth follows poor hygiene and stress in young adults. Painful gums, foul "
+            "breath, and grey ulcers appear within days. Metronidazole is the preferred "
+            "treatment, and tinidazole is effective as well."
+        ),
+    }
+    items = [
+        i
+        for seed in range(8)
+        for i in clinical_items(_chunks(azoles), seed=seed, difficulty=3)
+        if "drugs is used to treat" in i.stem
+    ]
+    assert items
+    for item in items:
+        distractors = [o for i, o in enumerate(item.options) if i != item.correct_index]
+        assert sum(o.endswith("azole") for o in distractors) <= 1, item.options
