@@ -30,6 +30,7 @@ from core.generate.kinds import (
     is_binomial,
     kind_named,
     name_head,
+    named_group,
     same_kind,
     singular,
 )
@@ -86,6 +87,8 @@ CASE_EVERYDAY_ZIPF = 3.0
 ECHO_ZIPF = 5.8
 ECHO_KEY_WORDS = 4
 MIN_SHARED_CHARS = 4
+# A stem word this long written inside a longer key word ("effect" in "effector") cues it.
+MIN_CONTAINED_CHARS = 5
 # A key this much longer than every distractor (both margins) stands out as the key.
 LONG_KEY_RATIO = 1.7
 LONG_KEY_EXTRA_CHARS = 25
@@ -192,7 +195,7 @@ _ROOT_GLOSSES: dict[str, tuple[str, ...]] = {
     "troph": ("nourishment", "growth"),
     "poie": ("production", "producing", "formation"),
     "genesis": ("formation", "production", "origin"),
-    "stasis": ("stable", "steady", "balance"),
+    "stasis": ("stable", "steady", "balance", "stop", "stops", "ceases", "halt"),
     "-stat": ("stable", "steady"),
     "febr": ("fever",),
     "pyr": ("fever",),
@@ -436,6 +439,27 @@ def echo_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
     return None
 
 
+def contained_cue(stem: str, options: Sequence[str], key_index: int) -> str | None:
+    """A stem word written whole inside a longer word of the key and of no distractor (F4):
+    "hemoglobin" in "deoxyhemoglobin", "pepsin" in "pepsinogen". An everyday word counts only
+    after a prefix ("placement" is no "place", but "misplace" is)."""
+    key_words = _option_words(options[key_index])
+    other_words = [w for i, o in enumerate(options) if i != key_index for w in _option_words(o)]
+    text = BLANK.sub(" ", clean(stem))
+    for word in dict.fromkeys(w.lower() for w in re.findall(r"[A-Za-z]+", text)):
+        if len(word) < MIN_CONTAINED_CHARS or word in STOPWORDS or word in _LEAD_IN_WORDS:
+            continue
+        everyday = zipf_frequency(word, "en") >= EVERYDAY_ZIPF
+        inside = [
+            k
+            for k in key_words
+            if word in k and len(k) > len(word) and not (everyday and k.startswith(word))
+        ]
+        if inside and not any(word in w for w in other_words):
+            return f"'{word}' in the stem is written inside the key's '{inside[0]}'"
+    return None
+
+
 def _same_word(a: str, b: str) -> bool:
     """The same word but for its number ("lymphatics", "lymphatic")."""
     return singular(a) == singular(b) or a.rstrip("s") == b.rstrip("s")
@@ -629,6 +653,24 @@ def off_kind_distractors(
     return sorted({*bad, *ruled_out_by_name(stem, options, key_index)})
 
 
+def off_group_distractors(
+    stem: str, options: Sequence[str], key_index: int, lexicon: KindLexicon | None
+) -> list[int]:
+    """Distractors of another structure group than the one the stem names: "Which ... is a
+    fragile organ" beside a duct. The generator holds itself to this; the validator does not,
+    as the human grader accepted a chamber beside a layer."""
+    asked = asked_kind(stem, lexicon)
+    asked_group = named_group(asked.head) if asked.family == "structure" else ""
+    if not asked_group:
+        return []
+    kinds = option_kinds(stem, options, key_index, lexicon)
+    return [
+        i
+        for i, kind in enumerate(kinds)
+        if i != key_index and kind.from_text and named_group(kind.head) not in ("", asked_group)
+    ]
+
+
 def ruled_out_by_name(stem: str, options: Sequence[str], key_index: int) -> list[int]:
     """Distractors the stem rules out by name: one the stem itself names ("inhibits insulin
     and glucagon release" beside "Insulin (beta cells)"), and one whose own name says it is
@@ -808,7 +850,7 @@ def cues(stem: str, options: Sequence[str], key_index: int) -> list[str]:
     detectors = (
         (word_cue,)
         if is_case(stem)
-        else (word_cue, echo_cue, gloss_cue, abbreviation_cue, grammar_cue)
+        else (word_cue, echo_cue, contained_cue, gloss_cue, abbreviation_cue, grammar_cue)
     )
     return [found for detect in detectors if (found := detect(stem, options, key_index))]
 

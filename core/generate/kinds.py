@@ -113,6 +113,11 @@ _GROUP_OF: dict[str, str] = {
 }
 
 
+def named_group(head: str) -> str:
+    """The structure group a head noun is listed in ("duct" -> passage), or ""."""
+    return _GROUP_OF.get(singular(head), "")
+
+
 def structure_group(head: str) -> str:
     """The group of a structure's head noun ("sulci" -> groove), else the noun itself."""
     word = singular(head)

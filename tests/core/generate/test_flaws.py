@@ -14,6 +14,7 @@ from core.generate.flaws import (
     book_questions_of,
     epithets_of,
     named_as_other,
+    off_group_distractors,
     shares_root,
 )
 from core.generate.kinds import (
@@ -532,3 +533,30 @@ def test_a_closing_that_noun_cut_from_its_sentence_is_unfocused() -> None:
     assert FOCUSED_LEAD_IN in fails(stem, options)
     whole = "Which of the following relaxes to let chyme pass into the duodenum?"
     assert FOCUSED_LEAD_IN not in fails(whole, options)
+
+
+def test_a_structure_of_another_group_than_the_stem_names_is_off_group() -> None:
+    glands = {
+        "pancreas": "glandular organ behind the stomach that secretes enzymes and insulin",
+        "spleen": "organ that filters the blood and stores platelets",
+        "gallbladder": "hollow organ that stores bile",
+        "bile duct": "duct that carries bile from the liver to the duodenum",
+        "pancreatic duct": "duct that carries pancreatic juice to the duodenum",
+    }
+    lexicon = build_lexicon(glands)
+    stem = "Which of the following is the glandular organ behind the stomach?"
+    ducts = ["pancreas", "spleen", "gallbladder", "bile duct"]
+    assert off_group_distractors(stem, ducts, 0, lexicon) == [3]
+    organs = ["pancreas", "spleen", "gallbladder", "liver"]
+    assert off_group_distractors(stem, organs, 0, lexicon) == []
+
+
+def test_a_stem_word_written_inside_the_key_alone_is_a_cue() -> None:
+    stem = "Which of the following is the form of pepsin before the stomach's acid cuts it?"
+    zymogens = ["pepsinogen", "trypsinogen", "chymotrypsinogen", "procarboxypeptidase"]
+    assert NO_CUE_TO_KEY in fails(stem, zymogens)
+    # Each option holds the word: it points at none of them.
+    assert NO_CUE_TO_KEY not in fails(
+        "Which of the following is the form of pepsin active at the lowest pH?",
+        ["pepsin A", "pepsin B", "pepsin C", "gastricsin"],
+    )
