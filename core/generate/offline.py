@@ -28,6 +28,7 @@ from core.generate.flaws import (
     definition_names_many,
     longest_key_cue,
     named_as_other,
+    off_group_distractors,
     ruled_out_by_name,
 )
 from core.generate.kinds import (
@@ -684,7 +685,11 @@ def offline_items(
         if distractors is None:
             continue
         options = (key_option, *(text for _, text in distractors))
-        if _cued(stem, options) or ruled_out_by_name(stem, options, 0):
+        if (
+            _cued(stem, options)
+            or ruled_out_by_name(stem, options, 0)
+            or off_group_distractors(stem, options, 0, material.lexicon)
+        ):
             continue  # the term's other form (definition <-> term) may ask it cleanly
         used.add(fact.term)
         yield DraftItem(

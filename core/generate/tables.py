@@ -132,7 +132,8 @@ def _parse_row(line: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
 def entries(cell: str) -> list[str]:
     """The names a cell lists ("Imipenem, meropenem, doripenem"), or none if it is no list
     of names."""
-    names = [name.strip() for name in cell.split(", ")]
+    # "Gastrin, secretin, and cholecystokinin": the last name without its "and".
+    names = [re.sub(r"^(?:and|or)\s+", "", name.strip()) for name in cell.split(", ")]
     if any(
         not name
         or _NOT_A_NAME.search(name)

@@ -9,6 +9,7 @@ from pathlib import Path
 from core.generate.facts import SourceChunk
 from core.generate.glossary import listed_pairs
 from core.generate.table_items import table_items
+from core.generate.tables import entries
 from storage.enums import ChunkKind
 from tests.core.generate.conftest import Library
 from tests.core.generate.test_offline_generation import run_and_read
@@ -239,3 +240,11 @@ def test_two_rows_of_one_thing_never_stand_side_by_side() -> None:
                 seen += 1
                 assert "Insulin and amylin" not in item.options, item.options
     assert seen
+
+
+def test_the_last_name_of_a_listed_cell_loses_its_and() -> None:
+    assert entries("Gastrin, secretin, and cholecystokinin") == [
+        "Gastrin",
+        "secretin",
+        "cholecystokinin",
+    ]
