@@ -668,7 +668,7 @@ _TREATS = re.compile(
     r"\b(treat\w*|therap\w*|prescri\w*|first[- ]line|drug of choice|preferred|effective)\b",
     re.IGNORECASE,
 )
-_DRUG_WORD = re.compile(r"\b[a-z][a-z-]{5,}\b")
+_DRUG_WORD = re.compile(r"\b[A-Za-z][a-z-]{5,}\b")
 
 
 # Drug stems that share a class: two antibacterials offered for one bacterial disease may
@@ -701,7 +701,8 @@ def _drugs(text: str) -> list[str]:
     return list(
         dict.fromkeys(
             w
-            for w in _DRUG_WORD.findall(text)
+            # "Albendazole is the preferred treatment": a drug may open the sentence.
+            for w in (found.lower() for found in _DRUG_WORD.findall(text))
             # "therapy" and "antivirals" name the category, not a drug.
             if shape_family(w) == ("drug", True) and not family_of_word(w)
         )
@@ -722,10 +723,12 @@ def _treated_by(sections: Sequence[_Section]) -> dict[str, set[int]]:
 def _treatments(
     sections: list[_Section], *, seed: int, difficulty: int, skip: set[int] | None = None
 ) -> Iterator[DraftItem]:
-    """ "Which of the following drugs is used to treat <disease>?" for a drug that only its
-    own section names, with drugs that only other diseases' sections name as distractors:
-    each option is a drug, and none is also right for the disease asked about."""
+    """ "Which of the following drugs is used to treat <disease>?" for a drug its section
+    names as a treatment, each drug keyed once, with drugs that only other diseases'
+    sections name as distractors: each option is a drug, and none is also right for the
+    disease asked about."""
     named_in = _treated_by(sections)
+    keyed: set[str] = set()
     rng = random.Random(f"treatments:{seed}")
     order = list(range(len(sections)))
     rng.shuffle(order)
@@ -738,12 +741,13 @@ def _treatments(
             # The organism keeps its capital in a title ("Campylobacter jejuni gastroenteritis").
             disease = disease.replace(section.organism.lower(), section.organism)
         asked = disease or (f"infection with {section.organism}" if section.organism else "")
-        choice = _treatment_choice(index, sections, named_in, rng)
+        choice = _treatment_choice(index, sections, named_in, rng, frozenset(keyed))
         if choice is None:
             continue
         stem = f"Which of the following drugs is used to treat {asked}?"
         item = _treatment_item(section, sections, stem, choice, difficulty, RECALL)
         if item is not None:
+            keyed.add(choice.key)  # a quiz asks for albendazole once, not for every worm
             yield item
 
 
@@ -759,6 +763,7 @@ def _treatment_choice(
     sections: Sequence[_Section],
     named_in: dict[str, set[int]],
     rng: random.Random,
+    avoid: frozenset[str] = frozenset(),
 ) -> _TreatmentChoice | None:
     section = sections[index]
     for sentence in section.sentences:
@@ -766,17 +771,24 @@ def _treatment_choice(
             continue
         if _treats_a_subtype(sentence, section):
             continue  # "Hepatitis C can be treated with ... sofosbuvir": not every hepatitis
-        keys = [d for d in _drugs(sentence) if named_in.get(d) == {index}]
+        # A drug only this disease's section names first; else one other diseases share
+        # ("albendazole" for several worms), which is still this disease's drug.
+        named = [d for d in _drugs(sentence) if index in named_in.get(d, set()) and d not in avoid]
+        keys = sorted(named, key=lambda d: len(named_in[d]))
         if not keys:
             continue
         key = keys[0]
         said_here = set(_drugs(" ".join(section.sentences)))
+        grouped = len({other.parent for other in sections}) > 1
         others = [
             (drug, sorted(where)[0])
             for drug, where in named_in.items()
             if index not in where
             and drug not in said_here
             and _drug_class(drug) != _drug_class(key)
+            # A drug for a sibling disease (another worm) may well treat this one too: where
+            # the text groups its diseases in families, the distractors treat another family's.
+            and not (grouped and any(sections[w].parent == section.parent for w in where))
         ]
         # Drugs of the nearest sections first: what the student read beside this one.
         others.sort(key=lambda pair: (abs(pair[1] - index), pair[0]))

@@ -436,3 +436,60 @@ def test_treatment_distractors_are_of_different_drug_classes() -> None:
     for item in items:
         distractors = [o for i, o in enumerate(item.options) if i != item.correct_index]
         assert sum(o.endswith("azole") for o in distractors) <= 1, item.options
+
+
+def test_a_drug_several_diseases_share_is_asked_once_and_never_offered_against_them() -> None:
+    shared = {
+        **SECTIONS,
+        "Ancylostomiasis": (
+            "Ancylostomiasis follows barefoot walking on soil where larvae wait. Anemia, "
+            "fatigue, and an itchy rash on the feet develop over months. Albendazole is the "
+            "preferred treatment."
+        ),
+        "Trichuriasis": (
+            "Trichuriasis eggs are swallowed with soil on unwashed vegetables. Bloody stools, "
+            "rectal prolapse, and anemia appear in heavy infections. Albendazole is the "
+            "preferred treatment."
+        ),
+    }
+    items = [
+        i
+        for i in treatment_items(_chunks(shared), seed=3, difficulty=3)
+        if "albendazole" in i.options
+    ]
+    keyed = [i for i in items if i.options[i.correct_index] == "albendazole"]
+    assert len(keyed) == 1 and keyed[0].topic in ("Ancylostomiasis", "Trichuriasis")
+    # Offered as a distractor, it is never offered against a worm it treats.
+    assert not any(i.topic in ("Ancylostomiasis", "Trichuriasis") for i in items if i not in keyed)
+
+
+def test_where_diseases_come_in_families_treatment_distractors_treat_another_family() -> None:
+    worms = {"Ascariasis", "Ancylostomiasis", "Trichuriasis"}
+    families = {
+        **SECTIONS,
+        "Ancylostomiasis": (
+            "Ancylostomiasis follows barefoot walking on soil where larvae wait. Anemia, "
+            "fatigue, and an itchy rash on the feet develop over months. Ivermectin is the "
+            "preferred treatment."
+        ),
+        "Trichuriasis": (
+            "Trichuriasis eggs are swallowed with soil on unwashed vegetables. Bloody stools, "
+            "rectal prolapse, and anemia appear in heavy infections. Niclosamide is the "
+            "preferred treatment."
+        ),
+    }
+    chunks = [
+        replace(
+            chunk,
+            heading=f"{'Worm' if chunk.text.split(chr(10))[0] in worms else 'Microbe'} "
+            f"Infections › {chunk.text.split(chr(10))[0]}",
+        )
+        for chunk in _chunks(families)
+    ]
+    worm_drugs = {"mebendazole", "ivermectin", "niclosamide"}
+    items = [i for seed in range(6) for i in treatment_items(chunks, seed=seed, difficulty=3)]
+    assert any(i.topic in worms for i in items)
+    for item in items:
+        distractors = {o for k, o in enumerate(item.options) if k != item.correct_index}
+        if item.topic in worms:
+            assert not distractors & worm_drugs, item.options
