@@ -773,7 +773,13 @@ def _treatment_choice(
             continue  # "Hepatitis C can be treated with ... sofosbuvir": not every hepatitis
         # A drug only this disease's section names first; else one other diseases share
         # ("albendazole" for several worms), which is still this disease's drug.
-        named = [d for d in _drugs(sentence) if index in named_in.get(d, set()) and d not in avoid]
+        # A combination ("trimethoprim-sulfamethoxazole") stands out among single drugs by
+        # its length alone.
+        named = [
+            d
+            for d in _drugs(sentence)
+            if index in named_in.get(d, set()) and d not in avoid and "-" not in d
+        ]
         keys = sorted(named, key=lambda d: len(named_in[d]))
         if not keys:
             continue

@@ -656,14 +656,29 @@ def off_kind_distractors(
 def off_group_distractors(
     stem: str, options: Sequence[str], key_index: int, lexicon: KindLexicon | None
 ) -> list[int]:
-    """Distractors of another structure group than the one the stem names: "Which ... is a
-    fragile organ" beside a duct. The generator holds itself to this; the validator does not,
-    as the human grader accepted a chamber beside a layer."""
+    """Distractors of another group than the one the stem names: "Which ... is a fragile
+    organ" beside a duct, "the enzyme ..." beside a pigment. The generator holds itself to
+    this; the validator does not, as the human grader accepted a chamber beside a layer."""
+    if _BEST_DEFINES.search(stem):
+        # Knowing that the term names an enzyme is knowledge: its options may be of the
+        # family, as the human grader accepted.
+        return []
+    kinds = option_kinds(stem, options, key_index, lexicon)
     asked = asked_kind(stem, lexicon)
+    if not asked.known and kinds[key_index].family == "molecule":
+        # A stem that names no kind ("Which of the following converts angiotensinogen ...?")
+        # asks for what converts: the key's own kind, which a pigment beside it is not.
+        asked = kinds[key_index]
+    if asked.family == "molecule":
+        # "the enzyme that converts ...": a pigment or a polysaccharide beside it is out.
+        return [
+            i
+            for i, kind in enumerate(kinds)
+            if i != key_index and same_kind(asked, kind, by_group=True) is False
+        ]
     asked_group = named_group(asked.head) if asked.family == "structure" else ""
     if not asked_group:
         return []
-    kinds = option_kinds(stem, options, key_index, lexicon)
     return [
         i
         for i, kind in enumerate(kinds)

@@ -560,3 +560,17 @@ def test_a_stem_word_written_inside_the_key_alone_is_a_cue() -> None:
         "Which of the following is the form of pepsin active at the lowest pH?",
         ["pepsin A", "pepsin B", "pepsin C", "gastricsin"],
     )
+
+
+def test_a_molecule_of_another_group_than_the_stem_names_is_off_group() -> None:
+    lexicon = build_lexicon(DIGESTION | {"bilirubin": "yellow pigment made from broken heme"})
+    stem = "Which of the following is the enzyme that digests proteins in the acidic stomach?"
+    assert off_group_distractors(stem, ["pepsin", "lipase", "amylase", "bilirubin"], 0, lexicon)
+    assert not off_group_distractors(stem, ["pepsin", "lipase", "amylase", "trypsin"], 0, lexicon)
+
+
+def test_a_stem_naming_no_kind_is_held_to_the_key_molecules_group() -> None:
+    lexicon = build_lexicon(DIGESTION | {"bilirubin": "yellow pigment made from broken heme"})
+    stem = "Which of the following splits dietary proteins in the stomach?"
+    assert off_group_distractors(stem, ["pepsin", "lipase", "bilirubin", "trypsin"], 0, lexicon)
+    assert not off_group_distractors(stem, ["pepsin", "lipase", "amylase", "trypsin"], 0, lexicon)
