@@ -286,6 +286,14 @@ def _class_and_member(a: Term, b: Term) -> bool:
     return not (mods_a & mods_b and mods_a - mods_b and mods_b - mods_a)
 
 
+# "substance such as heparin that opposes coagulation": a class defined by its examples.
+_CLASS_BY_EXAMPLE = re.compile(r"^(?:[\w-]+\s+){1,3}such as\b", re.IGNORECASE)
+
+
+def _names_a_class(term: Term) -> bool:
+    return bool(_CLASS_BY_EXAMPLE.match(clean(term.definition or "")))
+
+
 def _defined_as_member(member: Term, group: Term) -> bool:
     """Whether the member's definition opens with the group's name ("B cells: lymphocytes
     that ..."): offered beside each other, the group is right wherever the member is."""
@@ -427,6 +435,8 @@ def _distractors(
             continue
         if fact.kind != DEFINITION and term.plural != key.plural:
             continue  # "Which ... are" must not rule options out by grammar
+        if _names_a_class(term) and not _names_a_class(key):
+            continue  # "anticoagulant: substance such as heparin ..." is a class, no sibling
         if _class_and_member(key, term):
             continue  # "coronary veins" holds "great cardiac vein": both would be right
         if _defined_as_member(key, term) or _defined_as_member(term, key):

@@ -51,3 +51,34 @@ async def test_a_group_is_never_offered_beside_a_member_the_glossary_puts_in_it(
                 checked += 1
                 assert "lymphocytes" not in offered, (item.stem, item.options)
     assert checked >= 2
+
+
+CLOTTING = (
+    "anticoagulant substance such as heparin that opposes coagulation\n"
+    "fibrinogen plasma protein made by the liver that becomes the fibrin mesh of a clot\n"
+    "plasmin enzyme that breaks down the fibrin of a clot\n"
+    "prothrombin plasma protein made by the liver that becomes thrombin\n"
+    "thrombin enzyme that turns fibrinogen into fibrin\n"
+    "tissue factor protein released by damaged tissue that starts the extrinsic pathway\n"
+    "transferrin plasma protein that carries iron in the blood\n"
+)
+CLOTTING_BODY = (
+    "Thrombin turns fibrinogen into fibrin, and plasmin later breaks the clot down. The liver "
+    "makes prothrombin and fibrinogen. Heparin, an anticoagulant, opposes coagulation. "
+    "Transferrin carries iron, and tissue factor starts the extrinsic pathway."
+)
+
+
+async def test_a_class_defined_by_its_examples_is_no_distractor(embedder: Any) -> None:
+    material = chapter_of(CLOTTING_BODY, CLOTTING, "Hemostasis")
+    vectors = await vectors_of(material, embedder)
+    anticoagulant = CLOTTING.splitlines()[0].removeprefix("anticoagulant ")
+    offered = 0
+    for seed in range(4):
+        for item in offline_items(material, vectors, OfflineRequest(seed=seed)):
+            key = item.options[item.correct_index]
+            offered += 1
+            if key not in ("anticoagulant", anticoagulant):
+                assert "anticoagulant" not in item.options, (item.stem, item.options)
+                assert anticoagulant not in item.options, (item.stem, item.options)
+    assert offered >= 4
