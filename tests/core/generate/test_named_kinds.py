@@ -111,3 +111,14 @@ async def test_siblings_defined_alike_are_the_options_of_each_others_definition_
     for item in on_veins:
         siblings = [o for o in item.options if o.startswith("superficial vessel that")]
         assert len(siblings) >= 3, item.options
+
+
+def test_a_stem_keeps_the_clause_that_tells_sibling_branches_apart() -> None:
+    # "the branch of the internal carotid artery" alone fits every branch it gives off.
+    from core.generate.offline import _stem_definition
+
+    told = _stem_definition("branch of the internal carotid artery; supplies blood to the eyes")
+    assert told == "branch of the internal carotid artery; supplies blood to the eyes"
+    # A first clause that says what sets the term apart stands alone.
+    alone = _stem_definition("large vein that drains the head and neck; empties into the heart")
+    assert alone == "large vein that drains the head and neck"

@@ -248,3 +248,35 @@ def test_the_last_name_of_a_listed_cell_loses_its_and() -> None:
         "secretin",
         "cholecystokinin",
     ]
+
+
+def test_a_cell_that_says_too_little_to_single_out_its_row_is_not_asked() -> None:
+    vague = [*HORMONES[:5], ("Erythropoietin", "Kidney", "Role in blood")]
+    items = list(table_items(chunks(vague), seed=1, difficulty=3))
+    assert items
+    assert not any("role in blood" in item.stem.lower() for item in items)
+
+
+def test_table_distractors_share_the_keys_head_noun_when_there_are_enough() -> None:
+    vessels = [
+        ("Intercostal artery", "Thoracic aorta", "Supplies the muscles of the chest wall"),
+        ("Bronchial artery", "Thoracic aorta", "Supplies oxygenated blood to the lungs"),
+        ("Esophageal artery", "Thoracic aorta", "Supplies the esophagus along its length"),
+        ("Phrenic artery", "Thoracic aorta", "Supplies the diaphragm from above it"),
+        ("Inferior vena cava", "Right atrium", "Returns blood from the lower body"),
+        ("Superior sagittal sinus", "Internal jugular vein", "Drains blood from the brain"),
+    ]
+    table = "\n".join(
+        f"Vessel: {name}; Origin: {origin}; Description: {text}" for name, origin, text in vessels
+    )
+    source = [
+        SourceChunk(1, 1, 0, ChunkKind.BODY, "The intercostal artery, bronchial artery, "
+                    "esophageal artery and phrenic artery leave the thoracic aorta. The inferior "
+                    "vena cava and the superior sagittal sinus return blood.", 3, 3,
+                    "Vessels › Branches"),
+        SourceChunk(2, 1, 1, ChunkKind.BODY, f"Table 3.1\n{table}", 4, 4, "Vessels › Branches"),
+    ]  # fmt: skip
+    items = [i for i in table_items(source, seed=2, difficulty=3) if i.key.endswith("artery")]
+    assert items
+    for item in items:
+        assert all(option.endswith("artery") for option in item.options), item.options
