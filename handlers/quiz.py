@@ -16,6 +16,7 @@ from core import limits, study
 from core.buttons import Button, MalformedPayload, Payload, decode, encode
 from core.circulation import ReportSource
 from core.errors import RoundsError
+from core.generate.flaws import names_an_option
 from core.srs import local_day
 from handlers import generation
 from handlers.context import Services, Turn
@@ -359,7 +360,9 @@ def question_reply(step: study.Asked) -> Reply:
     letters = study.LETTERS
     options = "\n".join(f"{letters[i]}. {text}" for i, text in enumerate(step.options))
     title = f"{_noun(step.kind).title()} {step.position + 1} of {step.total}"
-    if step.topic:
+    # The section's name stays hidden until the reveal when it names an option: a case under
+    # "Giardiasis" would be answered by its title.
+    if step.topic and not names_an_option(step.topic, step.options):
         title += f" · {step.topic}"
     buttons = tuple(
         Button(letters[i], encode("ans", step.token, i)) for i in range(len(step.options))

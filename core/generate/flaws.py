@@ -460,6 +460,19 @@ def contained_cue(stem: str, options: Sequence[str], key_index: int) -> str | No
     return None
 
 
+def names_an_option(heading: str, options: Sequence[str]) -> bool:
+    """Whether a section heading shown above the question names some of its options, or a
+    word of the same root ("Giardiasis" above a case whose options hold Giardiasis;
+    "Trichinosis" above Trichinella spiralis): shown before the answer, it points at them.
+    A heading every option shares ("The Heart" above heart structures) points at none."""
+    heading_words = [h for h in re.findall(r"[A-Za-z]{4,}", heading) if h.lower() not in STOPWORDS]
+    named = [
+        any(shares_root(h, w) for w in re.findall(r"[A-Za-z]{4,}", option) for h in heading_words)
+        for option in options
+    ]
+    return any(named) and not all(named)
+
+
 def _same_word(a: str, b: str) -> bool:
     """The same word but for its number ("lymphatics", "lymphatic")."""
     return singular(a) == singular(b) or a.rstrip("s") == b.rstrip("s")

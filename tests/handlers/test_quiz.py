@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -10,8 +11,11 @@ from sqlalchemy import func, select
 
 from core.buttons import MAX_PAYLOAD_BYTES, encode
 from core.settings import Settings
+from core.study import Asked
+from handlers.quiz import question_reply
 from handlers.types import Reply
 from storage.db import Database
+from storage.enums import SessionKind
 from storage.models import Attempt, Card, QuizItem
 from tests.study_seed import FILENAME, HEADING, Clock, Student, router_for, seed_student
 
@@ -325,3 +329,26 @@ async def test_two_truly_concurrent_confidence_clicks_record_one_answer(
     assert len(cards) == 1 and cards[0].repetitions == 1  # one SM-2 step, not two
     assert quiz is not None and quiz.answered == 1 and quiz.correct == 1
     assert user is not None and user.xp == attempts[0].xp
+
+
+def test_a_section_title_that_names_an_option_is_not_shown_before_the_answer() -> None:
+    def asked(topic: str) -> Asked:
+        return Asked(
+            token="t",
+            position=1,
+            total=3,
+            kind=SessionKind.QUIZ,
+            stem="A patient has greasy stools, cramps and bloating. Which is the diagnosis?",
+            options=("Giardiasis", "Amoebiasis", "Cryptosporidiosis", "Cyclosporiasis"),
+            topic=topic,
+            difficulty=3,
+        )
+
+    assert "Giardiasis" not in (question_reply(asked("Giardiasis")).title or "")
+    assert "Protozoan Infections" in (question_reply(asked("Protozoan Infections")).title or "")
+    # A heading every option shares points at none of them: it stays.
+    shared = replace(
+        asked("Atrial Structures"),
+        options=("left atrium", "right atrium", "atrial septum", "atrial appendage"),
+    )
+    assert "Atrial Structures" in (question_reply(shared).title or "")
