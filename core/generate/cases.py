@@ -23,7 +23,7 @@ from wordfreq import zipf_frequency
 
 from core.chunking import HEADING_SEPARATOR
 from core.generate.facts import SourceChunk, locate
-from core.generate.flaws import shares_root
+from core.generate.flaws import texts_share_root
 from core.generate.kinds import family_of_word, head_of, is_binomial, shape_family, singular
 from core.generate.schema import APPLICATION, RECALL, DraftItem
 from core.generate.text import clean, clue_stems, contains_phrase, normalise, quoted, sentences
@@ -823,7 +823,7 @@ def _causes(sections: list[_Section], *, seed: int, difficulty: int) -> Iterator
         section = sections[index]
         if not section.organism or not section.disease:
             continue
-        if _named_alike(section.disease, section.organism):
+        if texts_share_root(section.disease, section.organism):
             continue  # "trichinosis" spells Trichinella, whatever the other options
         support = next(
             (
@@ -876,14 +876,6 @@ def _causes(sections: list[_Section], *, seed: int, difficulty: int) -> Iterator
             kind=CAUSE_KIND,
             flags=(RECALL,),
         )
-
-
-def _named_alike(disease: str, organism: str) -> bool:
-    return any(
-        shares_root(a, b)
-        for a in re.findall(r"[A-Za-z]{4,}", disease)
-        for b in re.findall(r"[A-Za-z]{4,}", organism)
-    )
 
 
 def _genus(binomial: str) -> str:

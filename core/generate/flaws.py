@@ -465,12 +465,15 @@ def names_an_option(heading: str, options: Sequence[str]) -> bool:
     word of the same root ("Giardiasis" above a case whose options hold Giardiasis;
     "Trichinosis" above Trichinella spiralis): shown before the answer, it points at them.
     A heading every option shares ("The Heart" above heart structures) points at none."""
-    heading_words = [h for h in re.findall(r"[A-Za-z]{4,}", heading) if h.lower() not in STOPWORDS]
-    named = [
-        any(shares_root(h, w) for w in re.findall(r"[A-Za-z]{4,}", option) for h in heading_words)
-        for option in options
-    ]
+    named = [texts_share_root(heading, option) for option in options]
     return any(named) and not all(named)
+
+
+def texts_share_root(a: str, b: str) -> bool:
+    """Whether any word of one text shares a root with any word of the other."""
+    words_a = [w for w in re.findall(r"[A-Za-z]{4,}", a) if w.lower() not in STOPWORDS]
+    words_b = re.findall(r"[A-Za-z]{4,}", b)
+    return any(shares_root(x, y) for x in words_a for y in words_b)
 
 
 def _same_word(a: str, b: str) -> bool:
